@@ -1,0 +1,111 @@
+/**
+ * Ports: the interfaces the runtime and simulator plug adapters into (DESIGN.md §9).
+ * The protocol core itself uses none of them; it only returns effects.
+ */
+import type {
+  ContactRecord,
+  InboxRecord,
+  InviteRecord,
+  OutboxRecord,
+  PendingRequestRecord,
+  PersistOp,
+  ReferralRecord,
+  SelfRecord,
+} from './protocol/types.ts';
+
+/** Persistent state of one node. Synchronous: both adapters (memory, better-sqlite3) are. */
+export interface Store {
+  getSelf(): SelfRecord | null;
+  listContacts(): ContactRecord[];
+  listReferrals(): ReferralRecord[];
+  listInvites(): InviteRecord[];
+  listRequests(): PendingRequestRecord[];
+  listOutbox(): OutboxRecord[];
+  /** Received messages, oldest first; `since` = receivedAt > since; `limit` keeps the newest N. */
+  listInbox(opts?: { since?: number; limit?: number }): InboxRecord[];
+  hasInbox(id: string): boolean;
+  /** Applies all ops atomically (one transaction), in order. */
+  apply(ops: PersistOp[]): void;
+  close(): void;
+}
+
+/** An incoming Mesh request as the transport received it. */
+export interface InboundRequest {
+  /** Remote socket address as seen by us, "ip:port" (the port is the remote's ephemeral one). */
+  remote: string;
+  /** Header names lower-case. */
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
+
+/** What the node answers; the transport writes it as the HTTP response. */
+export interface OutboundResponse {
+  status: number;
+  body: Uint8Array;
+}
+
+/** How a client call pins the server it reaches. */
+export interface PinSpec {
+  /** Expected Ed25519 public key of the server certificate (contacts, self-signed). */
+  signPub?: Uint8Array;
+  /** Peer with a domain: check the certificate against CAs for this name instead. */
+  domain?: string;
+}
+
+/** Outgoing request to another node. */
+export interface OutboundRequest {
+  /** "ip:port" or "domain:port". */
+  address: string;
+  headers: Record<string, string>;
+  body: Uint8Array;
+  pin?: PinSpec;
+  timeoutMs: number;
+}
+
+/** Answer to an outbound request: any HTTP status (errors carry the JSON error body). */
+export interface InboundResponse {
+  status: number;
+  body: Uint8Array;
+}
+
+/** Thrown (rejected) by Transport.request when no HTTP answer came: connection refused, timeout, TLS pin mismatch. */
+export class TransportError extends Error {
+  constructor(
+    readonly code: 'CONNECT_FAILED' | 'TIMEOUT' | 'TLS_PIN' | 'ABORTED',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'TransportError';
+  }
+}
+
+/** Handler a transport calls for each valid-looking request on the Mesh path. */
+export type RequestHandler = (req: InboundRequest) => Promise<OutboundResponse>;
+
+/** Moves Mesh requests between nodes (https, memory). Routing never depends on how bytes move. */
+export interface Transport {
+  /** Starts serving; resolves with the bound "ip:port". */
+  listen(handler: RequestHandler): Promise<string>;
+  request(req: OutboundRequest): Promise<InboundResponse>;
+  close(): Promise<void>;
+}
+
+/** Clock port: the runtime uses Date.now(); the simulator a virtual clock. */
+export interface Clock {
+  now(): number;
+}
+
+/** Randomness port: crypto-strong in real nodes, seeded in tests and the simulator. */
+export interface Random {
+  bytes(n: number): Uint8Array;
+}
+
+/** Logger port (pino-compatible subset). The core never logs. */
+export interface Logger {
+  debug(obj: unknown, msg?: string): void;
+  info(obj: unknown, msg?: string): void;
+  warn(obj: unknown, msg?: string): void;
+  error(obj: unknown, msg?: string): void;
+  child(bindings: Record<string, unknown>): Logger;
+}

@@ -1,0 +1,80 @@
+/**
+ * Protocol constants: every default with its unit and the reason for its value.
+ * The simulator (docs/SIMULATION.md) chose the routing defaults; each is configurable per node
+ * through `CoreInit`.
+ */
+export const SECOND = 1000;
+export const MINUTE = 60 * SECOND;
+export const HOUR = 60 * MINUTE;
+export const DAY = 24 * HOUR;
+export const KIB = 1024;
+
+/** Wire protocol version carried in `Mesh-Version`. */
+export const PROTOCOL_VERSION = 1;
+/** Default TCP port (seed: "POST to port 7575"). */
+export const DEFAULT_PORT = 7575;
+/** Default local API port (DESIGN.md §7). */
+export const DEFAULT_API_PORT = 7576;
+/** HTTP path every Mesh request is POSTed to. */
+export const MESH_PATH = '/mesh';
+
+/** Largest request body accepted, bytes. 64 KiB holds any text message with room to spare while bounding memory per request (DESIGN.md §3). */
+export const MAX_BODY_BYTES = 64 * KIB;
+/** Largest user message text, bytes (UTF-8); leaves room for sealing and JSON overhead inside MAX_BODY_BYTES. */
+export const MAX_TEXT_BYTES = 32 * KIB;
+/** Accepted clock skew for `Mesh-Ts`, ms (DESIGN.md §3: ±5 min). */
+export const REPLAY_WINDOW_MS = 5 * MINUTE;
+/** Seen-id cache capacity: bounds memory under a flood of distinct ids; 65,536 ids × ~60 B ≈ 4 MB. */
+export const SEEN_CACHE_MAX = 65_536;
+
+/**
+ * Referral radius: a referral is forwarded while `hops < REFERRAL_RADIUS`.
+ * Seed default was 10 ("gen < 10"), which reaches the whole small-world graph; the simulator
+ * showed radius 2 together with search radius 2 meets in the middle (docs/SIMULATION.md).
+ */
+export const REFERRAL_RADIUS = 2;
+/** The seed's original referral generation limit ("gen < 10"), kept for `--strategy seed`. */
+export const SEED_REFERRAL_RADIUS = 10;
+/**
+ * Flood max hops for IP / contact_req searches ("reached max hops"). A relay floods further only
+ * while the hops travelled are below this. Chosen with the simulator (docs/SIMULATION.md).
+ */
+export const SEARCH_RADIUS = 2;
+/** The seed's flood limit for `--strategy seed` (the seed leaves it open; 10 as for referrals). */
+export const SEED_SEARCH_RADIUS = 10;
+/** How many contacts a searcher asks at once before trying the next batch (sendmessage chart "try/catch"). */
+export const SEARCH_FANOUT = 8;
+/** How many contacts a relay floods to at most (relay fan-out limit, DESIGN.md §3); 0 = all. */
+export const RELAY_FANOUT = 0;
+/** How long a relay waits for a downstream answer before answering UNREACHABLE, ms. */
+export const RELAY_TIMEOUT_MS = 8 * SECOND;
+/** How long a searcher waits for a whole search round, ms. */
+export const SEARCH_TIMEOUT_MS = 10 * SECOND;
+/** How long a direct request may take before it counts as failed, ms. */
+export const REQUEST_TIMEOUT_MS = 5 * SECOND;
+
+/** Referrals are soft state: dropped unless refreshed within this time. */
+export const REFERRAL_TTL_MS = 6 * HOUR;
+/** A node announces itself to each contact this often (presence = referral about self, hops 0); refreshes referrals. */
+export const ANNOUNCE_INTERVAL_MS = 1 * HOUR;
+/** A contact is shown online if heard from within this time. */
+export const ONLINE_WINDOW_MS = ANNOUNCE_INTERVAL_MS + 5 * MINUTE;
+
+/** Outbox retry: first delay, ms; doubles per attempt up to OUTBOX_RETRY_MAX_MS. */
+export const OUTBOX_RETRY_MIN_MS = 2 * SECOND;
+/** Outbox retry: longest delay between attempts, ms. */
+export const OUTBOX_RETRY_MAX_MS = 5 * MINUTE;
+/** Messages older than this are given up (reported as failed), ms. */
+export const OUTBOX_EXPIRY_MS = 30 * DAY;
+
+/** Default invite lifetime, ms. Short so a leaked code is soon useless. */
+export const INVITE_TTL_MS = 24 * HOUR;
+/** Pending contact requests older than this are dropped, ms. */
+export const PENDING_REQUEST_TTL_MS = 7 * DAY;
+/** Number of words in the auth phrase: 6 words × 11 bits = 66 bits (Matrix SAS uses 7 emoji × 6 bits). */
+export const AUTH_PHRASE_WORDS = 6;
+
+/** Per-sender rate limit: requests per window (transport edge). */
+export const RATE_LIMIT_MAX = 600;
+/** Per-sender rate limit window, ms. */
+export const RATE_LIMIT_WINDOW_MS = 1 * MINUTE;

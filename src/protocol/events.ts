@@ -1,0 +1,86 @@
+/**
+ * The core's contract: events in, effects out (docs/ARCHITECTURE.md).
+ * Only the runtime and the simulator carry effects out.
+ */
+import type { PinSpec } from '../ports.ts';
+import type { InboxRecord, OutboxState, PersistOp } from './types.ts';
+
+/** A user / application command. `commandId` pairs it with its `result` effect. */
+export type Command =
+  /** Program start: announce ourselves to every contact and retry the outbox (sendmessage chart). */
+  | { kind: 'start' }
+  /** Our own address changed (seen locally or through `observed`): tell every contact. */
+  | { kind: 'address'; addresses: string[] }
+  /** Queue a text message to a contact (uuid). Result: `{ id }`. */
+  | { kind: 'send'; to: string; text: string }
+  /** Issue an invite. Result: `{ code, expiresAt }`. */
+  | { kind: 'invite'; ttlMs?: number; addresses?: string[]; domain?: string | null }
+  /** Use an invite code (or a peer with a domain's address). Result: `{ uuid, authPhrase }` when the invitee answers. */
+  | { kind: 'add'; code: string; name?: string }
+  /** Ask a peer with a domain at `address` to add us (bootstrap). Result: `{ uuid }`. */
+  | { kind: 'bootstrap'; address: string; domain: string | null }
+  /** Accept a pending contact request. Result: `{ uuid }`. */
+  | { kind: 'accept'; uuid: string }
+  /** Reject a pending contact request. Result: `{ uuid }`. */
+  | { kind: 'reject'; uuid: string };
+
+/** Everything that can happen to a node. */
+export type CoreEvent =
+  /** An HTTP request arrived; answer with a `respond` effect carrying the same requestId (maybe later). */
+  | { type: 'request'; requestId: number; remote: string; headers: Record<string, string>; body: Uint8Array }
+  /** The answer to one of our `send` effects. */
+  | { type: 'response'; requestId: number; status: number; body: Uint8Array }
+  /** One of our `send` effects got no HTTP answer (refused, timeout, TLS pin mismatch). */
+  | { type: 'send-failed'; requestId: number; reason: string }
+  /** A timer set with `set-timer` fired. */
+  | { type: 'timer'; timerId: string }
+  | { type: 'command'; commandId: number; command: Command };
+
+/** Why the core dropped a request, message or effect: counted by the runtime, asserted by the simulator. */
+export type DropReason =
+  | 'BAD_REQUEST'
+  | 'TOO_LARGE'
+  | 'UNKNOWN_SENDER'
+  | 'BAD_SECRET'
+  | 'BAD_SIGNATURE'
+  | 'REPLAYED'
+  | 'DUPLICATE'
+  | 'UNREACHABLE'
+  | 'UNSUPPORTED_VERSION'
+  | 'UNKNOWN_REQUEST'
+  | 'BAD_RESPONSE'
+  | 'EXPIRED';
+
+/** Events the application can observe (runtime `node.on(...)`). */
+export type AppEvent =
+  | { event: 'contact:request'; uuid: string; name: string; authPhrase: string }
+  | { event: 'contact:added'; uuid: string; name: string }
+  | { event: 'contact:online'; uuid: string; address: string }
+  | { event: 'contact:offline'; uuid: string }
+  | { event: 'contact:address'; uuid: string; address: string }
+  | { event: 'message:state'; id: string; to: string; state: OutboxState }
+  | { event: 'self:observed'; address: string }
+  | { event: 'relocated'; uuid: string; address: string; via: string; searchId: string; hops: number };
+
+/** Something the core asks its host to do. */
+export type Effect =
+  | {
+      type: 'send';
+      requestId: number;
+      address: string;
+      pin?: PinSpec;
+      headers: Record<string, string>;
+      body: Uint8Array;
+      timeoutMs: number;
+      /** For accounting only: the wire type, and whether it is maintenance or a search. */
+      kind: string;
+    }
+  | { type: 'respond'; requestId: number; status: number; body: Uint8Array }
+  | { type: 'set-timer'; timerId: string; at: number }
+  | { type: 'clear-timer'; timerId: string }
+  | { type: 'persist'; ops: PersistOp[] }
+  | { type: 'deliver'; message: InboxRecord }
+  | { type: 'emit'; data: AppEvent }
+  | { type: 'drop'; reason: DropReason; detail?: string }
+  | { type: 'result'; commandId: number; ok: true; value: unknown }
+  | { type: 'result'; commandId: number; ok: false; code: string; message: string };
