@@ -1,0 +1,81 @@
+/**
+ * Per-node protocol configuration; defaults merged in exactly one place (`resolveConfig`).
+ */
+import * as C from './constants.ts';
+
+/** Every tunable of the core. */
+export interface CoreConfig {
+  /** Referrals are forwarded while `hops < referralRadius`. @default REFERRAL_RADIUS */
+  referralRadius: number;
+  /** A relay floods an IP / contact_req further only while `hops < searchRadius`. @default SEARCH_RADIUS */
+  searchRadius: number;
+  /** Contacts a searcher asks at once. @default SEARCH_FANOUT */
+  searchFanout: number;
+  /** Max contacts a relay floods to (0 = all). @default RELAY_FANOUT */
+  relayFanout: number;
+  /** @default RELAY_TIMEOUT_MS */
+  relayTimeoutMs: number;
+  /** @default SEARCH_TIMEOUT_MS */
+  searchTimeoutMs: number;
+  /** @default REQUEST_TIMEOUT_MS */
+  requestTimeoutMs: number;
+  /** @default REFERRAL_TTL_MS */
+  referralTtlMs: number;
+  /** Presence announce to each contact; 0 disables periodic announces. @default ANNOUNCE_INTERVAL_MS */
+  announceIntervalMs: number;
+  /** @default REPLAY_WINDOW_MS */
+  replayWindowMs: number;
+  /** @default SEEN_CACHE_MAX */
+  seenCacheMax: number;
+  /** @default OUTBOX_RETRY_MIN_MS */
+  outboxRetryMinMs: number;
+  /** @default OUTBOX_RETRY_MAX_MS */
+  outboxRetryMaxMs: number;
+  /** @default INVITE_TTL_MS */
+  inviteTtlMs: number;
+  /** Accept every signed contact request without asking the user (a public peer with a domain). @default false */
+  acceptAll: boolean;
+  /** This node is a peer with a domain: accepts first contact from strangers. @default false */
+  isPublic: boolean;
+  /** Our listening port, sent as `Mesh-Port` so contacts learn our address. @default DEFAULT_PORT */
+  port: number;
+}
+
+/** Options for `MeshCore`: every field optional. */
+export type CoreInit = Partial<CoreConfig>;
+
+/** The default configuration (the shipped defaults, docs/SIMULATION.md). */
+export const DEFAULT_CONFIG: CoreConfig = {
+  referralRadius: C.REFERRAL_RADIUS,
+  searchRadius: C.SEARCH_RADIUS,
+  searchFanout: C.SEARCH_FANOUT,
+  relayFanout: C.RELAY_FANOUT,
+  relayTimeoutMs: C.RELAY_TIMEOUT_MS,
+  searchTimeoutMs: C.SEARCH_TIMEOUT_MS,
+  requestTimeoutMs: C.REQUEST_TIMEOUT_MS,
+  referralTtlMs: C.REFERRAL_TTL_MS,
+  announceIntervalMs: C.ANNOUNCE_INTERVAL_MS,
+  replayWindowMs: C.REPLAY_WINDOW_MS,
+  seenCacheMax: C.SEEN_CACHE_MAX,
+  outboxRetryMinMs: C.OUTBOX_RETRY_MIN_MS,
+  outboxRetryMaxMs: C.OUTBOX_RETRY_MAX_MS,
+  inviteTtlMs: C.INVITE_TTL_MS,
+  acceptAll: false,
+  isPublic: false,
+  port: C.DEFAULT_PORT,
+};
+
+/** The seed's original routing numbers (`--strategy seed`). */
+export const SEED_CONFIG: CoreInit = {
+  referralRadius: C.SEED_REFERRAL_RADIUS,
+  searchRadius: C.SEED_SEARCH_RADIUS,
+  searchFanout: 1_000_000,
+  relayFanout: 0,
+};
+
+/** Merges options over the defaults (the one place defaults are applied). */
+export function resolveConfig(init: CoreInit = {}): CoreConfig {
+  const out = { ...DEFAULT_CONFIG };
+  for (const [k, v] of Object.entries(init)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}

@@ -1,0 +1,302 @@
+/**
+ * Contact requests (addcontact chart; onmessage "contact request → generate auth_phrase and secret →
+ * user / reply"). The requester's card travels under the invite key (or plain, signed, to a peer with a
+ * domain); the answer is sealed to the requester. Both sides compute the same auth phrase.
+ */
+import {
+  aeadOpen,
+  aeadSeal,
+  authPhrase,
+  checkUuid,
+  decodeInvite,
+  fromB64u,
+  inviteId,
+  inviteKey,
+  openSealed,
+  responseSigningInput,
+  sealTo,
+  toB64u,
+  utf8,
+  verifyEd25519,
+} from '../../crypto/index.ts';
+import { MeshError } from '../../errors.ts';
+import { decodeJson, isAddress, validateCard } from '../codec.ts';
+import type { ContactAnswerSealed, ContactCard, ContactReqBody, OkResponse } from '../messages.ts';
+import type { InboundContext, MeshCore, SendTarget } from '../node.ts';
+import { searchOrder } from '../routing.ts';
+import type { ContactRecord, PendingRequestRecord } from '../types.ts';
+import { relay } from './relay.ts';
+import { RoutedRequest } from './search.ts';
+
+const reqAad = (to: string) => utf8(`mesh-v1-contact_req|${to}`);
+const answerAad = (searchId: string) => utf8(`mesh-v1-contact_resp|${searchId}`);
+
+function myCard(core: MeshCore): ContactCard {
+  return {
+    uuid: core.self.uuid,
+    name: core.self.name,
+    signPub: toB64u(core.self.signPub),
+    boxPub: toB64u(core.self.boxPub),
+    address: core.address,
+  };
+}
+
+/**
+ * Opens and checks the sealed answer: keys match the expected UUID, the sealer is that key, a
+ * signature (first contact) verifies, and our own auth phrase equals theirs.
+ */
+function openAnswer(
+  core: MeshCore,
+  resp: OkResponse,
+  searchId: string,
+  expectUuid: string | null,
+): { answer: ContactAnswerSealed; signPub: Uint8Array; boxPub: Uint8Array; secret: Uint8Array } | null {
+  if (!resp.data) return null;
+  let sealed: Uint8Array;
+  try {
+    sealed = fromB64u(resp.data);
+  } catch {
+    return null;
+  }
+  const opened = openSealed(core.self, sealed, answerAad(searchId));
+  if (!opened) return null;
+  const raw = decodeJson(opened.plaintext) as Record<string, unknown> | null;
+  const card = validateCard(raw);
+  if (!card || !raw || typeof raw.secret !== 'string' || typeof raw.authPhrase !== 'string') return null;
+  if (expectUuid !== null && card.uuid !== expectUuid) return null;
+  const signPub = fromB64u(card.signPub);
+  const boxPub = fromB64u(card.boxPub);
+  if (!checkUuid(card.uuid, signPub, boxPub) || toB64u(opened.senderBoxPub) !== card.boxPub) return null;
+  if (
+    resp.signature &&
+    !verifyEd25519(signPub, responseSigningInput(searchId, resp.observed, resp.data), fromB64u(resp.signature))
+  )
+    return null;
+  const secret = fromB64u(raw.secret);
+  if (secret.length !== 32) return null;
+  const phrase = authPhrase(core.self, { signPub, boxPub }, secret);
+  if (phrase !== raw.authPhrase) {
+    core.drop('BAD_SECRET', 'auth phrases differ: possible man in the middle');
+    return null;
+  }
+  return { answer: { ...card, secret: raw.secret, authPhrase: phrase }, signPub, boxPub, secret };
+}
+
+function addContactFromAnswer(
+  core: MeshCore,
+  a: NonNullable<ReturnType<typeof openAnswer>>,
+  address: string | null,
+  domain: string | null,
+  status: ContactRecord['status'],
+  name?: string,
+): ContactRecord {
+  const existing = core.contact(a.answer.uuid);
+  const c: ContactRecord = {
+    uuid: a.answer.uuid,
+    name: name ?? (a.answer.name || existing?.name || a.answer.uuid.slice(0, 8)),
+    signPub: a.signPub,
+    boxPub: a.boxPub,
+    secret: a.secret,
+    address: address ?? a.answer.address ?? existing?.address ?? null,
+    status: existing && existing.status === 'active' && toB64u(existing.secret) === a.answer.secret ? 'active' : status,
+    lastSeen: existing?.lastSeen ?? null,
+    addedAt: existing?.addedAt ?? core.now,
+    domain,
+  };
+  core.forgetKeys(c.uuid);
+  core.contactMap.set(c.uuid, c);
+  core.saveContact(c);
+  return c;
+}
+
+/** `mesh add <code>`: sends contact_req to the invite's UUID — address hints first, then through contacts, then peers with a domain. */
+export function startAdd(core: MeshCore, commandId: number, code: string, name?: string): void {
+  const inv = decodeInvite(code);
+  if (inv.expiresAt <= core.now) throw MeshError.badInvite('it has expired');
+  if (inv.uuid === core.self.uuid) throw MeshError.invalidArgument('this is your own invite code: give it to a friend');
+  const existing = core.contact(inv.uuid);
+  if (existing && existing.status === 'active')
+    throw new MeshError('ALREADY_CONTACT', `${existing.name} (${existing.uuid}) is already your contact`);
+  const nonce = core.random(12);
+  const ct = aeadSeal(inviteKey(inv.secret), nonce, utf8(JSON.stringify(myCard(core))), reqAad(inv.uuid));
+  const packed = new Uint8Array(12 + ct.length);
+  packed.set(nonce, 0);
+  packed.set(ct, 12);
+  const body: ContactReqBody = { to: inv.uuid, hops: 1, invite: inviteId(inv.secret), encrypted: toB64u(packed) };
+  const hints: SendTarget[] = inv.addresses
+    .filter((a) => a !== core.address)
+    .map((address) => ({ address, domain: null }));
+  const targets: SendTarget[] = [...hints, ...searchOrder(core, inv.uuid, core.now).map((contact) => ({ contact }))];
+  const req: RoutedRequest = new RoutedRequest(core, {
+    key: `add:${inv.uuid}`,
+    type: 'contact_req',
+    body,
+    kind: 'contact_req',
+    targets,
+    onAnswer: (resp, via) => {
+      const a = openAnswer(core, resp, req.meshId, inv.uuid);
+      if (!a) return false;
+      const direct = 'address' in via ? via.address : null;
+      const c = addContactFromAnswer(core, a, direct, null, 'pending', name);
+      core.result(commandId, { uuid: c.uuid, name: c.name, authPhrase: a.answer.authPhrase });
+      return true;
+    },
+    onExhausted: () =>
+      core.fail(
+        commandId,
+        'UNREACHABLE',
+        targets.length === 0
+          ? 'The invite has no address and you have no contacts to ask: ask your friend for an invite with their address, or add a peer with a domain (mesh start --bootstrap URL).'
+          : 'Could not reach the inviter: check that their node is running and reachable, then try again.',
+      ),
+  });
+  req.start(core);
+}
+
+/** `--bootstrap URL`: first contact with a peer with a domain (signed, card in clear). */
+export function startBootstrap(core: MeshCore, commandId: number, address: string, domain: string | null): void {
+  if (!isAddress(address)) throw MeshError.invalidArgument(`not an address: ${address}`);
+  const body: ContactReqBody = { to: null, hops: 1, card: myCard(core) };
+  const req: RoutedRequest = new RoutedRequest(core, {
+    key: `bootstrap:${address}`,
+    type: 'contact_req',
+    body,
+    kind: 'contact_req',
+    targets: [{ address, domain }],
+    onAnswer: (resp) => {
+      const a = openAnswer(core, resp, req.meshId, null);
+      if (!a) return false;
+      const c = addContactFromAnswer(core, a, address, domain, 'active');
+      core.result(commandId, { uuid: c.uuid, name: c.name, authPhrase: a.answer.authPhrase });
+      core.contactSeen(c, address);
+      return true;
+    },
+    onExhausted: () =>
+      core.fail(
+        commandId,
+        'UNREACHABLE',
+        `The peer with a domain at ${address} did not accept us: check the URL and that it runs with --public.`,
+      ),
+  });
+  req.start(core);
+}
+
+/** Handles a contact_req: for us → open, record a pending request, answer sealed; else relay by UUID. */
+export function handleContactReq(core: MeshCore, ctx: InboundContext, body: ContactReqBody): void {
+  if (body.to !== null && body.to !== core.self.uuid) {
+    if (!ctx.sender && !core.cfg.isPublic)
+      return core.respondError(ctx.requestId, 'UNKNOWN_SENDER', 'this node relays for its contacts only');
+    return relay(core, ctx, 'contact_req', body.to, body.hops, { ...body });
+  }
+  let card: ContactCard | null;
+  let usedInvite: string | null = null;
+  if (body.invite !== undefined && body.encrypted !== undefined) {
+    const inv = core.invites.get(body.invite);
+    if (!inv || inv.expiresAt <= core.now)
+      return core.respondError(ctx.requestId, 'BAD_SECRET', 'unknown or expired invite: ask for a new one');
+    const packed = fromB64u(body.encrypted);
+    const pt =
+      packed.length > 12
+        ? aeadOpen(inviteKey(inv.secret), packed.subarray(0, 12), packed.subarray(12), reqAad(core.self.uuid))
+        : null;
+    if (!pt) return core.respondError(ctx.requestId, 'BAD_SECRET', 'the request does not open with the invite secret');
+    card = validateCard(decodeJson(pt));
+    usedInvite = inv.id;
+  } else {
+    if (!core.cfg.isPublic && !core.cfg.acceptAll)
+      return core.respondError(
+        ctx.requestId,
+        'UNKNOWN_SENDER',
+        'this node accepts contact requests with an invite only',
+      );
+    if (!ctx.stranger)
+      return core.respondError(
+        ctx.requestId,
+        'BAD_SIGNATURE',
+        'a request without an invite must be signed by the requester',
+      );
+    card = body.card ?? null;
+  }
+  if (!card) return core.respondError(ctx.requestId, 'BAD_REQUEST', 'malformed contact card');
+  const signPub = fromB64u(card.signPub);
+  const boxPub = fromB64u(card.boxPub);
+  if (!checkUuid(card.uuid, signPub, boxPub))
+    return core.respondError(ctx.requestId, 'BAD_SIGNATURE', 'the card keys do not match its UUID');
+  if (ctx.stranger && (ctx.headers.from !== card.uuid || toB64u(ctx.stranger.signPub) !== card.signPub))
+    return core.respondError(ctx.requestId, 'BAD_SIGNATURE', 'the signer is not the requester');
+  const existing = core.contact(card.uuid);
+  let pending = core.requests.get(card.uuid);
+  let secret: Uint8Array;
+  let phrase: string;
+  if (existing && toB64u(existing.signPub) === card.signPub) {
+    secret = existing.secret;
+    phrase = authPhrase(core.self, existing, secret);
+  } else if (pending && toB64u(pending.signPub) === card.signPub) {
+    secret = pending.secret;
+    phrase = pending.authPhrase;
+  } else {
+    // "generate auth_phrase and secret → user"
+    secret = core.random(32);
+    phrase = authPhrase(core.self, { signPub, boxPub }, secret);
+    const address = card.address ?? (ctx.stranger ? core.addressFrom(ctx) : null);
+    pending = {
+      uuid: card.uuid,
+      name: card.name,
+      signPub,
+      boxPub,
+      secret,
+      authPhrase: phrase,
+      address,
+      receivedAt: core.now,
+    };
+    core.requests.set(card.uuid, pending);
+    core.persist({ op: 'request:put', request: { ...pending } });
+    core.emit({ event: 'contact:request', uuid: card.uuid, name: card.name, authPhrase: phrase });
+  }
+  if (usedInvite) {
+    // One-time invite: once it opened a request it is spent.
+    core.invites.delete(usedInvite);
+    core.persist({ op: 'invite:delete', id: usedInvite });
+  }
+  const answer: ContactAnswerSealed = { ...myCard(core), secret: toB64u(secret), authPhrase: phrase };
+  const data = toB64u(sealTo(core.self, boxPub, utf8(JSON.stringify(answer)), answerAad(ctx.headers.id), core.random));
+  core.respondOk(ctx, data);
+  // "→ reply"; a peer with a domain that accepts everyone adds at once.
+  if (core.cfg.acceptAll && core.requests.has(card.uuid)) acceptRequest(core, card.uuid);
+}
+
+/** `mesh accept <uuid>`: the user compared the auth phrase; add the contact and "send connect". */
+export function acceptRequest(core: MeshCore, uuid: string): { uuid: string } {
+  const req = core.requests.get(uuid);
+  if (!req) throw MeshError.requestUnknown(uuid);
+  const c = contactFromRequest(core, req);
+  core.requests.delete(uuid);
+  core.forgetKeys(uuid);
+  core.contactMap.set(uuid, c);
+  core.persist({ op: 'contact:put', contact: { ...c } }, { op: 'request:delete', uuid });
+  core.emit({ event: 'contact:added', uuid, name: c.name });
+  core.announceTo(c, true);
+  return { uuid };
+}
+
+function contactFromRequest(core: MeshCore, req: PendingRequestRecord): ContactRecord {
+  return {
+    uuid: req.uuid,
+    name: req.name,
+    signPub: req.signPub,
+    boxPub: req.boxPub,
+    secret: req.secret,
+    address: req.address,
+    status: 'active',
+    lastSeen: null,
+    addedAt: core.now,
+    domain: null,
+  };
+}
+
+/** `mesh reject <uuid>`: forget the request; nothing is sent. */
+export function rejectRequest(core: MeshCore, uuid: string): { uuid: string } {
+  if (!core.requests.delete(uuid)) throw MeshError.requestUnknown(uuid);
+  core.persist({ op: 'request:delete', uuid });
+  return { uuid };
+}

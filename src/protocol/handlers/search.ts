@@ -1,0 +1,195 @@
+/**
+ * Originating a routed request (sendmessage chart "try → send IP message to contacts → catch → try
+ * → all fail → send IP message to peers with domain"; addcontact chart likewise for contact_req).
+ * Targets are asked in batches of `searchFanout`; the first good answer wins.
+ */
+import { checkProof, computeProof, fromB64u, openSealed, sealTo, toB64u, utf8 } from '../../crypto/index.ts';
+import { decodeJson, isAddress } from '../codec.ts';
+import type { IpAnswerSealed, IpSealed, MessageType, OkResponse } from '../messages.ts';
+import type { MeshCore, SendTarget } from '../node.ts';
+import { searchOrder } from '../routing.ts';
+import type { ContactRecord } from '../types.ts';
+
+/** A running search or routed request. */
+export interface Search {
+  key: string;
+  done: boolean;
+  /** Ends the search (ok = found). */
+  finish(core: MeshCore, ok: boolean): void;
+  /** The current batch timed out: try the next one. */
+  timeout(core: MeshCore): void;
+}
+
+/** What a routed request sends and how it judges answers. */
+export interface RoutedInit {
+  key: string;
+  type: MessageType;
+  body: unknown;
+  kind: string;
+  targets: SendTarget[];
+  /** Returns true when the answer is the one we wanted (ends the search). */
+  onAnswer(resp: OkResponse, via: SendTarget): boolean;
+  onExhausted(): void;
+}
+
+/** Sends `body` to targets in batches until one answers well or all failed. */
+export class RoutedRequest implements Search {
+  readonly key: string;
+  done = false;
+  readonly meshId: string;
+  #queue: SendTarget[];
+  #inFlight = new Set<number>();
+  #timerId: string;
+
+  constructor(
+    core: MeshCore,
+    readonly init: RoutedInit,
+  ) {
+    this.key = init.key;
+    this.meshId = core.newId();
+    this.#queue = [...init.targets];
+    this.#timerId = `search:${init.key}`;
+  }
+
+  /** Starts the first batch. */
+  start(core: MeshCore): void {
+    core.searches.set(this.key, this);
+    this.#nextBatch(core);
+  }
+
+  #nextBatch(core: MeshCore): void {
+    if (this.done) return;
+    if (this.#queue.length === 0) {
+      this.finish(core, false);
+      this.init.onExhausted();
+      return;
+    }
+    const batch = this.#queue.splice(0, Math.max(1, core.cfg.searchFanout));
+    for (const target of batch) {
+      const id = core.send(
+        target,
+        this.init.type,
+        this.init.body,
+        this.init.kind,
+        {
+          onOk: (resp) => {
+            this.#inFlight.delete(id);
+            if (this.done) return;
+            if (this.init.onAnswer(resp, target)) this.finish(core, true);
+            else this.#maybeNext(core);
+          },
+          onFail: (code) => {
+            this.#inFlight.delete(id);
+            if (this.done) return;
+            // A contact we asked directly is not at its address any more: note it.
+            if ('contact' in target && (code === 'CONNECT_FAILED' || code === 'TIMEOUT' || code === 'UNKNOWN_SENDER'))
+              core.contactUnreachable(target.contact);
+            this.#maybeNext(core);
+          },
+        },
+        this.meshId,
+        core.cfg.searchTimeoutMs,
+      );
+      this.#inFlight.add(id);
+    }
+    core.setTimer(this.#timerId, core.now + core.cfg.searchTimeoutMs);
+  }
+
+  #maybeNext(core: MeshCore): void {
+    if (this.#inFlight.size === 0) this.#nextBatch(core);
+  }
+
+  /** @inheritdoc */
+  timeout(_core: MeshCore): void {
+    // Late answers of the timed-out batch are still welcome (their callbacks stay registered).
+    this.#inFlight.clear();
+    const core = _core;
+    this.#nextBatch(core);
+  }
+
+  /** @inheritdoc */
+  finish(core: MeshCore, _ok: boolean): void {
+    if (this.done) return;
+    this.done = true;
+    this.#inFlight.clear();
+    core.clearTimer(this.#timerId);
+    if (core.searches.get(this.key) === this) core.searches.delete(this.key);
+  }
+}
+
+const ipAad = (to: string) => utf8(`mesh-v1-IP|${to}`);
+/** Associated data of the target's sealed answer to an IP search. */
+export const ipAnswerAad = (searchId: string) => utf8(`mesh-v1-IP-answer|${searchId}`);
+/** The input of the origin's proof in an IP message (the seed's `encrypted.secret`). */
+export const ipProofInput = (searchId: string, ip: string) => utf8(`mesh-v1-ip|${searchId}|${ip}`);
+/** The input of the target's proof in its answer. */
+export const ipAnswerProofInput = (searchId: string, ip: string) => utf8(`mesh-v1-ip-answer|${searchId}|${ip}`);
+/** Associated data of the sealed part of an IP message to `to`. */
+export { ipAad };
+
+/**
+ * Searches for a contact whose address went stale: an IP message (our address sealed to it) through
+ * our other contacts, then peers with a domain. On the answer: update its address ("send connect").
+ */
+export function startSearch(core: MeshCore, target: ContactRecord): void {
+  const existing = core.searches.get(target.uuid);
+  if (existing && !existing.done) return;
+  const order = searchOrder(core, target.uuid, core.now);
+  if (order.length === 0) {
+    core.drop('UNREACHABLE', `no contact to ask for ${target.uuid}`);
+    return;
+  }
+  let search: RoutedRequest;
+  const link = core.linkKey(target);
+  const ip = core.address ?? '';
+  const startedAt = core.now;
+  // The sealed part needs the search id, which the RoutedRequest draws: build the body lazily.
+  const body = { to: target.uuid, hops: 1, encrypted: '' };
+  search = new RoutedRequest(core, {
+    key: target.uuid,
+    type: 'IP',
+    body,
+    kind: 'ip',
+    targets: order.map((contact) => ({ contact })),
+    onAnswer: (resp, via) => {
+      if (!resp.data) return false;
+      let sealed: Uint8Array;
+      try {
+        sealed = fromB64u(resp.data);
+      } catch {
+        return false;
+      }
+      const opened = openSealed(core.self, sealed, ipAnswerAad(search.meshId));
+      if (!opened || toB64u(opened.senderBoxPub) !== toB64u(target.boxPub)) {
+        core.drop('BAD_SECRET', 'IP answer not sealed by the target');
+        return false;
+      }
+      const ans = decodeJson(opened.plaintext) as IpAnswerSealed | null;
+      if (!ans || typeof ans.ip !== 'string' || !isAddress(ans.ip) || typeof ans.proof !== 'string') return false;
+      if (!checkProof(link, ipAnswerProofInput(search.meshId, ans.ip), ans.proof)) {
+        core.drop('BAD_SECRET', 'IP answer proof does not match our shared secret');
+        return false;
+      }
+      search.done = true; // contactSeen below must not re-enter this search
+      core.emit({
+        event: 'relocated',
+        uuid: target.uuid,
+        address: ans.ip,
+        via: 'contact' in via ? via.contact.uuid : via.address,
+        searchId: search.meshId,
+        hops: 0,
+      });
+      core.stats.relocations = (core.stats.relocations ?? 0) + 1;
+      core.stats.relocationMs = (core.stats.relocationMs ?? 0) + (core.now - startedAt);
+      core.contactSeen(target, ans.ip);
+      search.done = false;
+      return true;
+    },
+    onExhausted: () => core.drop('UNREACHABLE', `search for ${target.uuid} found no route`),
+  });
+  const sealedPart: IpSealed = { from: core.self.uuid, ip, proof: computeProof(link, ipProofInput(search.meshId, ip)) };
+  body.encrypted = toB64u(
+    sealTo(core.self, target.boxPub, utf8(JSON.stringify(sealedPart)), ipAad(target.uuid), core.random),
+  );
+  search.start(core);
+}

@@ -1,0 +1,118 @@
+/**
+ * The four message types of the seed and their JSON bodies (docs/PROTOCOL.md §4).
+ * Headers map to HTTP request headers `Mesh-*`; bodies are the JSON request body.
+ */
+
+/** The seed's four message types. */
+export type MessageType = 'IP' | 'referral' | 'message' | 'contact_req';
+
+/** All message types, for validation. */
+export const MESSAGE_TYPES: readonly MessageType[] = ['IP', 'referral', 'message', 'contact_req'];
+
+/** Decoded `Mesh-*` request headers. */
+export interface RequestHeaders {
+  version: number;
+  type: MessageType;
+  /** Sender of this hop (UUID). */
+  from: string;
+  /** 128-bit random id, base64url (22 chars); kept along a search's path (IP / contact_req). */
+  id: string;
+  /** Unix ms. */
+  ts: number;
+  /** Sender's listening port, so the receiver learns `ip:port` from the socket's IP (extension of DESIGN.md §3). */
+  port: number | null;
+  /** HMAC proof under the link key (contacts). */
+  secret: string | null;
+  /** First contact: base64url(signPub ‖ boxPub), 64 bytes. */
+  pubKey: string | null;
+  /** First contact: Ed25519 signature over the request signing input. */
+  signature: string | null;
+}
+
+/** IP: "find `to` and tell it where I am"; `encrypted` is sealed to `to` (relays can't read it). */
+export interface IpBody {
+  to: string;
+  /** Hops travelled so far including this one (the searcher sends 1). */
+  hops: number;
+  encrypted: string;
+}
+
+/** The sealed part of an IP message (the seed's `encrypted: { from, secret, IP }`). */
+export interface IpSealed {
+  from: string;
+  ip: string;
+  /** HMAC under the origin–target link key over the search id and ip: the seed's "secret". */
+  proof: string;
+}
+
+/** The sealed part of the target's answer (the seed's response `encrypted: { IP, secret }`). */
+export interface IpAnswerSealed {
+  ip: string;
+  proof: string;
+}
+
+/** referral: "I reach `referent` in `hops` hops" (hops 0 with referent = sender is a presence announce). */
+export interface ReferralBody {
+  referent: string;
+  hops: number;
+  /** Withdraws an earlier referral (the contact went away). */
+  withdraw?: boolean;
+}
+
+/** message: AEAD-encrypted under the sender's directional message key. */
+export interface MessageBody {
+  nonce: string;
+  ct: string;
+}
+
+/** Plaintext of a message body. */
+export interface MessagePlain {
+  id: string;
+  text: string;
+  sentAt: number;
+}
+
+/** What a requester tells about itself in a contact request. */
+export interface ContactCard {
+  uuid: string;
+  name: string;
+  signPub: string;
+  boxPub: string;
+  address: string | null;
+}
+
+/** contact_req: routed by UUID like IP; `encrypted` holds the requester's card under the invite key, or `card` is plain for a peer with a domain. */
+export interface ContactReqBody {
+  /** Recipient UUID; null only for a direct bootstrap request to a peer with a domain. */
+  to: string | null;
+  hops: number;
+  /** Invite id (base64url of 8 bytes of SHA-256(invite secret)). */
+  invite?: string;
+  /** base64url(nonce ‖ AEAD(inviteKey, nonce, card)). */
+  encrypted?: string;
+  card?: ContactCard;
+}
+
+/** The sealed answer to a contact request (the seed's `encrypted { pub_key, auth_phrase, secret }`). */
+export interface ContactAnswerSealed extends ContactCard {
+  secret: string;
+  authPhrase: string;
+}
+
+/** Body of every 200 response. */
+export interface OkResponse {
+  /** The requester's address as this node saw it. */
+  observed: string;
+  /** Proof under the link key over (request id, observed, data). */
+  secret?: string;
+  /** Ed25519 signature over the same input, when the requester is not (yet) a contact. */
+  signature?: string;
+  /** Type-specific payload (a sealed answer for IP / contact_req). */
+  data?: string;
+}
+
+/** Body of every error response. */
+export interface ErrorResponse {
+  error: string;
+  message: string;
+}

@@ -1,0 +1,97 @@
+/**
+ * Pure next-hop decisions for IP and contact_req (onmessage chart: "for self / is referred to /
+ * reached max hops / relay to connected peers"). No state is changed here.
+ */
+import type { ContactRecord, ReferralRecord } from './types.ts';
+
+/** Where a relay sends a message for `to`. */
+export type Route =
+  | { kind: 'self' }
+  /** `to` is our own contact: forward to it. */
+  | { kind: 'direct'; contact: ContactRecord }
+  /** We hold referrals for `to`: relay along them (best first). */
+  | { kind: 'referral'; vias: ContactRecord[] }
+  /** Hops left: flood to our contacts except the sender. */
+  | { kind: 'flood'; targets: ContactRecord[] }
+  /** Hops exhausted and no route. */
+  | { kind: 'unreachable' };
+
+/** What routing needs to see of a node's tables. */
+export interface RoutingView {
+  selfUuid: string;
+  contact(uuid: string): ContactRecord | undefined;
+  referrals(referent: string): readonly ReferralRecord[];
+  contacts(): Iterable<ContactRecord>;
+}
+
+/** A contact we can send to now: confirmed with a known address. */
+export function usable(c: ContactRecord | undefined): c is ContactRecord {
+  return c !== undefined && c.status !== 'pending' && c.address !== null;
+}
+
+/**
+ * Decides the next hop for a message to `to` that arrived from `from` after `hops` hops
+ * (`from` = null when we originate). Flooding happens only while `hops < searchRadius`.
+ */
+export function route(
+  view: RoutingView,
+  to: string,
+  from: string | null,
+  hops: number,
+  now: number,
+  opts: { searchRadius: number; relayFanout: number; maxViaReferrals?: number },
+): Route {
+  if (to === view.selfUuid) return { kind: 'self' };
+  const direct = view.contact(to);
+  // An inactive direct contact may still be at its address: a relay cannot know better, so it tries.
+  if (usable(direct) && to !== from) return { kind: 'direct', contact: direct };
+  const vias: ContactRecord[] = [];
+  for (const r of bestReferrals(view.referrals(to), now)) {
+    if (r.via === from || r.via === to) continue;
+    const c = view.contact(r.via);
+    if (usable(c) && c.status === 'active') vias.push(c);
+    if (vias.length >= (opts.maxViaReferrals ?? 2)) break;
+  }
+  if (vias.length > 0) return { kind: 'referral', vias };
+  if (hops < opts.searchRadius) {
+    const targets = floodTargets(view.contacts(), [from, to], opts.relayFanout);
+    if (targets.length > 0) return { kind: 'flood', targets };
+  }
+  return { kind: 'unreachable' };
+}
+
+/** Unexpired referrals, fewest hops first, most recently refreshed first on ties. */
+export function bestReferrals(list: readonly ReferralRecord[], now: number): ReferralRecord[] {
+  return list.filter((r) => r.expiresAt > now).sort((a, b) => a.hops - b.hops || b.updatedAt - a.updatedAt);
+}
+
+/** Active contacts with an address, excluding the given uuids; at most `fanout` (0 = all), most recently seen first. */
+export function floodTargets(
+  contacts: Iterable<ContactRecord>,
+  exclude: (string | null)[],
+  fanout: number,
+): ContactRecord[] {
+  const out: ContactRecord[] = [];
+  for (const c of contacts) if (usable(c) && c.status === 'active' && !exclude.includes(c.uuid)) out.push(c);
+  out.sort((a, b) => (b.lastSeen ?? 0) - (a.lastSeen ?? 0) || (a.uuid < b.uuid ? -1 : 1));
+  return fanout > 0 ? out.slice(0, fanout) : out;
+}
+
+/**
+ * The searcher's order of contacts to ask for `target` (sendmessage chart "send IP message to contacts",
+ * then "to peers with domain"): contacts holding a referral for it first, then the others, then peers with a domain.
+ */
+export function searchOrder(view: RoutingView, target: string, now: number): ContactRecord[] {
+  const first: ContactRecord[] = [];
+  const seen = new Set<string>([target]);
+  for (const r of bestReferrals(view.referrals(target), now)) {
+    const c = view.contact(r.via);
+    if (!seen.has(r.via) && usable(c) && c.status === 'active' && c.domain === null) {
+      first.push(c);
+      seen.add(r.via);
+    }
+  }
+  const rest = floodTargets(view.contacts(), [...seen], 0).filter((c) => c.domain === null);
+  const domains = floodTargets(view.contacts(), [...seen], 0).filter((c) => c.domain !== null);
+  return [...first, ...rest, ...domains];
+}

@@ -1,0 +1,217 @@
+/**
+ * In-memory transport for tests and the simulator: same edge semantics as HTTPS (size limit,
+ * rate limit, error JSON, pins, CONNECT_FAILED / TIMEOUT), real timers for latency.
+ */
+import type { InboundResponse, OutboundRequest, RequestHandler, Transport } from '../../ports.ts';
+import { TransportError } from '../../ports.ts';
+import { Edge, type EdgeInit, formatAddress, lowerHeaders, parseAddress } from '../edge.ts';
+
+/** Options of a {@link MemoryNetwork}. */
+export interface MemoryNetworkInit {
+  /** One-way latency, ms (applied to the request and to the response). @default 0 */
+  latencyMs?: number;
+  /** Extra random one-way latency in [0, jitterMs), ms. @default 0 */
+  jitterMs?: number;
+  /** Probability a request is lost (the caller then times out). @default 0 */
+  dropRate?: number;
+  /** Random source in [0, 1). @default Math.random */
+  random?: () => number;
+}
+
+/** Options of one transport on a {@link MemoryNetwork}. */
+export interface MemoryTransportOptions extends EdgeInit {
+  /** Identity key the node's "certificate" holds; checked against `pin.signPub`. */
+  signPub?: Uint8Array;
+  /** DNS name the node's "CA certificate" is valid for; checked against `pin.domain`. */
+  domain?: string;
+}
+
+interface Endpoint {
+  transport: MemoryTransport;
+  handler: RequestHandler | null;
+  online: boolean;
+}
+
+/** A simulated network of {@link MemoryTransport}s keyed by address ("ip:port"). */
+export class MemoryNetwork {
+  private readonly endpoints = new Map<string, Endpoint>();
+  private nextPort = 0;
+  /** @internal */
+  readonly random: () => number;
+
+  constructor(private readonly init: MemoryNetworkInit = {}) {
+    this.random = init.random ?? Math.random;
+  }
+
+  /** Creates the transport of the node at `address` (it is reachable once it listens). */
+  transport(address: string, opts: MemoryTransportOptions = {}): MemoryTransport {
+    const key = normalise(address);
+    if (this.endpoints.has(key)) throw new Error(`MemoryNetwork: address ${key} is already in use`);
+    const t = new MemoryTransport(this, key, opts);
+    this.endpoints.set(key, { transport: t, handler: null, online: true });
+    return t;
+  }
+
+  /** Takes the node at `address` off the network (CONNECT_FAILED to callers; its own calls fail) or back on. */
+  setOnline(address: string, online: boolean): void {
+    const ep = this.endpoints.get(normalise(address));
+    if (!ep) throw new Error(`MemoryNetwork: no node at ${address}`);
+    ep.online = online;
+  }
+
+  /** Moves the node at `oldAddress` to `newAddress` (a new IP); the old address becomes unreachable. */
+  move(oldAddress: string, newAddress: string): void {
+    const from = normalise(oldAddress);
+    const to = normalise(newAddress);
+    const ep = this.endpoints.get(from);
+    if (!ep) throw new Error(`MemoryNetwork: no node at ${oldAddress}`);
+    if (this.endpoints.has(to)) throw new Error(`MemoryNetwork: address ${to} is already in use`);
+    this.endpoints.delete(from);
+    this.endpoints.set(to, ep);
+    ep.transport.address = to;
+  }
+
+  /** Addresses currently registered (online or not). */
+  addresses(): string[] {
+    return [...this.endpoints.keys()];
+  }
+
+  /** @internal */
+  endpoint(address: string): Endpoint | undefined {
+    return this.endpoints.get(address);
+  }
+
+  /** @internal */
+  remove(t: MemoryTransport): void {
+    const ep = this.endpoints.get(t.address);
+    if (ep?.transport === t) this.endpoints.delete(t.address);
+  }
+
+  /** @internal One-way delay, ms. */
+  delay(): number {
+    const { latencyMs = 0, jitterMs = 0 } = this.init;
+    return latencyMs + (jitterMs > 0 ? this.random() * jitterMs : 0);
+  }
+
+  /** @internal */
+  dropped(): boolean {
+    const p = this.init.dropRate ?? 0;
+    return p > 0 && this.random() < p;
+  }
+
+  /** @internal Ephemeral-looking source port 40000–60999 for the next call. */
+  ephemeralPort(): number {
+    const p = 40_000 + (this.nextPort % 21_000);
+    this.nextPort++;
+    return p;
+  }
+}
+
+/** A node's transport on a {@link MemoryNetwork}; created with {@link MemoryNetwork.transport}. */
+export class MemoryTransport implements Transport {
+  private readonly edge: Edge;
+  private readonly pending = new Set<{ timer: NodeJS.Timeout; fail: (e: TransportError) => void }>();
+  private closed = false;
+  /** Expected identity key and domain of this node (what a TLS client would see). */
+  readonly signPub: Uint8Array | undefined;
+  readonly domain: string | undefined;
+
+  /** @internal use MemoryNetwork.transport() */
+  constructor(
+    private readonly net: MemoryNetwork,
+    /** Current address (changes on MemoryNetwork.move). */
+    public address: string,
+    opts: MemoryTransportOptions,
+  ) {
+    this.edge = new Edge(opts);
+    this.signPub = opts.signPub;
+    this.domain = opts.domain;
+  }
+
+  /** Starts answering requests; resolves with the node's address. */
+  async listen(handler: RequestHandler): Promise<string> {
+    if (this.closed) throw new Error('MemoryTransport is closed');
+    const ep = this.net.endpoint(this.address);
+    if (!ep || ep.transport !== this) throw new Error('MemoryTransport is not on the network');
+    if (ep.handler) throw new Error('MemoryTransport is already listening');
+    ep.handler = handler;
+    return this.address;
+  }
+
+  /** Delivers one request after the network latency; same errors as the HTTPS transport. */
+  request(req: OutboundRequest): Promise<InboundResponse> {
+    if (this.closed) return Promise.reject(new TransportError('ABORTED', 'Transport is closed'));
+    return new Promise<InboundResponse>((resolve, reject) => {
+      let settled = false;
+      const timers: NodeJS.Timeout[] = [];
+      const entry = {
+        timer: undefined as unknown as NodeJS.Timeout,
+        fail: (e: TransportError) => finish(() => reject(e)),
+      };
+      const finish = (f: () => void) => {
+        if (settled) return;
+        settled = true;
+        for (const t of timers) clearTimeout(t);
+        this.pending.delete(entry);
+        f();
+      };
+      const later = (ms: number, f: () => void) => timers.push(setTimeout(f, ms));
+      entry.timer = setTimeout(
+        () => entry.fail(new TransportError('TIMEOUT', `No answer from ${req.address} within ${req.timeoutMs} ms`)),
+        req.timeoutMs,
+      );
+      timers.push(entry.timer);
+      this.pending.add(entry);
+
+      // Copy now: the caller may reuse its buffers.
+      const body = new Uint8Array(req.body);
+      const headers = lowerHeaders(req.headers);
+      const sendDelay = this.net.delay();
+      if (this.net.dropped()) return; // lost on the wire: the caller times out
+
+      later(sendDelay, () => {
+        const self = this.net.endpoint(this.address);
+        let target: string;
+        try {
+          target = normalise(req.address);
+        } catch (err) {
+          return entry.fail(new TransportError('CONNECT_FAILED', `Bad address "${req.address}"`, { cause: err }));
+        }
+        const ep = this.net.endpoint(target);
+        if (!self?.online || !ep?.online || !ep.handler) {
+          return entry.fail(new TransportError('CONNECT_FAILED', `Cannot reach ${req.address}: connection refused`));
+        }
+        const peer = ep.transport;
+        if (req.pin?.signPub && !(peer.signPub && Buffer.from(peer.signPub).equals(Buffer.from(req.pin.signPub)))) {
+          return entry.fail(
+            new TransportError('TLS_PIN', `Server at ${req.address} does not hold the pinned identity key`),
+          );
+        }
+        if (!req.pin?.signPub && req.pin?.domain && peer.domain !== req.pin.domain) {
+          return entry.fail(
+            new TransportError('TLS_PIN', `Certificate of ${req.address} is not valid for ${req.pin.domain}`),
+          );
+        }
+        const { host } = parseAddress(this.address);
+        const remote = formatAddress({ host, port: this.net.ephemeralPort() });
+        const handler = ep.handler;
+        void peer.edge.serve(handler, { remote, headers, body }).then((r) => {
+          if (settled) return;
+          later(this.net.delay(), () => finish(() => resolve({ status: r.status, body: new Uint8Array(r.body) })));
+        });
+      });
+    });
+  }
+
+  /** Leaves the network; this node's pending calls reject with ABORTED. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.net.remove(this);
+    for (const p of [...this.pending]) p.fail(new TransportError('ABORTED', 'Transport closed'));
+  }
+}
+
+function normalise(address: string): string {
+  return formatAddress(parseAddress(address));
+}

@@ -1,0 +1,78 @@
+/** Shared transport edge: addresses, rate limiter, error JSON, handler guard. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  Edge,
+  errorReply,
+  formatAddress,
+  formatRemote,
+  ipOf,
+  lowerHeaders,
+  parseAddress,
+  RateLimiter,
+} from '../../src/transport/edge.ts';
+
+const dec = new TextDecoder();
+
+describe('transport edge', () => {
+  it('parses and formats addresses', () => {
+    assert.deepEqual(parseAddress('127.0.0.2:7575'), { host: '127.0.0.2', port: 7575 });
+    assert.deepEqual(parseAddress('[::1]:8000'), { host: '::1', port: 8000 });
+    assert.deepEqual(parseAddress('host.example:7575'), { host: 'host.example', port: 7575 });
+    assert.deepEqual(parseAddress('host.example'), { host: 'host.example', port: 7575 });
+    assert.deepEqual(parseAddress('fe80::1'), { host: 'fe80::1', port: 7575 });
+    assert.throws(() => parseAddress('1.2.3.4:99999'));
+    assert.throws(() => parseAddress('[::1'));
+    assert.equal(formatAddress({ host: '::1', port: 1 }), '[::1]:1');
+    assert.equal(formatAddress({ host: '10.0.0.1', port: 2 }), '10.0.0.1:2');
+  });
+
+  it('formats socket remotes, unmapping v4-mapped IPv6', () => {
+    assert.equal(formatRemote('::ffff:192.0.2.7', 5000), '192.0.2.7:5000');
+    assert.equal(formatRemote('2001:db8::1', 5000), '[2001:db8::1]:5000');
+    assert.equal(formatRemote('127.0.0.1', 5000), '127.0.0.1:5000');
+    assert.equal(ipOf('[2001:db8::1]:5000'), '2001:db8::1');
+    assert.equal(ipOf('192.0.2.7:5000'), '192.0.2.7');
+  });
+
+  it('lower-cases headers and joins arrays', () => {
+    assert.deepEqual(lowerHeaders({ 'Mesh-From': 'a', X: ['1', '2'], Y: undefined }), { 'mesh-from': 'a', x: '1, 2' });
+  });
+
+  it('builds wire error JSON with the mapped status', () => {
+    const r = errorReply('TOO_LARGE', 'big');
+    assert.equal(r.status, 413);
+    assert.deepEqual(JSON.parse(dec.decode(r.body)), { error: 'TOO_LARGE', message: 'big' });
+    assert.equal(r.headers['content-type'], 'application/json');
+  });
+
+  it('rate-limits per key in fixed windows and sweeps old keys', () => {
+    let now = 0;
+    const rl = new RateLimiter({ max: 2, windowMs: 1000 }, () => now);
+    assert.ok(rl.hit('a').ok);
+    assert.ok(rl.hit('a').ok);
+    const d = rl.hit('a');
+    assert.equal(d.ok, false);
+    assert.equal(!d.ok && d.retryAfterSec, 1);
+    assert.ok(rl.hit('b').ok);
+    now = 1000;
+    assert.ok(rl.hit('a').ok);
+    assert.equal(rl.size, 1);
+  });
+
+  it('limits by IP, not by ip:port', () => {
+    const edge = new Edge({ rateLimit: { max: 1, windowMs: 60_000 } });
+    assert.equal(edge.admit('10.0.0.1:40000'), null);
+    assert.equal(edge.admit('10.0.0.1:40001')?.status, 429);
+    assert.equal(edge.admit('10.0.0.2:40000'), null);
+  });
+
+  it('turns throws and invalid handler answers into 500 INTERNAL', async () => {
+    const edge = new Edge({ rateLimit: false });
+    const req = { remote: '1.2.3.4:5', headers: {}, body: new Uint8Array(0) };
+    assert.equal((await edge.dispatch(async () => Promise.reject(new Error('x')), req)).status, 500);
+    // biome-ignore lint/suspicious/noExplicitAny: deliberately invalid handler answer
+    assert.equal((await edge.dispatch(async () => ({ status: 'x', body: 1 }) as any, req)).status, 500);
+    assert.equal((await edge.dispatch(async () => ({ status: 204, body: new Uint8Array(0) }), req)).status, 204);
+  });
+});
