@@ -1,0 +1,371 @@
+/**
+ * The `mesh` command line (DESIGN.md §7). Commands that need the running node talk to its local
+ * API; `init`, `id` and `sim` work without it.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { Command, Option } from 'commander';
+import pc from 'picocolors';
+import { deriveUuid, generateKeyPairs, toB64u } from '../crypto/index.ts';
+import { startDaemon } from '../daemon/daemon.ts';
+import { dataPaths, ensureDataDir, readDaemonInfo, resolveDataDir } from '../daemon/paths.ts';
+import { MeshError } from '../errors.ts';
+import { DEFAULT_API_PORT, DEFAULT_PORT } from '../protocol/constants.ts';
+import { SqliteStore } from '../store/index.ts';
+import { ApiClient } from './client.ts';
+import { parseDuration } from './duration.ts';
+import { ago, printTable } from './format.ts';
+
+const EXIT = { usage: 2, notRunning: 3, failure: 1 } as const;
+
+function dataDirOf(cmd: Command): string {
+  return resolveDataDir(cmd.optsWithGlobals().dataDir as string | undefined);
+}
+
+function out(json: boolean, value: unknown, human: () => void): void {
+  if (json) process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  else human();
+}
+
+function client(cmd: Command): ApiClient {
+  return ApiClient.forDataDir(dataDirOf(cmd));
+}
+
+/** Builds the program (exported for tests and for `mesh sim` wiring). */
+export async function buildProgram(): Promise<Command> {
+  const program = new Command();
+  program
+    .name('mesh')
+    .description('Mesh: friend-to-friend realtime messaging. Find moved friends through the friends you share.')
+    .version('0.1.0')
+    .addOption(new Option('--data-dir <dir>', 'node data directory (default: $MESH_DATA_DIR or ~/.mesh)'))
+    .showHelpAfterError('(run mesh --help for usage)');
+
+  program
+    .command('init')
+    .description('create this node’s identity (Ed25519 + X25519 keys, self-certifying UUID); refuses to overwrite')
+    .option('--name <name>', 'your display name, shown to contacts')
+    .option('--json', 'print JSON')
+    .action((opts: { name?: string; json?: boolean }, cmd: Command) => {
+      const dir = dataDirOf(cmd);
+      ensureDataDir(dir);
+      const store = SqliteStore.open(dataPaths(dir).db);
+      try {
+        if (store.getSelf()) throw MeshError.alreadyInitialised(dir);
+        const keys = generateKeyPairs((n) => new Uint8Array(randomBytes(n)));
+        const uuid = deriveUuid(keys.signPub, keys.boxPub);
+        const name = (opts.name ?? process.env.USER ?? 'me').slice(0, 100);
+        store.apply([{ op: 'self:put', self: { uuid, name, ...keys, createdAt: Date.now() } }]);
+        out(opts.json === true, { uuid, name, dataDir: dir }, () => {
+          console.log(`${pc.green('✔')} Created your Mesh identity in ${dir}`);
+          console.log(`  UUID ${pc.bold(uuid)}  name ${name}`);
+          console.log(`\nNext: ${pc.cyan('mesh start')} to run your node.`);
+        });
+      } finally {
+        store.close();
+      }
+    });
+
+  program
+    .command('start')
+    .description('run the node in the foreground (Ctrl-C stops it gracefully)')
+    .option('--host <addr>', 'address to listen on and to send from', '0.0.0.0')
+    .option('--port <port>', 'Mesh port', String(DEFAULT_PORT))
+    .option('--api-port <port>', 'local API / web page port on 127.0.0.1', String(DEFAULT_API_PORT))
+    .option('--bootstrap <url...>', 'peer(s) with a domain to join through, e.g. https://peer.example:7575')
+    .option('--public', 'be a peer with a domain: accept first contact from strangers')
+    .option('--accept-all', 'accept every contact request without asking')
+    .option('--domain <name>', 'DNS name of this peer with a domain')
+    .option('--tls-cert <file>', 'CA-valid certificate (PEM) for --domain')
+    .option('--tls-key <file>', 'private key (PEM) for --tls-cert')
+    .option('--log-level <level>', 'debug | info | warn | error', 'info')
+    .option('--json', 'print the start-up summary as JSON')
+    .action(async (opts, cmd: Command) => {
+      const dir = dataDirOf(cmd);
+      const port = Number(opts.port);
+      const apiPort = Number(opts.apiPort);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw MeshError.invalidArgument(`--port must be 0..65535, got ${opts.port}`);
+      if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535)
+        throw MeshError.invalidArgument(`--api-port must be 0..65535, got ${opts.apiPort}`);
+      const d = await startDaemon({
+        dataDir: dir,
+        host: opts.host,
+        port,
+        apiPort,
+        bootstrap: opts.bootstrap,
+        public: opts.public === true,
+        acceptAll: opts.acceptAll === true,
+        domain: opts.domain,
+        tlsCert: opts.tlsCert,
+        tlsKey: opts.tlsKey,
+        logLevel: opts.logLevel,
+      });
+      out(
+        opts.json === true,
+        { uuid: d.uuid, listen: [d.listen], api: d.apiUrl, web: d.loginUrl, pid: process.pid },
+        () => {
+          console.log(`${pc.green('●')} Mesh node ${pc.bold(d.uuid)} is running`);
+          console.log(`  listening on  https://${d.listen}/mesh`);
+          console.log(`  web chat      ${pc.cyan(d.loginUrl)}`);
+          console.log(`  data dir      ${dir}`);
+          console.log(
+            `\nNext: in another terminal, ${pc.cyan('mesh invite')} to invite a friend, or ${pc.cyan('mesh add <code>')} to use theirs.`,
+          );
+          console.log('Press Ctrl-C to stop.');
+        },
+      );
+      await new Promise<void>((resolve) => {
+        const stop = (sig: string) => {
+          process.stderr.write(`\n${sig}: stopping…\n`);
+          d.stop().then(resolve, resolve);
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+    });
+
+  program
+    .command('id')
+    .description('show this node’s UUID, name, public key and addresses')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const dir = dataDirOf(cmd);
+      let info: Record<string, unknown>;
+      if (readDaemonInfo(dir)) info = await client(cmd).get('/api/id');
+      else {
+        if (!existsSync(dataPaths(dir).db)) throw MeshError.notInitialised(dir);
+        const store = SqliteStore.open(dataPaths(dir).db, { readonly: true });
+        try {
+          const self = store.getSelf();
+          if (!self) throw MeshError.notInitialised(dir);
+          const pub = new Uint8Array(64);
+          pub.set(self.signPub, 0);
+          pub.set(self.boxPub, 32);
+          info = { uuid: self.uuid, name: self.name, publicKey: toB64u(pub), listen: [], observed: [], running: false };
+        } finally {
+          store.close();
+        }
+      }
+      out(opts.json === true, info, () => {
+        console.log(`UUID        ${pc.bold(String(info.uuid))}`);
+        console.log(`name        ${info.name}`);
+        console.log(`public key  ${info.publicKey}`);
+        console.log(`listen      ${(info.listen as string[]).join(', ') || pc.dim('(node not running)')}`);
+        console.log(`observed    ${(info.observed as string[]).join(', ') || pc.dim('(none yet)')}`);
+      });
+    });
+
+  program
+    .command('invite')
+    .description('print an invite code for a friend (one use, expires)')
+    .option('--json', 'print JSON')
+    .option('--no-address', 'leave out this node’s address (the request then travels through contacts)')
+    .option('--ttl <duration>', 'how long the invite stays valid, e.g. 30m, 24h, 7d', '24h')
+    .action(async (opts: { json?: boolean; address: boolean; ttl: string }, cmd: Command) => {
+      const r = await client(cmd).post<{ code: string; expiresAt: number }>('/api/invite', {
+        ttl: String(parseDuration(opts.ttl)),
+        noAddress: !opts.address,
+      });
+      out(opts.json === true, { code: r.code, expiresAt: r.expiresAt }, () => {
+        console.log(`Give your friend this code (valid until ${new Date(r.expiresAt).toLocaleString()}):\n`);
+        console.log(`  ${pc.bold(r.code)}\n`);
+        console.log(`They run: ${pc.cyan(`mesh add ${r.code}`)}`);
+        console.log(
+          'Then both of you compare the auth phrase by voice or in person, and you accept with mesh requests / mesh accept.',
+        );
+      });
+    });
+
+  program
+    .command('add')
+    .description('add a friend from their invite code; prints the auth phrase to compare')
+    .argument('<invite-code>')
+    .option('--name <name>', 'what to call this contact')
+    .option('--json', 'print JSON')
+    .action(async (code: string, opts: { name?: string; json?: boolean }, cmd: Command) => {
+      const r = await client(cmd).post<{ uuid: string; name: string; authPhrase: string }>('/api/add', {
+        code,
+        name: opts.name,
+      });
+      out(opts.json === true, r, () => {
+        console.log(`Request sent to ${pc.bold(r.name)} (${r.uuid}).\n`);
+        console.log(`  Auth phrase: ${pc.bold(pc.yellow(r.authPhrase))}\n`);
+        console.log(
+          'Compare it with your friend by voice or in person. If it differs, someone is in the middle: do not chat.',
+        );
+      });
+    });
+
+  program
+    .command('requests')
+    .description('list incoming contact requests')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const rows =
+        await client(cmd).get<{ uuid: string; name: string; authPhrase: string; receivedAt: number }[]>(
+          '/api/requests',
+        );
+      out(opts.json === true, rows, () => {
+        if (rows.length === 0) return console.log('No pending contact requests.');
+        printTable(
+          ['uuid', 'name', 'auth phrase', 'received'],
+          rows.map((r) => [r.uuid, r.name, r.authPhrase, ago(r.receivedAt)]),
+        );
+        console.log(
+          `\nCompare the phrase with your friend, then: ${pc.cyan('mesh accept <uuid>')} or ${pc.cyan('mesh reject <uuid>')}`,
+        );
+      });
+    });
+
+  for (const action of ['accept', 'reject'] as const) {
+    program
+      .command(action)
+      .description(
+        action === 'accept' ? 'accept a contact request (after comparing the auth phrase)' : 'reject a contact request',
+      )
+      .argument('<uuid>')
+      .option('--json', 'print JSON')
+      .action(async (uuid: string, opts: { json?: boolean }, cmd: Command) => {
+        const r = await client(cmd).post<{ uuid: string }>(`/api/${action}`, { uuid });
+        out(opts.json === true, r, () =>
+          console.log(action === 'accept' ? `${pc.green('✔')} ${r.uuid} is now your contact.` : `Rejected ${r.uuid}.`),
+        );
+      });
+  }
+
+  program
+    .command('contacts')
+    .description('list contacts: address, online/offline, last seen')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const rows =
+        await client(cmd).get<
+          {
+            uuid: string;
+            name: string;
+            address: string | null;
+            online: boolean;
+            lastSeen: number | null;
+            status: string;
+          }[]
+        >('/api/contacts');
+      out(opts.json === true, rows, () => {
+        if (rows.length === 0) return console.log(`No contacts yet. Invite a friend with ${pc.cyan('mesh invite')}.`);
+        printTable(
+          ['name', 'uuid', 'address', 'state', 'last seen'],
+          rows.map((r) => [
+            r.name,
+            r.uuid,
+            r.address ?? '-',
+            r.status === 'pending'
+              ? pc.yellow('waiting for accept')
+              : r.online
+                ? pc.green('online')
+                : pc.dim('offline'),
+            r.lastSeen ? ago(r.lastSeen) : '-',
+          ]),
+        );
+      });
+    });
+
+  program
+    .command('send')
+    .description('send a text to a contact (queued and persisted; delivered when reachable)')
+    .argument('<contact>', 'uuid or name')
+    .argument('<text...>')
+    .option('--json', 'print JSON')
+    .action(async (who: string, words: string[], opts: { json?: boolean }, cmd: Command) => {
+      const r = await client(cmd).post<{ id: string }>('/api/send', { to: who, text: words.join(' ') });
+      out(opts.json === true, r, () => console.log(`Queued message ${r.id}.`));
+    });
+
+  program
+    .command('inbox')
+    .description('show received messages')
+    .option('--json', 'print JSON (with --follow: one JSON object per line)')
+    .option('--follow', 'keep printing new messages as they arrive')
+    .option('--limit <n>', 'newest N only', '50')
+    .action(async (opts: { json?: boolean; follow?: boolean; limit: string }, cmd: Command) => {
+      const c = client(cmd);
+      const contacts = await c.get<{ uuid: string; name: string }[]>('/api/contacts');
+      const names = new Map(contacts.map((x) => [x.uuid, x.name]));
+      const rows = await c.get<{ id: string; from: string; text: string; sentAt: number; receivedAt: number }[]>(
+        `/api/inbox?limit=${Number(opts.limit) || 50}`,
+      );
+      const line = (m: { from: string; text: string; receivedAt: number }) =>
+        console.log(
+          `${pc.dim(new Date(m.receivedAt).toLocaleTimeString())} ${pc.bold(names.get(m.from) ?? m.from.slice(0, 8))}: ${m.text}`,
+        );
+      if (!opts.follow) {
+        out(opts.json === true, rows, () => (rows.length === 0 ? console.log('No messages yet.') : rows.forEach(line)));
+        return;
+      }
+      if (opts.json) for (const m of rows) console.log(JSON.stringify(m));
+      else rows.forEach(line);
+      await c.events((event, data) => {
+        if (event !== 'message') return;
+        const m = data as { id: string; from: string; text: string; sentAt: number; receivedAt: number };
+        if (opts.json)
+          console.log(
+            JSON.stringify({ id: m.id, from: m.from, text: m.text, sentAt: m.sentAt, receivedAt: m.receivedAt }),
+          );
+        else line(m);
+      });
+    });
+
+  program
+    .command('status')
+    .description('addresses, contacts online, referrals, outbox size')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const s = await client(cmd).get<{
+        uuid: string;
+        name: string;
+        listen: string[];
+        observed: string[];
+        contacts: { total: number; online: number };
+        referrals: number;
+        outbox: number;
+      }>('/api/status');
+      out(opts.json === true, s, () => {
+        console.log(`${pc.green('●')} ${pc.bold(s.name)} ${s.uuid}`);
+        console.log(`  listen     ${s.listen.join(', ')}`);
+        console.log(`  observed   ${s.observed.join(', ') || pc.dim('(no answers yet)')}`);
+        console.log(`  contacts   ${s.contacts.online}/${s.contacts.total} online`);
+        console.log(`  referrals  ${s.referrals}`);
+        console.log(`  outbox     ${s.outbox} waiting`);
+      });
+    });
+
+  const { registerSimCommand } = await import('../sim/cli.ts');
+  registerSimCommand(program);
+  return program;
+}
+
+/** Runs the CLI with argv; maps errors to a sentence on stderr and an exit code. */
+export async function main(argv: string[]): Promise<void> {
+  const program = await buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    const err = e as { code?: string; exitCode?: number; message?: string };
+    if (typeof err.code === 'string' && err.code.startsWith('commander.')) {
+      process.exitCode = err.exitCode ?? EXIT.usage;
+      return;
+    }
+    if (e instanceof MeshError) {
+      process.stderr.write(`mesh: ${e.message}\n`);
+      process.exitCode =
+        e.code === 'NOT_RUNNING' ? EXIT.notRunning : e.code === 'INVALID_ARGUMENT' ? EXIT.usage : EXIT.failure;
+      return;
+    }
+    process.stderr.write(`mesh: unexpected error: ${err.message ?? String(e)}\n`);
+    process.exitCode = EXIT.failure;
+  }
+}
+
+// Run when executed directly (bin/mesh); importing for tests does not run it.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main(process.argv);

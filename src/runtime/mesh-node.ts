@@ -1,0 +1,499 @@
+/**
+ * MeshNode: runs the protocol core for real — feeds it network events, timers and user commands
+ * with the wall clock, and carries out its effects (HTTPS requests, timers, SQLite writes).
+ */
+
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { networkInterfaces } from 'node:os';
+import { toB64u } from '../crypto/index.ts';
+import { MeshError } from '../errors.ts';
+import type { Clock, Logger, Random, Store, Transport } from '../ports.ts';
+import { TransportError } from '../ports.ts';
+import { joinAddress, splitAddress } from '../protocol/codec.ts';
+import type { CoreInit } from '../protocol/config.ts';
+import type { AppEvent, Command, CoreEvent, Effect } from '../protocol/events.ts';
+import { MeshCore } from '../protocol/node.ts';
+import type { ContactRecord, InboxRecord, OutboxRecord } from '../protocol/types.ts';
+
+/** Options of a MeshNode. */
+export interface MeshNodeInit {
+  store: Store;
+  transport: Transport;
+  /** Protocol options (radii, acceptAll, isPublic, port...). */
+  core?: CoreInit;
+  /** @default a silent logger */
+  logger?: Logger;
+  /** @default Date.now */
+  clock?: Clock;
+  /** @default node:crypto randomBytes */
+  random?: Random;
+  /**
+   * The address to tell contacts. @default the listen address when it is specific, else the first
+   * non-internal IPv4 interface address with the listen port.
+   */
+  advertise?: string;
+  /** How often to look at local interfaces for an address change (wildcard listen only), ms. @default 30000 */
+  interfaceCheckMs?: number;
+}
+
+/** A contact as the API shows it. */
+export interface ContactView {
+  uuid: string;
+  name: string;
+  address: string | null;
+  online: boolean;
+  lastSeen: number | null;
+  status: ContactRecord['status'];
+  domain: string | null;
+}
+
+/** One line of a conversation. */
+export interface ConversationItem {
+  id: string;
+  from: string;
+  to: string;
+  text: string;
+  sentAt: number;
+  receivedAt: number | null;
+  state: OutboxRecord['state'] | 'received';
+  direction: 'in' | 'out';
+}
+
+/** `status` of a running node. */
+export interface NodeStatus {
+  uuid: string;
+  name: string;
+  listen: string[];
+  observed: string[];
+  contacts: { total: number; online: number };
+  referrals: number;
+  outbox: number;
+  drops: Record<string, number>;
+}
+
+const silentLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return silentLogger;
+  },
+};
+
+/** How long an inbound request may wait for the core's answer before the runtime answers 504. */
+const INBOUND_ANSWER_TIMEOUT_MS = 30_000;
+
+/**
+ * A Mesh node. Emits 'message' (InboxRecord) and the core's AppEvents by name
+ * ('contact:request', 'contact:added', 'contact:online', 'contact:offline', 'contact:address',
+ * 'message:state', 'self:observed', 'relocated').
+ */
+export class MeshNode extends EventEmitter {
+  readonly store: Store;
+  readonly transport: Transport;
+  readonly log: Logger;
+  #core: MeshCore | null = null;
+  #clock: Clock;
+  #random: Random;
+  #init: MeshNodeInit;
+  #timers = new Map<string, NodeJS.Timeout>();
+  #inbound = new Map<number, { resolve: (r: { status: number; body: Uint8Array }) => void; timer: NodeJS.Timeout }>();
+  #commands = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  #nextInbound = 1;
+  #nextCommand = 1;
+  #listen: string[] = [];
+  #observed = new Map<string, number>();
+  #interfaceTimer: NodeJS.Timeout | null = null;
+  #stopping = false;
+  readonly drops: Record<string, number> = {};
+
+  constructor(init: MeshNodeInit) {
+    super();
+    this.#init = init;
+    this.store = init.store;
+    this.transport = init.transport;
+    this.log = init.logger ?? silentLogger;
+    this.#clock = init.clock ?? { now: () => Date.now() };
+    this.#random = init.random ?? { bytes: (n) => new Uint8Array(randomBytes(n)) };
+  }
+
+  /** The node's UUID. */
+  get uuid(): string {
+    return this.#requireSelf().uuid;
+  }
+
+  #requireSelf() {
+    const self = this.store.getSelf();
+    if (!self) throw MeshError.notInitialised('this store');
+    return self;
+  }
+
+  /** Starts listening, loads state into the core, announces itself to every contact. */
+  async start(): Promise<void> {
+    const self = this.#requireSelf();
+    const bound = await this.transport.listen((req) => this.#onInbound(req.remote, req.headers, req.body));
+    this.#listen = [bound];
+    const advertise = this.#init.advertise ?? advertisedAddress(bound);
+    const s = this.store;
+    this.#core = new MeshCore(
+      {
+        self,
+        addresses: [advertise],
+        contacts: s.listContacts(),
+        referrals: s.listReferrals(),
+        invites: s.listInvites(),
+        requests: s.listRequests(),
+        outbox: s.listOutbox(),
+        deliveredIds: s.listInbox().map((m) => m.id),
+      },
+      { random: (n) => this.#random.bytes(n) },
+      { port: splitAddress(bound).port, ...this.#init.core },
+      this.#clock.now(),
+    );
+    this.log.info({ uuid: self.uuid, listen: bound, advertise }, 'node started');
+    await this.command({ kind: 'start' });
+    const { host } = splitAddress(bound);
+    if (host === '0.0.0.0' || host === '::') {
+      this.#interfaceTimer = setInterval(() => this.#checkInterfaces(), this.#init.interfaceCheckMs ?? 30_000);
+      this.#interfaceTimer.unref();
+    }
+  }
+
+  /** Stops gracefully: answers what is pending, clears timers, closes the transport and the store. */
+  async stop(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    if (this.#interfaceTimer) clearInterval(this.#interfaceTimer);
+    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#timers.clear();
+    for (const [id, p] of this.#inbound) {
+      clearTimeout(p.timer);
+      p.resolve({
+        status: 503,
+        body: new TextEncoder().encode(JSON.stringify({ error: 'UNAVAILABLE', message: 'node is stopping' })),
+      });
+      this.#inbound.delete(id);
+    }
+    await this.transport.close();
+    for (const c of this.#commands.values()) c.reject(new MeshError('STOPPED', 'the node stopped'));
+    this.#commands.clear();
+    this.store.close();
+    this.log.info({}, 'node stopped');
+  }
+
+  /** The running core (for read-only views). */
+  get core(): MeshCore {
+    if (!this.#core) throw new MeshError('NOT_STARTED', 'the node is not started');
+    return this.#core;
+  }
+
+  /** Feeds an event to the core and carries out its effects. */
+  #dispatch(event: CoreEvent): void {
+    if (!this.#core || this.#stopping) return;
+    let fx: Effect[];
+    try {
+      fx = this.#core.handle(event, this.#clock.now());
+    } catch (err) {
+      this.log.error({ err, event: event.type }, 'core threw');
+      if (event.type === 'request')
+        this.#answer(event.requestId, 500, { error: 'INTERNAL', message: 'internal error' });
+      return;
+    }
+    for (const e of fx) this.#carryOut(e);
+  }
+
+  #answer(requestId: number, status: number, body: unknown): void {
+    const p = this.#inbound.get(requestId);
+    if (!p) return;
+    clearTimeout(p.timer);
+    this.#inbound.delete(requestId);
+    p.resolve({ status, body: new TextEncoder().encode(JSON.stringify(body)) });
+  }
+
+  #onInbound(
+    remote: string,
+    headers: Record<string, string>,
+    body: Uint8Array,
+  ): Promise<{ status: number; body: Uint8Array }> {
+    const requestId = this.#nextInbound++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(
+        () => this.#answer(requestId, 504, { error: 'UNREACHABLE', message: 'no answer in time' }),
+        INBOUND_ANSWER_TIMEOUT_MS,
+      );
+      timer.unref();
+      this.#inbound.set(requestId, { resolve, timer });
+      this.#dispatch({ type: 'request', requestId, remote, headers, body });
+    });
+  }
+
+  #carryOut(e: Effect): void {
+    switch (e.type) {
+      case 'send':
+        this.transport
+          .request({ address: e.address, headers: e.headers, body: e.body, pin: e.pin, timeoutMs: e.timeoutMs })
+          .then(
+            (r) => this.#dispatch({ type: 'response', requestId: e.requestId, status: r.status, body: r.body }),
+            (err: unknown) => {
+              const reason = err instanceof TransportError ? err.code : 'CONNECT_FAILED';
+              this.log.debug({ address: e.address, reason, kind: e.kind }, 'send failed');
+              this.#dispatch({ type: 'send-failed', requestId: e.requestId, reason });
+            },
+          );
+        break;
+      case 'respond': {
+        const p = this.#inbound.get(e.requestId);
+        if (!p) break;
+        clearTimeout(p.timer);
+        this.#inbound.delete(e.requestId);
+        p.resolve({ status: e.status, body: e.body });
+        break;
+      }
+      case 'set-timer': {
+        const old = this.#timers.get(e.timerId);
+        if (old) clearTimeout(old);
+        const t = setTimeout(
+          () => {
+            this.#timers.delete(e.timerId);
+            this.#dispatch({ type: 'timer', timerId: e.timerId });
+          },
+          Math.max(0, e.at - this.#clock.now()),
+        );
+        t.unref();
+        this.#timers.set(e.timerId, t);
+        break;
+      }
+      case 'clear-timer': {
+        const t = this.#timers.get(e.timerId);
+        if (t) clearTimeout(t);
+        this.#timers.delete(e.timerId);
+        break;
+      }
+      case 'persist':
+        this.store.apply(e.ops);
+        break;
+      case 'deliver':
+        this.emit('message', e.message);
+        break;
+      case 'emit':
+        this.#onAppEvent(e.data);
+        break;
+      case 'drop':
+        this.drops[e.reason] = (this.drops[e.reason] ?? 0) + 1;
+        this.log.debug({ reason: e.reason, detail: e.detail }, 'dropped');
+        break;
+      case 'result': {
+        const c = this.#commands.get(e.commandId);
+        if (!c) break;
+        this.#commands.delete(e.commandId);
+        if (e.ok) c.resolve(e.value);
+        else c.reject(new MeshError(e.code, e.message));
+        break;
+      }
+    }
+  }
+
+  #onAppEvent(ev: AppEvent): void {
+    if (ev.event === 'self:observed') {
+      this.#observed.set(ev.address, this.#clock.now());
+      // Only the host matters (the port is the ephemeral source port); keep the latest few.
+      if (this.#observed.size > 8) this.#observed.delete(this.#observed.keys().next().value as string);
+    }
+    const { event, ...data } = ev;
+    this.emit(event, data);
+  }
+
+  #checkInterfaces(): void {
+    const current = this.#core?.address;
+    const next = advertisedAddress(this.#listen[0]);
+    if (current && next !== current) {
+      this.log.info({ from: current, to: next }, 'own address changed');
+      this.command({ kind: 'address', addresses: [next] }).catch(() => {});
+    }
+  }
+
+  /** Sends a command to the core; resolves with its result. */
+  command<T = unknown>(command: Command): Promise<T> {
+    if (!this.#core) return Promise.reject(new MeshError('NOT_STARTED', 'the node is not started'));
+    const commandId = this.#nextCommand++;
+    return new Promise<T>((resolve, reject) => {
+      this.#commands.set(commandId, { resolve: resolve as (v: unknown) => void, reject });
+      this.#dispatch({ type: 'command', commandId, command });
+    });
+  }
+
+  // ------------------------------------------------------------------ library API
+
+  /** Queues a text message to a contact (uuid or name); resolves with the message id once persisted. */
+  async send(contact: string, text: string): Promise<string> {
+    const c = this.findContact(contact);
+    const r = await this.command<{ id: string }>({ kind: 'send', to: c.uuid, text });
+    return r.id;
+  }
+
+  /** Creates an invite code. */
+  invite(opts: { ttlMs?: number; noAddress?: boolean } = {}): Promise<{ code: string; expiresAt: number }> {
+    return this.command({ kind: 'invite', ttlMs: opts.ttlMs, addresses: opts.noAddress ? [] : undefined });
+  }
+
+  /** Uses an invite code; resolves with the new contact and the auth phrase to compare. */
+  add(code: string, name?: string): Promise<{ uuid: string; name: string; authPhrase: string }> {
+    return this.command({ kind: 'add', code, name });
+  }
+
+  /** Becomes a contact of a peer with a domain (URL like https://peer.example:7575 or ip:port). */
+  bootstrap(url: string): Promise<{ uuid: string; name: string }> {
+    const { address, domain } = parseBootstrap(url);
+    return this.command({ kind: 'bootstrap', address, domain });
+  }
+
+  /** Accepts a pending contact request. */
+  accept(uuid: string): Promise<{ uuid: string }> {
+    return this.command({ kind: 'accept', uuid });
+  }
+
+  /** Rejects a pending contact request. */
+  reject(uuid: string): Promise<{ uuid: string }> {
+    return this.command({ kind: 'reject', uuid });
+  }
+
+  /** Finds a contact by uuid, uuid prefix (≥ 8 chars) or name; throws MeshError CONTACT_UNKNOWN. */
+  findContact(who: string): ContactRecord {
+    const core = this.core;
+    const exact = core.contact(who);
+    if (exact) return exact;
+    const matches = [...core.contacts()].filter((c) => c.name === who || (who.length >= 8 && c.uuid.startsWith(who)));
+    if (matches.length === 1) return matches[0];
+    if (matches.length > 1)
+      throw MeshError.invalidArgument(`"${who}" matches ${matches.length} contacts; use the UUID`);
+    throw MeshError.contactUnknown(who);
+  }
+
+  /** Contacts with online state. */
+  contacts(): ContactView[] {
+    const core = this.core;
+    const now = this.#clock.now();
+    return [...core.contacts()].map((c) => ({
+      uuid: c.uuid,
+      name: c.name,
+      address: c.address,
+      online: core.isOnline(c, now),
+      lastSeen: c.lastSeen,
+      status: c.status,
+      domain: c.domain,
+    }));
+  }
+
+  /** Pending incoming contact requests. */
+  requests(): { uuid: string; name: string; authPhrase: string; receivedAt: number }[] {
+    return [...this.core.requests.values()].map((r) => ({
+      uuid: r.uuid,
+      name: r.name,
+      authPhrase: r.authPhrase,
+      receivedAt: r.receivedAt,
+    }));
+  }
+
+  /** Referrals currently held. */
+  referrals(): { referent: string; via: string; hops: number; expiresAt: number }[] {
+    const out: { referent: string; via: string; hops: number; expiresAt: number }[] = [];
+    const now = this.#clock.now();
+    for (const list of this.core.referralMap.values())
+      for (const r of list)
+        if (r.expiresAt > now) out.push({ referent: r.referent, via: r.via, hops: r.hops, expiresAt: r.expiresAt });
+    return out;
+  }
+
+  /** Received messages (oldest first). */
+  inbox(opts: { since?: number; limit?: number } = {}): InboxRecord[] {
+    return this.store.listInbox(opts);
+  }
+
+  /** The conversation with one contact, both directions, oldest first. */
+  conversation(uuid: string): ConversationItem[] {
+    const me = this.uuid;
+    const out: ConversationItem[] = [];
+    for (const m of this.store.listOutbox())
+      if (m.to === uuid)
+        out.push({
+          id: m.id,
+          from: me,
+          to: uuid,
+          text: m.text,
+          sentAt: m.createdAt,
+          receivedAt: m.deliveredAt,
+          state: this.core.outbox.get(m.id)?.state ?? m.state,
+          direction: 'out',
+        });
+    for (const m of this.store.listInbox())
+      if (m.from === uuid)
+        out.push({
+          id: m.id,
+          from: uuid,
+          to: me,
+          text: m.text,
+          sentAt: m.sentAt,
+          receivedAt: m.receivedAt,
+          state: 'received',
+          direction: 'in',
+        });
+    return out.sort((a, b) => a.sentAt - b.sentAt || (a.id < b.id ? -1 : 1));
+  }
+
+  /** Addresses: where we listen, and how peers saw us. */
+  addresses(): { listen: string[]; observed: string[]; advertised: string | null } {
+    return { listen: [...this.#listen], observed: [...this.#observed.keys()], advertised: this.#core?.address ?? null };
+  }
+
+  /** Node status for `mesh status`. */
+  status(): NodeStatus {
+    const s = this.core.status(this.#clock.now());
+    const self = this.#requireSelf();
+    return {
+      uuid: s.uuid,
+      name: self.name,
+      listen: [...this.#listen],
+      observed: [...this.#observed.keys()],
+      contacts: s.contacts,
+      referrals: s.referrals,
+      outbox: s.outbox,
+      drops: { ...this.drops },
+    };
+  }
+
+  /** The identity's public key (signPub ‖ boxPub, base64url). */
+  publicKey(): string {
+    const self = this.#requireSelf();
+    const pub = new Uint8Array(64);
+    pub.set(self.signPub, 0);
+    pub.set(self.boxPub, 32);
+    return toB64u(pub);
+  }
+}
+
+/** The address to advertise for a bound "ip:port": itself when specific, else the first external IPv4. */
+export function advertisedAddress(bound: string): string {
+  const { host, port } = splitAddress(bound);
+  if (host !== '0.0.0.0' && host !== '::') return bound;
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return joinAddress(a.address, port);
+  }
+  return joinAddress('127.0.0.1', port);
+}
+
+/** Parses a bootstrap URL ("https://peer.example:7575", "peer.example", "203.0.113.5:7575"). */
+export function parseBootstrap(url: string): { address: string; domain: string | null } {
+  const withScheme = /^[a-z]+:\/\//i.test(url) ? url : `https://${url}`;
+  let u: URL;
+  try {
+    u = new URL(withScheme);
+  } catch {
+    throw MeshError.invalidArgument(`not a bootstrap URL: ${url} (expected https://name:7575)`);
+  }
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(u.port || 7575);
+  const isIp = /^[\d.]+$/.test(host) || host.includes(':');
+  return { address: joinAddress(host, port), domain: isIp ? null : host };
+}
