@@ -74,8 +74,18 @@ export function checkProof(linkKey: Uint8Array, input: Uint8Array, proof: string
   }
 }
 
-/** Directional message key for messages sent by `senderUuid`: HKDF(linkKey, info "mesh-v1-msg|" + uuid). */
+const MSG_CACHE_MAX = 1024;
+const msgCache = new Map<string, Uint8Array>();
+
+/** Directional message key for messages sent by `senderUuid`: HKDF(linkKey, info "mesh-v1-msg|" + uuid); memoised. */
 export function messageKey(linkKey: Uint8Array, senderUuid: string): Uint8Array {
   if (linkKey.length !== 32) throw MeshError.invalidArgument('link key must be 32 bytes');
-  return hkdf(linkKey, EMPTY, utf8(`mesh-v1-msg|${senderUuid}`));
+  const id = Buffer.from(linkKey.buffer, linkKey.byteOffset, 32).toString('latin1') + senderUuid;
+  let k = msgCache.get(id);
+  if (!k) {
+    k = hkdf(linkKey, EMPTY, utf8(`mesh-v1-msg|${senderUuid}`));
+    if (msgCache.size >= MSG_CACHE_MAX) msgCache.delete(msgCache.keys().next().value as string);
+    msgCache.set(id, k);
+  }
+  return k.slice();
 }

@@ -71,7 +71,7 @@ export const OUTBOX_EXPIRY_MS = 30 * DAY;
 export const INVITE_TTL_MS = 24 * HOUR;
 /** Pending contact requests older than this are dropped, ms. */
 export const PENDING_REQUEST_TTL_MS = 7 * DAY;
-/** Number of words in the auth phrase: 6 words × 11 bits = 66 bits (Matrix SAS uses 7 emoji × 6 bits). */
+/** Number of words in the auth phrase: 6 words from a 256-word list = 48 bits (Matrix SAS: 7 emoji × 6 bits = 42). */
 export const AUTH_PHRASE_WORDS = 6;
 
 /** Per-sender rate limit: requests per window (transport edge). */

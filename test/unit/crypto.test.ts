@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
@@ -15,6 +15,7 @@ import {
   encodeInvite,
   fromB64u,
   generateKeyPairs,
+  hkdf,
   type InviteCode,
   inviteId,
   inviteKey,
@@ -464,3 +465,22 @@ describe('invites', () => {
 
 // Keep the KeyPairs type referenced for readers of the test.
 export type { KeyPairs };
+
+describe('hkdf', () => {
+  it('matches RFC 5869 test case 1 and node hkdfSync', () => {
+    const ikm = new Uint8Array(22).fill(0x0b);
+    const salt = Uint8Array.from({ length: 13 }, (_, i) => i);
+    const info = Uint8Array.from({ length: 10 }, (_, i) => 0xf0 + i);
+    assert.equal(
+      Buffer.from(hkdf(ikm, salt, info, 42)).toString('hex'),
+      '3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865',
+    );
+    for (const [len, s] of [
+      [32, new Uint8Array(0)],
+      [64, salt],
+      [7, new Uint8Array(0)],
+    ] as const) {
+      assert.deepEqual(hkdf(ikm, s, info, len), new Uint8Array(hkdfSync('sha256', ikm, s, info, len)));
+    }
+  });
+});
