@@ -60,7 +60,8 @@ export type AppEvent =
   | { event: 'contact:address'; uuid: string; address: string }
   | { event: 'message:state'; id: string; to: string; state: OutboxState }
   | { event: 'self:observed'; address: string }
-  | { event: 'relocated'; uuid: string; address: string; via: string; searchId: string; hops: number };
+  /** A search found a contact at a new address; `via` is the contact that answered (the target itself when it reached us first). */
+  | { event: 'relocated'; uuid: string; address: string; via: string; searchId: string };
 
 /** Something the core asks its host to do. */
 export type Effect =

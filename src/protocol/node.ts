@@ -122,6 +122,8 @@ export class MeshCore implements RoutingView {
   readonly relays = new Map<string, { finish(status: 'ok' | 'fail', resp?: OkResponse): void }>();
   /** When we last told our contacts about each contact (referral refresh). */
   readonly lastReferralSent = new Map<string, number>();
+  /** Invites already used, kept in memory so a retry of the same requester (answer lost) is answered again. */
+  readonly spentInvites = new Map<string, { invite: InviteRecord; uuid: string }>();
   readonly stats: CoreStats = {};
   #linkKeys = new Map<string, Uint8Array>();
   #msgKeys = new Map<string, Uint8Array>();
@@ -426,13 +428,20 @@ export class MeshCore implements RoutingView {
     const search = this.searches.get(c.uuid);
     if (search && !search.done && (changed || wasInactive)) {
       // The contact reached us first ("send connect" beat the relayed answer): the search succeeded.
-      if (c.address)
-        this.emit({ event: 'relocated', uuid: c.uuid, address: c.address, via: c.uuid, searchId: '', hops: 0 });
+      if (c.address) this.relocated(c, c.uuid, search.key, c.address);
       search.finish(this, true);
     }
     // Referrals carry address changes only (a contact that merely came back at the same address needs none).
     if (changed && previous !== null) announceContactMoved(this, c);
     if (wasInactive || changed) flushOutbox(this, c);
+  }
+
+  /** Records and announces that a search found contact `c` (`via`: who answered). */
+  relocated(c: ContactRecord, via: string, searchId: string, address: string): void {
+    const search = this.searches.get(c.uuid);
+    this.stats.relocations = (this.stats.relocations ?? 0) + 1;
+    if (search) this.stats.relocationMs = (this.stats.relocationMs ?? 0) + (this.#now - search.startedAt);
+    this.emit({ event: 'relocated', uuid: c.uuid, address, via, searchId });
   }
 
   /** A direct attempt to reach a contact failed: mark it inactive ("deactivate"), withdraw referrals about it. */
@@ -631,6 +640,7 @@ export class MeshCore implements RoutingView {
         this.persist({ op: 'invite:delete', id: inv.id });
       }
     }
+    for (const [id, spent] of [...this.spentInvites]) if (spent.invite.expiresAt <= now) this.spentInvites.delete(id);
     for (const req of [...this.requests.values()]) {
       if (now - req.receivedAt > 7 * 24 * 3600_000) {
         this.requests.delete(req.uuid);

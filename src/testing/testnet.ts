@@ -279,7 +279,7 @@ export class Testnet {
         if (!p) break;
         this.#pendingReplies.delete(e.requestId);
         this.schedule(this.now + this.latencyMs, () => {
-          if (p.from.core === p.core)
+          if (p.from.core === p.core && p.from.online)
             this.deliver(p.from, { type: 'response', requestId: p.requestId, status: e.status, body: e.body });
         });
         break;

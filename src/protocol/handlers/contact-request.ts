@@ -191,7 +191,8 @@ export function handleContactReq(core: MeshCore, ctx: InboundContext, body: Cont
   let card: ContactCard | null;
   let usedInvite: string | null = null;
   if (body.invite !== undefined && body.encrypted !== undefined) {
-    const inv = core.invites.get(body.invite);
+    const spent = core.spentInvites.get(body.invite);
+    const inv = core.invites.get(body.invite) ?? spent?.invite;
     if (!inv || inv.expiresAt <= core.now)
       return core.respondError(ctx.requestId, 'BAD_SECRET', 'unknown or expired invite: ask for a new one');
     const packed = fromB64u(body.encrypted);
@@ -201,6 +202,9 @@ export function handleContactReq(core: MeshCore, ctx: InboundContext, body: Cont
         : null;
     if (!pt) return core.respondError(ctx.requestId, 'BAD_SECRET', 'the request does not open with the invite secret');
     card = validateCard(decodeJson(pt));
+    // A spent invite only answers the requester that spent it (its answer may have been lost).
+    if (spent && card && card.uuid !== spent.uuid)
+      return core.respondError(ctx.requestId, 'BAD_SECRET', 'this invite was already used');
     usedInvite = inv.id;
   } else {
     if (!core.cfg.isPublic && !core.cfg.acceptAll)
@@ -253,8 +257,9 @@ export function handleContactReq(core: MeshCore, ctx: InboundContext, body: Cont
     core.persist({ op: 'request:put', request: { ...pending } });
     core.emit({ event: 'contact:request', uuid: card.uuid, name: card.name, authPhrase: phrase });
   }
-  if (usedInvite) {
-    // One-time invite: once it opened a request it is spent.
+  if (usedInvite && core.invites.has(usedInvite)) {
+    // One-time invite: once it opened a request it is spent (remembered in memory for retries).
+    core.spentInvites.set(usedInvite, { invite: core.invites.get(usedInvite)!, uuid: card.uuid });
     core.invites.delete(usedInvite);
     core.persist({ op: 'invite:delete', id: usedInvite });
   }

@@ -14,6 +14,7 @@ import type { ContactRecord } from '../types.ts';
 export interface Search {
   key: string;
   done: boolean;
+  startedAt: number;
   /** Ends the search (ok = found). */
   finish(core: MeshCore, ok: boolean): void;
   /** The current batch timed out: try the next one. */
@@ -37,6 +38,8 @@ export class RoutedRequest implements Search {
   readonly key: string;
   done = false;
   readonly meshId: string;
+  /** When the search began (relocation latency). */
+  readonly startedAt: number;
   #queue: SendTarget[];
   #inFlight = new Set<number>();
   #timerId: string;
@@ -47,6 +50,7 @@ export class RoutedRequest implements Search {
   ) {
     this.key = init.key;
     this.meshId = core.newId();
+    this.startedAt = core.now;
     this.#queue = [...init.targets];
     this.#timerId = `search:${init.key}`;
   }
@@ -142,7 +146,6 @@ export function startSearch(core: MeshCore, target: ContactRecord): void {
   let search: RoutedRequest;
   const link = core.linkKey(target);
   const ip = core.address ?? '';
-  const startedAt = core.now;
   // The sealed part needs the search id, which the RoutedRequest draws: build the body lazily.
   const body = { to: target.uuid, hops: 1, encrypted: '' };
   search = new RoutedRequest(core, {
@@ -170,17 +173,8 @@ export function startSearch(core: MeshCore, target: ContactRecord): void {
         core.drop('BAD_SECRET', 'IP answer proof does not match our shared secret');
         return false;
       }
-      search.done = true; // contactSeen below must not re-enter this search
-      core.emit({
-        event: 'relocated',
-        uuid: target.uuid,
-        address: ans.ip,
-        via: 'contact' in via ? via.contact.uuid : via.address,
-        searchId: search.meshId,
-        hops: 0,
-      });
-      core.stats.relocations = (core.stats.relocations ?? 0) + 1;
-      core.stats.relocationMs = (core.stats.relocationMs ?? 0) + (core.now - startedAt);
+      core.relocated(target, 'contact' in via ? via.contact.uuid : via.address, search.meshId, ans.ip);
+      search.done = true; // contactSeen below must not count this search a second time
       core.contactSeen(target, ans.ip);
       search.done = false;
       return true;

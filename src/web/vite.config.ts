@@ -1,0 +1,24 @@
+/** Vite build of the local web chat page: src/web/app → src/web/dist (no external URLs, works offline). */
+import { fileURLToPath } from 'node:url';
+import preact from '@preact/preset-vite';
+import { defineConfig } from 'vite';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+export default defineConfig({
+  root: here('./app'),
+  base: '/',
+  plugins: [preact({ prerender: { enabled: false } })],
+  build: {
+    outDir: here('./dist'),
+    emptyOutDir: true,
+    // Everything is inlined or bundled: the page is served by the daemon on 127.0.0.1 and must work offline.
+    assetsInlineLimit: 8192,
+    sourcemap: false,
+  },
+  // `npx vite --config src/web/vite.config.ts` with the fake API (src/web/dev/fake-api.ts) or a daemon on 7576.
+  server: {
+    host: '127.0.0.1',
+    proxy: { '/api': 'http://127.0.0.1:7576', '/login': 'http://127.0.0.1:7576' },
+  },
+});
