@@ -53,13 +53,25 @@ function sameToken(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-function cookieToken(header: string | undefined): string | null {
+/** The cookie is named per port: two daemons on one machine must not overwrite each other's login. */
+function cookieName(port: number | undefined): string {
+  return `mesh_token_${port ?? 0}`;
+}
+
+function cookieToken(header: string | undefined, name: string): string | null {
   if (!header) return null;
   for (const part of header.split(';')) {
     const [k, ...v] = part.trim().split('=');
-    if (k === 'mesh_token') return decodeURIComponent(v.join('='));
+    if (k === name) return decodeURIComponent(v.join('='));
   }
   return null;
+}
+
+/** Only local names may reach the API (a guard against DNS rebinding). */
+function localHost(host: string | undefined): boolean {
+  if (!host) return false;
+  const name = host.replace(/:\d+$/, '');
+  return name === '127.0.0.1' || name === 'localhost' || name === '[::1]';
 }
 
 function sendError(reply: FastifyReply, err: unknown): FastifyReply {
@@ -79,17 +91,29 @@ export async function createLocalApi(init: LocalApiInit): Promise<FastifyInstanc
   const { node, token } = init;
   const app = Fastify({ logger: false, bodyLimit: 256 * 1024 });
 
+  const streams = new Set<import('node:http').ServerResponse>();
+  app.addHook('preClose', async () => {
+    // Hijacked SSE responses would keep close() waiting forever.
+    for (const res of streams) res.end();
+    streams.clear();
+  });
+
   app.addHook('onRequest', async (req, reply) => {
-    if (!req.url.startsWith('/api/')) return;
-    const auth = req.headers.authorization;
-    const given = auth?.startsWith('Bearer ') ? auth.slice(7) : cookieToken(req.headers.cookie);
-    if (!given || !sameToken(given, token))
+    const isApi = req.url.startsWith('/api/');
+    if ((isApi || req.url.startsWith('/login')) && !localHost(req.headers.host))
       return reply
-        .code(401)
-        .send({
-          error: 'UNAUTHORIZED',
-          message: 'Open the link that `mesh start` printed (it carries the access token).',
-        });
+        .code(403)
+        .send({ error: 'FORBIDDEN', message: 'The local API answers only to 127.0.0.1 / localhost.' });
+    if (!isApi) return;
+    const auth = req.headers.authorization;
+    const given = auth?.startsWith('Bearer ')
+      ? auth.slice(7)
+      : cookieToken(req.headers.cookie, cookieName(req.socket.localPort));
+    if (!given || !sameToken(given, token))
+      return reply.code(401).send({
+        error: 'UNAUTHORIZED',
+        message: 'Open the link that `mesh start` printed (it carries the access token).',
+      });
   });
 
   app.get('/login', async (req, reply) => {
@@ -100,7 +124,10 @@ export async function createLocalApi(init: LocalApiInit): Promise<FastifyInstanc
         .type('text/plain')
         .send('This login link is not valid. Use the link that `mesh start` printed.');
     return reply
-      .header('set-cookie', `mesh_token=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`)
+      .header(
+        'set-cookie',
+        `${cookieName(req.socket.localPort)}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`,
+      )
       .redirect('/');
   });
 
@@ -180,6 +207,7 @@ export async function createLocalApi(init: LocalApiInit): Promise<FastifyInstanc
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    streams.add(res);
     const write = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     const listeners: [string, (d: unknown) => void][] = [];
     const on = (event: string, fn: (d: unknown) => void) => {
@@ -206,6 +234,7 @@ export async function createLocalApi(init: LocalApiInit): Promise<FastifyInstanc
     tick();
     const timer = setInterval(tick, 3000);
     req.raw.on('close', () => {
+      streams.delete(res);
       clearInterval(timer);
       for (const [ev, fn] of listeners) node.off(ev, fn);
     });

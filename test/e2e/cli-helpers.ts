@@ -22,7 +22,10 @@ export interface CliResult {
 /** Runs `bin/mesh --data-dir DIR ...args`; never throws on a non-zero exit. */
 export async function mesh(dir: string, ...args: string[]): Promise<CliResult> {
   try {
-    const r = await run(MESH, ['--data-dir', dir, ...args], { timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
+    const r = await run(MESH, ['--data-dir', dir, ...args], {
+      timeout: 60_000,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e) {
     const err = e as { code?: number; stdout?: string; stderr?: string };
@@ -68,10 +71,26 @@ export async function initNode(name: string): Promise<{ dir: string; uuid: strin
 
 /** `mesh start --host HOST --api-port PORT --json` as a background process; resolves once it is running. */
 export async function startNode(dir: string, host: string, apiPort: number, ...extra: string[]): Promise<RunningNode> {
-  const proc = spawn(MESH, ['--data-dir', dir, 'start', '--host', host, '--api-port', String(apiPort), '--log-level', 'warn', '--json', ...extra], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
-  });
+  const proc = spawn(
+    MESH,
+    [
+      '--data-dir',
+      dir,
+      'start',
+      '--host',
+      host,
+      '--api-port',
+      String(apiPort),
+      '--log-level',
+      'warn',
+      '--json',
+      ...extra,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    },
+  );
   const log: string[] = [];
   proc.stderr?.on('data', (d: Buffer) => log.push(d.toString()));
   const first = await new Promise<string>((resolveLine, reject) => {
@@ -120,7 +139,11 @@ export async function cleanup(): Promise<void> {
 }
 
 /** Polls `check` until it returns a truthy value or `ms` pass. */
-export async function waitFor<T>(check: () => Promise<T | undefined | null | false>, ms = 20_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | null | false>,
+  ms = 20_000,
+  what = 'condition',
+): Promise<T> {
   const end = Date.now() + ms;
   let last: unknown;
   while (Date.now() < end) {
@@ -143,9 +166,13 @@ export async function befriend(a: RunningNode, b: RunningNode): Promise<{ added:
   const req = reqs.find((r) => r.uuid === b.uuid);
   if (!req) throw new Error('request did not arrive');
   await meshJson(a.dir, 'accept', b.uuid);
-  await waitFor(async () => {
-    const cs = await meshJson<{ uuid: string; status: string }[]>(b.dir, 'contacts');
-    return cs.find((c) => c.uuid === a.uuid && c.status === 'active');
-  }, 20_000, 'the contact to become active');
+  await waitFor(
+    async () => {
+      const cs = await meshJson<{ uuid: string; status: string }[]>(b.dir, 'contacts');
+      return cs.find((c) => c.uuid === a.uuid && c.status === 'active');
+    },
+    20_000,
+    'the contact to become active',
+  );
   return { added: add.authPhrase, requested: req.authPhrase };
 }
