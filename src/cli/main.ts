@@ -8,7 +8,6 @@ import { pathToFileURL } from 'node:url';
 import { Command, Option } from 'commander';
 import pc from 'picocolors';
 import { deriveUuid, generateKeyPairs, toB64u } from '../crypto/index.ts';
-import { startDaemon } from '../daemon/daemon.ts';
 import { dataPaths, ensureDataDir, readDaemonInfo, resolveDataDir } from '../daemon/paths.ts';
 import { MeshError } from '../errors.ts';
 import { DEFAULT_API_PORT, DEFAULT_PORT } from '../protocol/constants.ts';
@@ -89,6 +88,7 @@ export async function buildProgram(): Promise<Command> {
         throw MeshError.invalidArgument(`--port must be 0..65535, got ${opts.port}`);
       if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535)
         throw MeshError.invalidArgument(`--api-port must be 0..65535, got ${opts.apiPort}`);
+      const { startDaemon } = await import('../daemon/daemon.ts');
       const d = await startDaemon({
         dataDir: dir,
         host: opts.host,
