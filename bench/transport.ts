@@ -1,0 +1,135 @@
+/**
+ * Transport benchmark: two real MeshNodes (HTTPS on 127.0.0.2 / 127.0.0.3, SQLite stores), `send`
+ * on A → delivered to the app on B: msgs/s and latency p50/p99 with 10 messages in flight; in the
+ * same run the bare HTTPS keep-alive POST baseline (undici → fastify, 512 B JSON, 10 connections)
+ * as the ratio's base. Also the daemon's start-up time and idle RSS (`bin/mesh start`).
+ *
+ *   node --import tsx bench/transport.ts [--seconds 5]
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { deriveUuid, generateKeyPairs } from '../src/crypto/index.ts';
+import type { ContactRecord, InboxRecord, SelfRecord } from '../src/protocol/types.ts';
+import { MeshNode } from '../src/runtime/mesh-node.ts';
+import { SqliteStore } from '../src/store/index.ts';
+import { HttpsTransport } from '../src/transport/https/index.ts';
+import { runBaseline } from './transport-baseline.ts';
+
+const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 5;
+const IN_FLIGHT = 10;
+const rand = (n: number) => new Uint8Array(randomBytes(n));
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function meshPair(dir: string) {
+  const ids = ['a', 'b'].map((name) => {
+    const k = generateKeyPairs(rand);
+    const self: SelfRecord = { uuid: deriveUuid(k.signPub, k.boxPub), name, ...k, createdAt: Date.now() };
+    return self;
+  });
+  const hosts = ['127.0.0.2', '127.0.0.3'];
+  const secret = rand(32);
+  const nodes = ids.map((self, i) => {
+    const other = ids[1 - i];
+    const store = SqliteStore.open(join(dir, `${self.name}.db`));
+    const contact: ContactRecord = {
+      uuid: other.uuid,
+      name: other.name,
+      signPub: other.signPub,
+      boxPub: other.boxPub,
+      secret,
+      address: `${hosts[1 - i]}:17575`,
+      status: 'active',
+      lastSeen: Date.now(),
+      addedAt: Date.now(),
+      domain: null,
+    };
+    store.apply([{ op: 'self:put', self }, { op: 'contact:put', contact }]);
+    const transport = new HttpsTransport({ host: hosts[i], port: 17575, signPriv: self.signPriv, signPub: self.signPub, rateLimit: false });
+    return new MeshNode({ store, transport });
+  });
+  await Promise.all(nodes.map((n) => n.start()));
+  return { a: nodes[0], b: nodes[1], bUuid: ids[1].uuid };
+}
+
+async function meshRun(seconds: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'mesh-bench-'));
+  const { a, b, bUuid } = await meshPair(dir);
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let done = 0;
+  let stopAt = 0;
+  let inFlight = 0;
+  let finish: () => void = () => {};
+  const finished = new Promise<void>((r) => (finish = r));
+  const text = 'x'.repeat(400);
+  const pump = () => {
+    while (inFlight < IN_FLIGHT && performance.now() < stopAt) {
+      inFlight++;
+      const t0 = performance.now();
+      a.send(bUuid, text).then((id) => sentAt.set(id, t0));
+    }
+    if (inFlight === 0 && performance.now() >= stopAt) finish();
+  };
+  b.on('message', (m: InboxRecord) => {
+    const t0 = sentAt.get(m.id);
+    if (t0 !== undefined) latencies.push(performance.now() - t0);
+    done++;
+    inFlight--;
+    pump();
+  });
+  // Warm-up: TLS handshakes, JIT.
+  stopAt = performance.now() + 500;
+  pump();
+  await finished;
+  latencies.length = 0;
+  done = 0;
+  const start = performance.now();
+  let finish2: () => void = () => {};
+  const finished2 = new Promise<void>((r) => (finish2 = r));
+  finish = finish2;
+  stopAt = start + seconds * 1000;
+  pump();
+  await finished2;
+  const elapsed = (performance.now() - start) / 1000;
+  await Promise.all([a.stop(), b.stop()]);
+  rmSync(dir, { recursive: true, force: true });
+  latencies.sort((x, y) => x - y);
+  return { msgsPerSec: Math.round(done / elapsed), p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), messages: done };
+}
+
+async function daemonStartup() {
+  const mesh = resolve(import.meta.dirname, '../bin/mesh');
+  const dir = mkdtempSync(join(tmpdir(), 'mesh-bench-daemon-'));
+  await new Promise<void>((r, j) => spawn(mesh, ['--data-dir', dir, 'init', '--json'], { stdio: 'ignore' }).once('exit', (c) => (c === 0 ? r() : j(new Error('init failed')))));
+  const t0 = performance.now();
+  const p = spawn(mesh, ['--data-dir', dir, 'start', '--host', '127.0.0.4', '--port', '17576', '--api-port', '17599', '--json', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((r) => p.stdout.once('data', () => r()));
+  const startupMs = performance.now() - t0;
+  await new Promise((r) => setTimeout(r, 3000));
+  const status = readFileSync(`/proc/${p.pid}/status`, 'utf8');
+  const rssMb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+  await new Promise<void>((r) => {
+    p.once('exit', () => r());
+    p.kill('SIGTERM');
+  });
+  rmSync(dir, { recursive: true, force: true });
+  return { startupMs: Math.round(startupMs), idleRssMb: Math.round(rssMb) };
+}
+
+const baseline = await runBaseline({ durationMs: SECONDS * 1000, connections: IN_FLIGHT });
+const mesh = await meshRun(SECONDS);
+const daemon = await daemonStartup();
+const fmt = (x: number) => x.toFixed(2);
+console.log(`bench/transport  ${SECONDS}s per case, ${IN_FLIGHT} in flight, loopback, ${process.version}`);
+console.table([
+  { case: 'baseline: undici → fastify HTTPS POST 512 B', msgsPerSec: baseline.msgsPerSec, p50Ms: fmt(baseline.p50Ms), p99Ms: fmt(baseline.p99Ms) },
+  { case: 'mesh: node.send → delivered on the other node', msgsPerSec: mesh.msgsPerSec, p50Ms: fmt(mesh.p50Ms), p99Ms: fmt(mesh.p99Ms), ratio: fmt(mesh.msgsPerSec / baseline.msgsPerSec) },
+]);
+console.log(`daemon: start-up ${daemon.startupMs} ms (bin/mesh start → running), idle RSS ${daemon.idleRssMb} MB`);
+console.log(JSON.stringify({ bench: 'transport', baseline, mesh, ratio: mesh.msgsPerSec / baseline.msgsPerSec, daemon }));
