@@ -54,6 +54,9 @@ import type {
   SelfRecord,
 } from './types.ts';
 
+/** How stale a persisted `lastSeen` may get before it is written again. */
+const LAST_SEEN_PERSIST_MS = 60_000;
+
 /** Everything a core starts from (loaded from the Store, or built by the simulator). */
 export interface CoreSnapshot {
   self: SelfRecord;
@@ -145,7 +148,11 @@ export class MeshCore implements RoutingView {
     for (const r of snapshot.requests) this.requests.set(r.uuid, r);
     // 'sent' is only meaningful inside one process: after a restart the message goes out again
     // (the receiver de-duplicates by message id).
-    for (const m of snapshot.outbox) this.outbox.set(m.id, m.state === 'sent' ? { ...m, state: 'queued' } : { ...m });
+    for (const m of snapshot.outbox) {
+      const rec: OutboxRecord = m.state === 'sent' ? { ...m, state: 'queued' } : { ...m };
+      this.outbox.set(rec.id, rec);
+      this.indexOutbox(rec);
+    }
     for (const id of snapshot.deliveredIds) this.delivered.add(id);
     this.seen = new SeenCache(this.cfg.seenCacheMax, 2 * this.cfg.replayWindowMs);
     this.#now = now;
@@ -417,13 +424,15 @@ export class MeshCore implements RoutingView {
     const previous = c.address;
     const changed = address !== null && address !== previous;
     if (c.status === 'pending') this.emit({ event: 'contact:added', uuid: c.uuid, name: c.name });
+    const lastSaved = c.lastSeen ?? 0;
     c.lastSeen = this.#now;
     c.status = 'active';
     if (changed) {
       c.address = address;
       this.emit({ event: 'contact:address', uuid: c.uuid, address });
     }
-    this.saveContact(c);
+    // lastSeen alone is persisted at most once a minute: a busy chat must not write the contact per message.
+    if (changed || wasInactive || this.#now - lastSaved >= LAST_SEEN_PERSIST_MS) this.saveContact(c);
     if (wasInactive && c.address) this.emit({ event: 'contact:online', uuid: c.uuid, address: c.address });
     const search = this.searches.get(c.uuid);
     if (search && !search.done && (changed || wasInactive)) {
@@ -434,6 +443,26 @@ export class MeshCore implements RoutingView {
     // Referrals carry address changes only (a contact that merely came back at the same address needs none).
     if (changed && previous !== null) announceContactMoved(this, c);
     if (wasInactive || changed) flushOutbox(this, c);
+  }
+
+  /** Ids of queued messages per contact, so flushing one contact does not scan the whole outbox. */
+  readonly #queued = new Map<string, Set<string>>();
+
+  /** Keeps the per-contact queue index in step with a message's state. */
+  indexOutbox(m: OutboxRecord): void {
+    let set = this.#queued.get(m.to);
+    if (m.state === 'queued') {
+      if (!set) this.#queued.set(m.to, (set = new Set()));
+      set.add(m.id);
+    } else if (set) {
+      set.delete(m.id);
+      if (set.size === 0) this.#queued.delete(m.to);
+    }
+  }
+
+  /** Queued message ids for a contact (oldest first), if any. */
+  queuedFor(uuid: string): ReadonlySet<string> | undefined {
+    return this.#queued.get(uuid);
   }
 
   /** Records and announces that a search found contact `c` (`via`: who answered). */

@@ -1270,6 +1270,7 @@ describe('sendmessage', () => {
     const m = [...rig.core.outbox.values()][0];
     m.attempts = 30; // as after many failures
     m.state = 'queued';
+    rig.core.indexOutbox(m); // the core keeps a per-contact queue index next to the record
     rig.core.contact(b.uuid)!.status = 'active';
     const retry = rig.handle({ type: 'timer', timerId: 'outbox' });
     const [s] = sends(retry, 'message');

@@ -33,6 +33,7 @@ export function queueMessage(core: MeshCore, to: string, text: string): string {
     deliveredAt: null,
   };
   core.outbox.set(m.id, m);
+  core.indexOutbox(m);
   core.persist({ op: 'outbox:put', message: { ...m } });
   core.emit({ event: 'message:state', id: m.id, to, state: 'queued' });
   flushOutbox(core, c);
@@ -41,6 +42,7 @@ export function queueMessage(core: MeshCore, to: string, text: string): string {
 
 function setState(core: MeshCore, m: OutboxRecord, state: OutboxRecord['state']): void {
   m.state = state;
+  core.indexOutbox(m);
   if (state === 'delivered') m.deliveredAt = core.now;
   core.persist({ op: 'outbox:put', message: { ...m } });
   core.emit({ event: 'message:state', id: m.id, to: m.to, state });
@@ -51,9 +53,11 @@ export function flushOutbox(core: MeshCore, c: ContactRecord): void {
   if (!usable(c)) return;
   const search = core.searches.get(c.uuid);
   if (search && !search.done) return; // the search's answer will flush
-  for (const m of core.outbox.values()) {
-    if (m.to !== c.uuid || m.state !== 'queued') continue;
-    sendOne(core, c, m);
+  const queued = core.queuedFor(c.uuid);
+  if (!queued) return;
+  for (const id of [...queued]) {
+    const m = core.outbox.get(id);
+    if (m && m.state === 'queued') sendOne(core, c, m);
   }
 }
 
