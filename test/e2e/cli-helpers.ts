@@ -70,7 +70,18 @@ export async function initNode(name: string): Promise<{ dir: string; uuid: strin
 }
 
 /** `mesh start --host HOST --api-port PORT --json` as a background process; resolves once it is running. */
-export async function startNode(dir: string, host: string, apiPort: number, ...extra: string[]): Promise<RunningNode> {
+export function startNode(dir: string, host: string, apiPort: number, ...extra: string[]): Promise<RunningNode> {
+  return startNodeWithEnv({}, dir, host, apiPort, ...extra);
+}
+
+/** Like startNode, with extra environment variables (e.g. NODE_EXTRA_CA_CERTS for a test CA). */
+export async function startNodeWithEnv(
+  env: Record<string, string>,
+  dir: string,
+  host: string,
+  apiPort: number,
+  ...extra: string[]
+): Promise<RunningNode> {
   const proc = spawn(
     MESH,
     [
@@ -88,7 +99,7 @@ export async function startNode(dir: string, host: string, apiPort: number, ...e
     ],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1' },
+      env: { ...process.env, NO_COLOR: '1', ...env },
     },
   );
   const log: string[] = [];
