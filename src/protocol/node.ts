@@ -511,6 +511,8 @@ export class MeshCore implements RoutingView {
 
   /** Our IP:PORT as a contact should store it, learnt from a request's socket and Mesh-Port. */
   addressFrom(ctx: InboundContext): string {
+    // A peer with a domain is reached by its DNS name, whatever IP it speaks from.
+    if (ctx.sender?.domain && ctx.sender.address) return ctx.sender.address;
     const { host } = splitAddress(ctx.remote);
     const port = ctx.headers.port ?? (ctx.sender?.address ? splitAddress(ctx.sender.address).port : this.cfg.port);
     return joinAddress(host, port);
