@@ -59,6 +59,7 @@ export type AppEvent =
   | { event: 'contact:offline'; uuid: string }
   | { event: 'contact:address'; uuid: string; address: string }
   | { event: 'message:state'; id: string; to: string; state: OutboxState }
+  /** A peer saw our requests come from this host (shown with our listening port). */
   | { event: 'self:observed'; address: string }
   /** A search found a contact at a new address; `via` is the contact that answered (the target itself when it reached us first). */
   | { event: 'relocated'; uuid: string; address: string; via: string; searchId: string };

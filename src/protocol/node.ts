@@ -627,10 +627,12 @@ export class MeshCore implements RoutingView {
     o.onOk(r.value, this.#now);
   }
 
+  /** Peers report the socket they saw; only its host matters (the port is our ephemeral source port). */
   #noteObserved(observed: string): void {
-    if (observed === this.#lastObserved) return;
-    this.#lastObserved = observed;
-    this.emit({ event: 'self:observed', address: observed });
+    const { host } = splitAddress(observed);
+    if (host === this.#lastObserved) return;
+    this.#lastObserved = host;
+    this.emit({ event: 'self:observed', address: joinAddress(host, this.cfg.port) });
   }
 
   #onSendFailed(requestId: number, reason: string): void {

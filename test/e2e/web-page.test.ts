@@ -191,7 +191,7 @@ describe('web page against the fake API', { skip: !existsSync(CHROMIUM) && `${CH
     await page.getByRole('button', { name: 'Create invite code' }).click();
     const code = page.getByTestId('invite-code');
     await code.waitFor();
-    assert.match(await code.innerText(), /^MESH1-/);
+    assert.match(await code.innerText(), /^mesh1-/);
     assert.deepEqual(fake.posts.at(-1), { path: '/api/invite', body: { ttl: '1h', noAddress: false } });
     const qr = page.getByRole('img', { name: /QR code/ });
     assert.match((await qr.getAttribute('src')) ?? '', /^data:image\/svg\+xml/);
@@ -211,13 +211,13 @@ describe('web page against the fake API', { skip: !existsSync(CHROMIUM) && `${CH
     await err.waitFor();
     assert.match(await err.innerText(), /not a Mesh invite code/);
 
-    await page.getByLabel('Invite code').fill('MESH1-abcdefghijklmnop');
+    await page.getByLabel('Invite code').fill('mesh1-abcdefghijklmnop');
     await page.getByLabel(/Their name/).fill('Dana');
     await page.getByRole('button', { name: 'Add friend' }).click();
     await page.getByTestId('add-progress').waitFor();
     const phrase = page.getByTestId('auth-phrase');
     await phrase.waitFor();
-    assert.equal((await phrase.innerText()).trim().split(/\s+/).length, 5);
+    assert.equal((await phrase.innerText()).trim().split(/\s+/).length, 6);
     assert.match(await page.getByTestId('add-result').innerText(), /by voice or in person/);
     // The new contact shows up as pending.
     await page.getByTestId('contact-item').filter({ hasText: 'Dana' }).waitFor();

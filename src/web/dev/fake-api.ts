@@ -63,7 +63,7 @@ export const FIXTURE = {
   erin: 'e2140000-3f4a-8b5c-a6d7-f8091a2b3c4d',
   frank: 'f2a4c000-4a5b-8c6d-b7e8-091a2b3c4d5e',
   grace: '62ace000-5b6c-8d7e-88f9-1a2b3c4d5e6f',
-  carolPhrase: 'harbor velvet cactus noodle lantern',
+  carolPhrase: 'harbor velvet cactus noodle lantern pizza',
   /** Distinct nodes the neighbourhood must draw: self + 2 contacts + dave, erin, frank, grace. */
   neighbourhoodNodes: 7,
 } as const;
@@ -92,7 +92,7 @@ const WORDS =
   );
 
 function phrase(): string {
-  return Array.from(randomBytes(5), (b) => WORDS[b % WORDS.length]).join(' ');
+  return Array.from(randomBytes(6), (b) => WORDS[b % WORDS.length]).join(' ');
 }
 
 /** Starts the fake on 127.0.0.1. Builds the page first if src/web/dist is missing. */
@@ -235,7 +235,7 @@ export async function startFakeApi(init: FakeApiInit = {}): Promise<FakeApi> {
   app.post('/api/invite', async (req) => {
     const body = (req.body ?? {}) as { ttl?: string; noAddress?: boolean };
     posts.push({ path: '/api/invite', body });
-    const code = `MESH1-${randomBytes(20).toString('base64url')}`;
+    const code = `mesh1-${randomBytes(20).toString('base64url')}`;
     const hours = body.ttl === '1h' ? 1 : body.ttl === '7d' ? 168 : 24;
     return { code, expiresAt: Date.now() + hours * 3600_000, link: `mesh:${code}` };
   });
@@ -244,7 +244,7 @@ export async function startFakeApi(init: FakeApiInit = {}): Promise<FakeApi> {
     const body = (req.body ?? {}) as { code?: string; name?: string };
     posts.push({ path: '/api/add', body });
     await new Promise((r) => setTimeout(r, addDelayMs));
-    if (!body.code?.trim().startsWith('MESH1-')) {
+    if (!body.code?.trim().startsWith('mesh1-')) {
       return fail(reply, 400, 'BAD_INVITE', 'This is not a Mesh invite code. Check that you copied all of it.');
     }
     const c: FakeContact = {
