@@ -1351,10 +1351,7 @@ describe('sendmessage', () => {
     const r = rig.handle(rig.okResponse(ip, others[0], { data }));
     const rel = emits(r, 'relocated');
     assert.equal(rel.length, 1);
-    assert.deepEqual(
-      rel[0],
-      { event: 'relocated', uuid: b.uuid, address: newB, via: others[0].uuid, searchId },
-    );
+    assert.deepEqual(rel[0], { event: 'relocated', uuid: b.uuid, address: newB, via: others[0].uuid, searchId });
     assert.equal(rig.core.contact(b.uuid)!.address, newB);
     assert.equal(rig.core.contact(b.uuid)!.status, 'active');
     assert.deepEqual(
