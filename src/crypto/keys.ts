@@ -46,17 +46,32 @@ function buildKey(kind: Kind, raw: Uint8Array): KeyObject {
     : createPublicKey({ key: der, format: 'der', type: 'spki' });
 }
 
-/** Returns a (cached) KeyObject for a raw 32-byte key; the cache is keyed by content, bounded FIFO. */
+/**
+ * KeyObjects by the identity of the raw key array: a node keeps its key arrays for its whole life,
+ * so this never thrashes however many nodes share the process (the simulator runs 10⁵), and entries
+ * go away with the arrays. Raw key arrays must not be mutated after use (none are).
+ */
+const byArray: Record<Kind, WeakMap<Uint8Array, KeyObject>> = {
+  edPriv: new WeakMap(),
+  edPub: new WeakMap(),
+  xPriv: new WeakMap(),
+  xPub: new WeakMap(),
+};
+
+/** Returns a (cached) KeyObject for a raw 32-byte key: by array identity first, then by content (bounded FIFO). */
 function keyObject(kind: Kind, raw: Uint8Array, useCache = true): KeyObject {
   check32(raw, 'key');
   if (!useCache) return buildKey(kind, raw);
+  let k = byArray[kind].get(raw);
+  if (k) return k;
   const id = kind + Buffer.from(raw.buffer, raw.byteOffset, 32).toString('latin1');
-  let k = cache.get(id);
+  k = cache.get(id);
   if (!k) {
     k = buildKey(kind, raw);
     if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string);
     cache.set(id, k);
   }
+  byArray[kind].set(raw, k);
   return k;
 }
 

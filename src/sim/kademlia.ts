@@ -276,10 +276,10 @@ export class KademliaNetwork {
   }
 
   /**
-   * Iterative lookup from `origin` for the 52-bit id x (FIND_NODE), or — with `valueOf` set — for the
-   * record of node `valueOf` (FIND_VALUE: stops at the first node holding the current record).
+   * Iterative lookup from `origin` for the 52-bit id x (FIND_NODE), or — with `record` set — for the
+   * record of node `record` (FIND_VALUE: stops at the first node holding the current record).
    */
-  lookup(origin: number, x: number, valueOf = -1): LookupResult {
+  lookup(origin: number, x: number, record = -1): LookupResult {
     const hi = Math.floor(x / TWO32);
     const lo = x % TWO32;
     const k = this.k;
@@ -305,9 +305,9 @@ export class KademliaNetwork {
     const buf: number[] = [];
     this.closestInTable(origin, hi, lo, buf);
     for (const v of buf) add(v);
-    const isValue = valueOf >= 0;
+    const isValue = record >= 0;
     const respBytesFor = (y: number): number =>
-      isValue && this.holds(y, valueOf)
+      isValue && this.holds(y, record)
         ? KAD_RESPONSE_BYTES + KAD_RECORD_BYTES
         : KAD_RESPONSE_BYTES + k * KAD_PEER_BYTES;
     const inflight: { node: number; at: number; ok: boolean }[] = [];
@@ -350,7 +350,7 @@ export class KademliaNetwork {
       state.set(done.node, 2);
       messages++;
       bytes += respBytesFor(done.node);
-      if (isValue && this.holds(done.node, valueOf)) {
+      if (isValue && this.holds(done.node, record)) {
         return { found: true, messages, bytes, timeMs: now, rpcs, closest: [] };
       }
       this.closestInTable(done.node, hi, lo, buf);

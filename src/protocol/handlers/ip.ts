@@ -40,7 +40,7 @@ export function handleIp(core: MeshCore, ctx: InboundContext, body: IpBody): voi
   // "yes → send connect": update the searcher's address, then reach it directly.
   if (isAddress(inner.ip)) {
     const moved = inner.ip !== origin.address || origin.status !== 'active';
-    core.contactSeen(origin, inner.ip);
+    core.contactSeen(origin, inner.ip, false);
     if (moved) core.announceTo(origin, false);
   }
 }

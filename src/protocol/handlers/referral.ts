@@ -78,5 +78,6 @@ export function announceContactMoved(core: MeshCore, c: ContactRecord): void {
 export function withdrawReferrals(core: MeshCore, c: ContactRecord): void {
   if (!core.lastReferralSent.has(c.uuid)) return;
   core.lastReferralSent.delete(c.uuid);
+  core.withdrawn.add(c.uuid);
   forward(core, { referent: c.uuid, hops: 1, withdraw: true }, [c.uuid]);
 }

@@ -175,7 +175,7 @@ export function startSearch(core: MeshCore, target: ContactRecord): void {
       }
       core.relocated(target, 'contact' in via ? via.contact.uuid : via.address, search.meshId, ans.ip);
       search.done = true; // contactSeen below must not count this search a second time
-      core.contactSeen(target, ans.ip);
+      core.contactSeen(target, ans.ip, false);
       search.done = false;
       return true;
     },
