@@ -49,8 +49,17 @@ async function meshPair(dir: string) {
       addedAt: Date.now(),
       domain: null,
     };
-    store.apply([{ op: 'self:put', self }, { op: 'contact:put', contact }]);
-    const transport = new HttpsTransport({ host: hosts[i], port: 17575, signPriv: self.signPriv, signPub: self.signPub, rateLimit: false });
+    store.apply([
+      { op: 'self:put', self },
+      { op: 'contact:put', contact },
+    ]);
+    const transport = new HttpsTransport({
+      host: hosts[i],
+      port: 17575,
+      signPriv: self.signPriv,
+      signPub: self.signPub,
+      rateLimit: false,
+    });
     return new MeshNode({ store, transport });
   });
   await Promise.all(nodes.map((n) => n.start()));
@@ -100,15 +109,41 @@ async function meshRun(seconds: number) {
   await Promise.all([a.stop(), b.stop()]);
   rmSync(dir, { recursive: true, force: true });
   latencies.sort((x, y) => x - y);
-  return { msgsPerSec: Math.round(done / elapsed), p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), messages: done };
+  return {
+    msgsPerSec: Math.round(done / elapsed),
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    messages: done,
+  };
 }
 
 async function daemonStartup() {
   const mesh = resolve(import.meta.dirname, '../bin/mesh');
   const dir = mkdtempSync(join(tmpdir(), 'mesh-bench-daemon-'));
-  await new Promise<void>((r, j) => spawn(mesh, ['--data-dir', dir, 'init', '--json'], { stdio: 'ignore' }).once('exit', (c) => (c === 0 ? r() : j(new Error('init failed')))));
+  await new Promise<void>((r, j) =>
+    spawn(mesh, ['--data-dir', dir, 'init', '--json'], { stdio: 'ignore' }).once('exit', (c) =>
+      c === 0 ? r() : j(new Error('init failed')),
+    ),
+  );
   const t0 = performance.now();
-  const p = spawn(mesh, ['--data-dir', dir, 'start', '--host', '127.0.0.4', '--port', '17576', '--api-port', '17599', '--json', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const p = spawn(
+    mesh,
+    [
+      '--data-dir',
+      dir,
+      'start',
+      '--host',
+      '127.0.0.4',
+      '--port',
+      '17576',
+      '--api-port',
+      '17599',
+      '--json',
+      '--log-level',
+      'warn',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise<void>((r) => p.stdout.once('data', () => r()));
   const startupMs = performance.now() - t0;
   await new Promise((r) => setTimeout(r, 3000));
@@ -128,8 +163,21 @@ const daemon = await daemonStartup();
 const fmt = (x: number) => x.toFixed(2);
 console.log(`bench/transport  ${SECONDS}s per case, ${IN_FLIGHT} in flight, loopback, ${process.version}`);
 console.table([
-  { case: 'baseline: undici → fastify HTTPS POST 512 B', msgsPerSec: baseline.msgsPerSec, p50Ms: fmt(baseline.p50Ms), p99Ms: fmt(baseline.p99Ms) },
-  { case: 'mesh: node.send → delivered on the other node', msgsPerSec: mesh.msgsPerSec, p50Ms: fmt(mesh.p50Ms), p99Ms: fmt(mesh.p99Ms), ratio: fmt(mesh.msgsPerSec / baseline.msgsPerSec) },
+  {
+    case: 'baseline: undici → fastify HTTPS POST 512 B',
+    msgsPerSec: baseline.msgsPerSec,
+    p50Ms: fmt(baseline.p50Ms),
+    p99Ms: fmt(baseline.p99Ms),
+  },
+  {
+    case: 'mesh: node.send → delivered on the other node',
+    msgsPerSec: mesh.msgsPerSec,
+    p50Ms: fmt(mesh.p50Ms),
+    p99Ms: fmt(mesh.p99Ms),
+    ratio: fmt(mesh.msgsPerSec / baseline.msgsPerSec),
+  },
 ]);
 console.log(`daemon: start-up ${daemon.startupMs} ms (bin/mesh start → running), idle RSS ${daemon.idleRssMb} MB`);
-console.log(JSON.stringify({ bench: 'transport', baseline, mesh, ratio: mesh.msgsPerSec / baseline.msgsPerSec, daemon }));
+console.log(
+  JSON.stringify({ bench: 'transport', baseline, mesh, ratio: mesh.msgsPerSec / baseline.msgsPerSec, daemon }),
+);

@@ -221,7 +221,6 @@ export class MeshCore implements RoutingView {
     return this.contactMap.size + refs;
   }
 
-
   /** A snapshot of the node's status for `mesh status`. */
   status(now: number): {
     uuid: string;
