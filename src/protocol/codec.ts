@@ -185,7 +185,20 @@ export function decodeBody(type: MessageType, raw: Uint8Array): Decoded<RequestB
       if (!isUuid(o.to)) return fail('IP: "to" must be a UUID');
       if (!isHops(o.hops) || o.hops < 1) return fail(`IP: "hops" must be an integer 1..${MAX_WIRE_HOPS}`);
       if (!isB64u(o.encrypted, 1, 8192)) return fail('IP: "encrypted" must be base64url (≤ 8192 chars)');
-      return { ok: true, value: { type, body: { to: o.to, hops: o.hops, encrypted: o.encrypted } } };
+      if (o.maxHops !== undefined && (!isHops(o.maxHops) || o.maxHops < 1))
+        return fail(`IP: "maxHops" must be an integer 1..${MAX_WIRE_HOPS}`);
+      return {
+        ok: true,
+        value: {
+          type,
+          body: {
+            to: o.to,
+            hops: o.hops,
+            encrypted: o.encrypted,
+            ...(o.maxHops !== undefined ? { maxHops: o.maxHops } : {}),
+          },
+        },
+      };
     case 'referral':
       if (!isUuid(o.referent)) return fail('referral: "referent" must be a UUID');
       if (!isHops(o.hops)) return fail(`referral: "hops" must be an integer 0..${MAX_WIRE_HOPS}`);

@@ -34,6 +34,8 @@ export interface IpBody {
   to: string;
   /** Hops travelled so far including this one (the searcher sends 1). */
   hops: number;
+  /** Flood no further than this many hops (the searcher's expanding ring); relays cap it by their own radius. */
+  maxHops?: number;
   encrypted: string;
 }
 

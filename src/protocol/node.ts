@@ -746,7 +746,9 @@ export class MeshCore implements RoutingView {
   #announceAll(searchOnFailure: boolean): void {
     for (const c of [...this.contactMap.values()]) {
       if (c.status === 'pending' || c.address === null) continue;
-      if (!searchOnFailure && c.status !== 'active') continue;
+      // A contact we already failed to reach is tried again only when a message waits for it; it
+      // finds us itself when it comes back (its stale address for us fails and it searches).
+      if (c.status !== 'active' && (!searchOnFailure || !this.queuedFor(c.uuid)?.size)) continue;
       this.announceTo(c, searchOnFailure);
     }
   }

@@ -407,13 +407,14 @@ describe('e. a contact request three hops away by UUID', () => {
 
 describe('f. search stays bounded', () => {
   // Ring of 12, plus the target T (node 12) known only to node 0 and offline.
-  // Node 0 asks both ring neighbours (2 ip); each relay at hops h < r floods to its one other ring
+  // Expanding ring: node 0 first asks both ring neighbours with maxHops 1 (2 ip; they know no route
+  // and may not flood → UNREACHABLE), then again with the full radius (2 more ip); each relay at hops h < r floods to its one other ring
   // neighbour (hops h+1), so each side carries r−1 relays: 2·(r−1) ip-relay. At hops r a node has
   // no route and no hops left → UNREACHABLE travels back. For r ≤ 5 the two sides never meet.
   const cases: { desc: string; input: { searchRadius: number }; expected: Record<string, number> }[] = [
-    { desc: 'searchRadius 2', input: { searchRadius: 2 }, expected: { message: 1, ip: 2, 'ip-relay': 2 } },
-    { desc: 'searchRadius 3', input: { searchRadius: 3 }, expected: { message: 1, ip: 2, 'ip-relay': 4 } },
-    { desc: 'searchRadius 5', input: { searchRadius: 5 }, expected: { message: 1, ip: 2, 'ip-relay': 8 } },
+    { desc: 'searchRadius 2', input: { searchRadius: 2 }, expected: { message: 1, ip: 4, 'ip-relay': 2 } },
+    { desc: 'searchRadius 3', input: { searchRadius: 3 }, expected: { message: 1, ip: 4, 'ip-relay': 4 } },
+    { desc: 'searchRadius 5', input: { searchRadius: 5 }, expected: { message: 1, ip: 4, 'ip-relay': 8 } },
   ];
   for (const { desc, input, expected } of cases)
     it(`${desc}: an unreachable target costs exactly ${Object.values(expected).reduce((a, b) => a + b)} messages and ends UNREACHABLE`, () => {
@@ -457,7 +458,7 @@ describe('f. search stays bounded', () => {
     // meet: 11 nodes reached, each of the 2 fronts travels ≤ 11 edges in total
     // 1→2…5→6 and 11→10…7→6 (5 + 5); node 6 takes the first front and floods on once, the
     // other front arriving there (and that last flood) is answered DUPLICATE: 11 relays in all.
-    assert.deepEqual(d, { message: 1, ip: 2, 'ip-relay': 11 });
+    assert.deepEqual(d, { message: 1, ip: 4, 'ip-relay': 11 }); // 2 of the ip are the first ring (maxHops 1)
     assert.deepEqual(
       net.nodes[0].drops.map((x) => x.reason),
       ['UNREACHABLE'],

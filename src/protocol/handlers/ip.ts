@@ -12,7 +12,15 @@ import { ipAad, ipAnswerAad, ipAnswerProofInput, ipProofInput } from './search.t
 /** Handles an authenticated IP request. */
 export function handleIp(core: MeshCore, ctx: InboundContext, body: IpBody): void {
   if (body.to !== core.self.uuid)
-    return relay(core, ctx, 'IP', body.to, body.hops, { to: body.to, encrypted: body.encrypted });
+    return relay(
+      core,
+      ctx,
+      'IP',
+      body.to,
+      body.hops,
+      { to: body.to, encrypted: body.encrypted, ...(body.maxHops !== undefined ? { maxHops: body.maxHops } : {}) },
+      body.maxHops,
+    );
   const searchKey = `s|${ctx.headers.id}`;
   if (core.seen.has(searchKey, core.now))
     return core.respondError(ctx.requestId, 'DUPLICATE', 'this search already reached us');

@@ -121,6 +121,10 @@ export function retryOutbox(core: MeshCore): void {
     const c = core.contact(uuid);
     if (c) flushOutbox(core, c);
   }
+  // What is still due could not go out now (a search for its contact runs, the contact is pending or
+  // has no address): look again later rather than at once, or the timer would fire in a loop.
+  for (const m of core.outbox.values())
+    if (m.state === 'queued' && m.nextAttemptAt <= core.now) m.nextAttemptAt = core.now + core.cfg.outboxRetryMinMs;
   scheduleRetry(core);
 }
 

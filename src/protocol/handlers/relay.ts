@@ -17,6 +17,7 @@ export function relay(
   to: string,
   hops: number,
   body: Record<string, unknown>,
+  maxHops?: number,
 ): void {
   const searchKey = `s|${ctx.headers.id}`;
   if (core.seen.has(searchKey, core.now))
@@ -24,7 +25,7 @@ export function relay(
   core.seen.add(searchKey, core.now);
   if (hops >= MAX_WIRE_HOPS) return core.respondError(ctx.requestId, 'UNREACHABLE', 'hop limit reached');
   const r = route(core, to, ctx.sender?.uuid ?? null, hops, core.now, {
-    searchRadius: core.cfg.searchRadius,
+    searchRadius: Math.min(core.cfg.searchRadius, maxHops ?? MAX_WIRE_HOPS),
     relayFanout: core.cfg.relayFanout,
   });
   let targets: ContactRecord[];

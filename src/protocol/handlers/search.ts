@@ -135,7 +135,7 @@ export { ipAad };
  * Searches for a contact whose address went stale: an IP message (our address sealed to it) through
  * our other contacts, then peers with a domain. On the answer: update its address ("send connect").
  */
-export function startSearch(core: MeshCore, target: ContactRecord): void {
+export function startSearch(core: MeshCore, target: ContactRecord, ring?: number): void {
   const existing = core.searches.get(target.uuid);
   if (existing && !existing.done) return;
   const order = searchOrder(core, target.uuid, core.now);
@@ -147,7 +147,10 @@ export function startSearch(core: MeshCore, target: ContactRecord): void {
   const link = core.linkKey(target);
   const ip = core.address ?? '';
   // The sealed part needs the search id, which the RoutedRequest draws: build the body lazily.
-  const body = { to: target.uuid, hops: 1, encrypted: '' };
+  // Expanding ring: first ask only our contacts (those that know the target directly or by referral
+  // answer); flood further, up to the search radius, only when that found nothing.
+  const maxHops = ring ?? Math.min(1, core.cfg.searchRadius);
+  const body = { to: target.uuid, hops: 1, maxHops, encrypted: '' };
   search = new RoutedRequest(core, {
     key: target.uuid,
     type: 'IP',
@@ -179,7 +182,10 @@ export function startSearch(core: MeshCore, target: ContactRecord): void {
       search.done = false;
       return true;
     },
-    onExhausted: () => core.drop('UNREACHABLE', `search for ${target.uuid} found no route`),
+    onExhausted: () => {
+      if (maxHops < core.cfg.searchRadius) return startSearch(core, target, core.cfg.searchRadius);
+      core.drop('UNREACHABLE', `search for ${target.uuid} found no route`);
+    },
   });
   const sealedPart: IpSealed = { from: core.self.uuid, ip, proof: computeProof(link, ipProofInput(search.meshId, ip)) };
   body.encrypted = toB64u(
