@@ -23,76 +23,46 @@ const ego = (name: string, o: Partial<SimOptions>): Run => ({
   ...o,
 });
 
+const gen = (name: string, generate: string, o: Partial<SimOptions>): Run => ({
+  name,
+  generate,
+  seed: 1,
+  offline: 0.3,
+  moved: 0.1,
+  lookups: 300,
+  ...o,
+});
+
 const QUEUES: Record<string, Run[]> = {
-  ego: [
-    ego('bounded-R2-S2-off0.3', { strategy: 'bounded', referralRadius: 2, searchRadius: 2 }),
-    ego('bounded-R2-S2-off0', { strategy: 'bounded', offline: 0 }),
-    ego('bounded-R2-S2-off0.5', { strategy: 'bounded', offline: 0.5 }),
-    ego('bounded-R2-S2-off0.1', { strategy: 'bounded', offline: 0.1 }),
-    ego('bounded-R1-S1-off0.3', { strategy: 'bounded', referralRadius: 1, searchRadius: 1 }),
-    ego('bounded-R1-S2-off0.3', { strategy: 'bounded', referralRadius: 1, searchRadius: 2 }),
-    ego('bounded-R3-S3-off0.3', { strategy: 'bounded', referralRadius: 3, searchRadius: 3 }),
-    ego('seed-off0.3', { strategy: 'seed', lookups: 200 }),
+  // Radii on ego-Facebook at 30% offline, 10% moved (the target setting).
+  tuneA: [
+    ego('bounded-R0-S2-off0.3', { strategy: 'bounded', referralRadius: 0, searchRadius: 2, lookups: 300 }),
+    ego('bounded-R1-S2-off0.3', { strategy: 'bounded', referralRadius: 1, searchRadius: 2, lookups: 300 }),
+    ego('seed-off0.3', { strategy: 'seed', lookups: 100 }),
   ],
-  scale: [
+  tuneB: [
+    ego('bounded-R0-S1-off0.3', { strategy: 'bounded', referralRadius: 0, searchRadius: 1, lookups: 300 }),
+    ego('bounded-R1-S1-off0.3', { strategy: 'bounded', referralRadius: 1, searchRadius: 1, lookups: 300 }),
+    ego('bounded-R2-S2-off0.3', { strategy: 'bounded', referralRadius: 2, searchRadius: 2, lookups: 300 }),
+  ],
+  // The shipped defaults across offline fractions.
+  sweepA: [
+    ego('bounded-default-off0', { strategy: 'bounded', offline: 0, lookups: 300 }),
+    ego('bounded-default-off0.5', { strategy: 'bounded', offline: 0.5, lookups: 300 }),
+  ],
+  sweepB: [ego('bounded-default-off0.1', { strategy: 'bounded', offline: 0.1, lookups: 300 })],
+  // Generated graphs of 10⁴ and 10⁵ nodes with the shipped defaults.
+  scaleA: [gen('hk10k-bounded', 'hk:10000:5:0.5', { strategy: 'bounded' }), gen('hk100k-bounded', 'hk:100000:5:0.5', { strategy: 'bounded' })],
+  scaleB: [gen('ws100k-bounded', 'ws:100000:10:0.1', { strategy: 'bounded' })],
+  // The Kademlia baseline everywhere (same graphs, churn and latency).
+  kademlia: [
     ego('kademlia-off0.3', { strategy: 'kademlia' }),
     ego('kademlia-off0', { strategy: 'kademlia', offline: 0 }),
     ego('kademlia-off0.1', { strategy: 'kademlia', offline: 0.1 }),
     ego('kademlia-off0.5', { strategy: 'kademlia', offline: 0.5 }),
-    {
-      name: 'hk10k-kademlia',
-      generate: 'hk:10000:5:0.5',
-      seed: 1,
-      strategy: 'kademlia',
-      offline: 0.3,
-      moved: 0.1,
-      lookups: 1000,
-    },
-    {
-      name: 'hk100k-kademlia',
-      generate: 'hk:100000:5:0.5',
-      seed: 1,
-      strategy: 'kademlia',
-      offline: 0.3,
-      moved: 0.1,
-      lookups: 1000,
-    },
-    {
-      name: 'ws100k-kademlia',
-      generate: 'ws:100000:10:0.1',
-      seed: 1,
-      strategy: 'kademlia',
-      offline: 0.3,
-      moved: 0.1,
-      lookups: 1000,
-    },
-    {
-      name: 'hk10k-bounded',
-      generate: 'hk:10000:5:0.5',
-      seed: 1,
-      strategy: 'bounded',
-      offline: 0.3,
-      moved: 0.02,
-      lookups: 1000,
-    },
-    {
-      name: 'ws100k-bounded',
-      generate: 'ws:100000:10:0.1',
-      seed: 1,
-      strategy: 'bounded',
-      offline: 0.3,
-      moved: 0.01,
-      lookups: 1000,
-    },
-    {
-      name: 'hk100k-bounded',
-      generate: 'hk:100000:5:0.5',
-      seed: 1,
-      strategy: 'bounded',
-      offline: 0.3,
-      moved: 0.01,
-      lookups: 1000,
-    },
+    gen('hk10k-kademlia', 'hk:10000:5:0.5', { strategy: 'kademlia', lookups: 1000 }),
+    gen('hk100k-kademlia', 'hk:100000:5:0.5', { strategy: 'kademlia', lookups: 1000 }),
+    gen('ws100k-kademlia', 'ws:100000:10:0.1', { strategy: 'kademlia', lookups: 1000 }),
   ],
 };
 

@@ -11,6 +11,8 @@ export interface CoreConfig {
   searchRadius: number;
   /** Contacts a searcher asks at once. @default SEARCH_FANOUT */
   searchFanout: number;
+  /** Most contacts one search round asks (first ring; the flooding ring asks a quarter); 0 = all. @default SEARCH_MAX_ASK */
+  searchMaxAsk: number;
   /** Max contacts a relay floods to (0 = all). @default RELAY_FANOUT */
   relayFanout: number;
   /** @default RELAY_TIMEOUT_MS */
@@ -49,6 +51,7 @@ export const DEFAULT_CONFIG: CoreConfig = {
   referralRadius: C.REFERRAL_RADIUS,
   searchRadius: C.SEARCH_RADIUS,
   searchFanout: C.SEARCH_FANOUT,
+  searchMaxAsk: C.SEARCH_MAX_ASK,
   relayFanout: C.RELAY_FANOUT,
   relayTimeoutMs: C.RELAY_TIMEOUT_MS,
   searchTimeoutMs: C.SEARCH_TIMEOUT_MS,
@@ -70,6 +73,7 @@ export const SEED_CONFIG: CoreInit = {
   referralRadius: C.SEED_REFERRAL_RADIUS,
   searchRadius: C.SEED_SEARCH_RADIUS,
   searchFanout: 1_000_000,
+  searchMaxAsk: 0,
   relayFanout: 0,
 };
 

@@ -44,6 +44,11 @@ export const SEARCH_RADIUS = 2;
 export const SEED_SEARCH_RADIUS = 10;
 /** How many contacts a searcher asks at once before trying the next batch (sendmessage chart "try/catch"). */
 export const SEARCH_FANOUT = 8;
+/**
+ * Most contacts one search round asks (the flooding round asks a quarter of this). Bounds a search on
+ * a node with hundreds of contacts; the order is random so an outbox retry asks others.
+ */
+export const SEARCH_MAX_ASK = 32;
 /** How many contacts a relay floods to at most (relay fan-out limit, DESIGN.md §3); 0 = all. */
 export const RELAY_FANOUT = 0;
 /** How long a relay waits for a downstream answer before answering UNREACHABLE, ms. */

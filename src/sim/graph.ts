@@ -272,7 +272,7 @@ export function componentsAmong(g: Graph, mask: Uint8Array): Int32Array {
 }
 
 /** True when a and b are both in `mask` and joined by a path whose nodes are all in `mask` (BFS). */
-export function connectedAmong(g: Graph, mask: Uint8Array, a: number, b: number): boolean {
+export function connectedAmong(g: Graph, mask: Uint8Array, a: number, b: number, avoidDirectEdge = false): boolean {
   if (!mask[a] || !mask[b]) return false;
   if (a === b) return true;
   const seen = new Uint8Array(g.nodes);
@@ -285,7 +285,10 @@ export function connectedAmong(g: Graph, mask: Uint8Array, a: number, b: number)
     const v = queue[head++];
     for (let i = g.offsets[v]; i < g.offsets[v + 1]; i++) {
       const w = g.neighbours[i];
-      if (w === b) return true;
+      if (w === b) {
+        if (avoidDirectEdge && v === a) continue;
+        return true;
+      }
       if (mask[w] && !seen[w]) {
         seen[w] = 1;
         queue[tail++] = w;

@@ -39,7 +39,7 @@
  * Counting: every `send` effect is one message (even if the target is offline), every `respond` that
  * goes on the wire one more. Bytes = body + Σ(header name + value + 4) for requests, body for responses.
  * successRate = successes / lookups whose target is online and joined to the searcher by online nodes
- * (always true here: the searcher is an online contact of the online target, kept for the contract).
+ * other than through their (stale) direct edge
  */
 import { deriveUuid, generateKeyPairs } from '../crypto/index.ts';
 import { type CoreInit, SEED_CONFIG } from '../protocol/config.ts';
@@ -48,7 +48,7 @@ import type { Command, CoreEvent, Effect } from '../protocol/events.ts';
 import { type CoreSnapshot, MeshCore } from '../protocol/node.ts';
 import type { ContactRecord, SelfRecord } from '../protocol/types.ts';
 import { EventQueue } from './event-queue.ts';
-import { componentsAmong, type Graph, generate, loadEdgeList } from './graph.ts';
+import { connectedAmong, type Graph, generate, loadEdgeList } from './graph.ts';
 import { KAD_REQUEST_BYTES, KAD_RESPONSE_BYTES, KademliaNetwork } from './kademlia.ts';
 import { hashPair, Rng } from './rng.ts';
 
@@ -292,9 +292,11 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       pairs.push([cands[scenarioRng.int(cands.length)], t]);
     }
   }
-  const comp = componentsAmong(g, online);
-  let eligible = 0;
-  for (const [s, t] of pairs) if (comp[s] >= 0 && comp[s] === comp[t]) eligible++;
+  // A lookup counts when searcher and target share a path of online nodes OTHER than their direct
+  // edge: that edge is what went stale, so a target whose only online contact is the searcher
+  // cannot be found by anyone (a degree-1 node in ego-Facebook, say).
+  const eligibleAt = pairs.map(([s, t]) => connectedAmong(g, online, s, t, true));
+  const eligible = eligibleAt.filter(Boolean).length;
 
   const base = {
     strategy,
@@ -314,7 +316,20 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
   };
 
   if (strategy === 'kademlia') {
-    return runKademlia({ g, seed, online, movedNodes, pairs, durationMs, kadRng, progress, wallStart, base, extra });
+    return runKademlia({
+      g,
+      seed,
+      online,
+      movedNodes,
+      pairs,
+      eligibleAt,
+      durationMs,
+      kadRng,
+      progress,
+      wallStart,
+      base,
+      extra,
+    });
   }
 
   // ------------------------------------------------------------------ Mesh: identities and contacts
@@ -670,7 +685,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       pairs.length,
     );
     const at = relocatedAt >= 0 ? relocatedAt : deliveredAt;
-    if (at >= 0 || deliveredAt >= 0) {
+    if ((at >= 0 || deliveredAt >= 0) && eligibleAt[i]) {
       successes++;
       latencies.push(at - t0);
     }
@@ -763,6 +778,8 @@ interface KadRunInput {
   online: Uint8Array;
   movedNodes: Int32Array;
   pairs: [number, number][];
+  /** Per lookup: searcher and target share an online path besides their direct edge. */
+  eligibleAt: boolean[];
   durationMs: number;
   kadRng: Rng;
   progress: (p: SimProgress) => void;
@@ -820,7 +837,7 @@ function runKademlia(x: KadRunInput): SimResult {
     sMsgs += r.messages;
     sBytes += r.bytes;
     if (r.found && online[t]) {
-      successes++;
+      if (x.eligibleAt[i]) successes++;
       latencies.push(refused + r.timeMs);
       sMsgs += 2;
       sBytes += KAD_APP_MESSAGE_BYTES + KAD_RESPONSE_BYTES;

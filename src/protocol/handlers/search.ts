@@ -132,13 +132,40 @@ export const ipAnswerProofInput = (searchId: string, ip: string) => utf8(`mesh-v
 export { ipAad };
 
 /**
+ * Who to ask, at most `maxAsk` (0 = all): contacts holding a referral for the target first, then the
+ * others in a random order (so a retry asks other contacts), then every peer with a domain.
+ */
+function boundedOrder(core: MeshCore, target: string, maxAsk: number): ContactRecord[] {
+  const all = searchOrder(core, target, core.now);
+  const domains = all.filter((c) => c.domain !== null);
+  const vias = new Set(core.referrals(target).map((r) => r.via));
+  const first = all.filter((c) => c.domain === null && vias.has(c.uuid));
+  const rest = all.filter((c) => c.domain === null && !vias.has(c.uuid));
+  const bytes = core.random(4 * rest.length);
+  for (let i = rest.length - 1; i > 0; i--) {
+    const r = (bytes[4 * i] | (bytes[4 * i + 1] << 8) | (bytes[4 * i + 2] << 16) | (bytes[4 * i + 3] << 24)) >>> 0;
+    const j = r % (i + 1);
+    [rest[i], rest[j]] = [rest[j], rest[i]];
+  }
+  const people = [...first, ...rest];
+  return [...(maxAsk > 0 ? people.slice(0, maxAsk) : people), ...domains];
+}
+
+/**
  * Searches for a contact whose address went stale: an IP message (our address sealed to it) through
  * our other contacts, then peers with a domain. On the answer: update its address ("send connect").
  */
 export function startSearch(core: MeshCore, target: ContactRecord, ring?: number): void {
   const existing = core.searches.get(target.uuid);
   if (existing && !existing.done) return;
-  const order = searchOrder(core, target.uuid, core.now);
+  // Expanding ring: first ask only our contacts (those that know the target directly or by referral
+  // answer); flood further, up to the search radius, only when that found nothing.
+  const maxHops = ring ?? Math.min(1, core.cfg.searchRadius);
+  const order = boundedOrder(
+    core,
+    target.uuid,
+    maxHops <= 1 ? core.cfg.searchMaxAsk : Math.ceil(core.cfg.searchMaxAsk / 4),
+  );
   if (order.length === 0) {
     core.drop('UNREACHABLE', `no contact to ask for ${target.uuid}`);
     return;
@@ -147,9 +174,6 @@ export function startSearch(core: MeshCore, target: ContactRecord, ring?: number
   const link = core.linkKey(target);
   const ip = core.address ?? '';
   // The sealed part needs the search id, which the RoutedRequest draws: build the body lazily.
-  // Expanding ring: first ask only our contacts (those that know the target directly or by referral
-  // answer); flood further, up to the search radius, only when that found nothing.
-  const maxHops = ring ?? Math.min(1, core.cfg.searchRadius);
   const body = { to: target.uuid, hops: 1, maxHops, encrypted: '' };
   search = new RoutedRequest(core, {
     key: target.uuid,
