@@ -52,7 +52,10 @@ const QUEUES: Record<string, Run[]> = {
   ],
   sweepB: [ego('bounded-default-off0.1', { strategy: 'bounded', offline: 0.1, lookups: 300 })],
   // Generated graphs of 10⁴ and 10⁵ nodes with the shipped defaults.
-  scaleA: [gen('hk10k-bounded', 'hk:10000:5:0.5', { strategy: 'bounded' }), gen('hk100k-bounded', 'hk:100000:5:0.5', { strategy: 'bounded' })],
+  scaleA: [
+    gen('hk10k-bounded', 'hk:10000:5:0.5', { strategy: 'bounded' }),
+    gen('hk100k-bounded', 'hk:100000:5:0.5', { strategy: 'bounded' }),
+  ],
   scaleB: [gen('ws100k-bounded', 'ws:100000:10:0.1', { strategy: 'bounded' })],
   // The Kademlia baseline everywhere (same graphs, churn and latency).
   kademlia: [

@@ -78,8 +78,8 @@ describe('a. two contacts message each other', () => {
 
 describe('b. a contact changes address and the others learn it', () => {
   it('direct contacts update it; their contacts get referrals with hops 1 (and 2 one step further)', () => {
-    // M(0) – A(1), M – B(2), A – C(3), C – E(4)
-    const net = createTestnet(5, { seed: 201 });
+    // M(0) – A(1), M – B(2), A – C(3), C – E(4); referrals on (radius 2; the default is 0)
+    const net = createTestnet(5, { seed: 201, core: { referralRadius: 2 } });
     const [M, A, B, C, E] = [0, 1, 2, 3, 4];
     net.connect(M, A);
     net.connect(M, B);
@@ -174,12 +174,12 @@ describe('c. finding a moved contact through a mutual contact', () => {
     //   A → B: IP for C (A's only other contact)            1 ip
     //   B → C: forwarded, C is B's direct contact           1 ip-relay
     //   C → A: "send connect" (A was inactive at C)         1 announce
-    //   A → B: referral "C moved" (hops 1)                  1 referral
     //   A → C new address: message                          1 message
-    assert.deepEqual(delta(net, before), { message: 2, ip: 1, 'ip-relay': 1, announce: 1, referral: 1 });
+    // (no referral: the default referral radius is 0, see constants.ts)
+    assert.deepEqual(delta(net, before), { message: 2, ip: 1, 'ip-relay': 1, announce: 1 });
     assert.equal(
       Object.values(delta(net, before)).reduce((a, b) => a + b, 0),
-      6,
+      5,
     );
     assert.deepEqual(net.nodes[A].drops, []);
   });

@@ -443,7 +443,7 @@ describe('onmessage: sender and auth', () => {
     const c = ident('c');
     const d = ident('d');
     const e = ident('e');
-    const rig = new Rig([{ who: b }, { who: c }, { who: d }, { who: e, status: 'inactive' }]);
+    const rig = new Rig([{ who: b }, { who: c }, { who: d }, { who: e, status: 'inactive' }], { referralRadius: 1 });
     const fx = rig.handle(
       rig.fromContact(b, 'referral', { referent: b.uuid, hops: 0 }, { remote: '192.168.5.5:50000', port: 7600 }),
     );
