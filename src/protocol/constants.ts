@@ -29,12 +29,12 @@ export const SEEN_CACHE_MAX = 65_536;
 
 /**
  * Referral radius: a referral is forwarded while `hops < REFERRAL_RADIUS`; 0 = none are sent.
- * Seed: 10 ("gen < 10"), which reaches the whole small-world graph. On ego-Facebook (30% offline,
- * 10% moved) radius 1 raised relocation success from 98.3% to 99.3% but cost ~4,000 messages per
- * address change against ~54 without referrals; the searcher's expanding ring finds the mutual
- * contacts that know the new address anyway (docs/SIMULATION.md). Nodes may still set it.
+ * Seed: 10 ("gen < 10"), which reaches the whole small-world graph. 1 = a moved node's contacts tell
+ * their own contacts. Simulated (30% offline, 10% moved): ego-Facebook success 98.3% → 99.3% and
+ * Holme–Kim 10⁴ 62% → 77% against radius 0, at ~4,000 messages per address change on ego-Facebook
+ * (hubs) but only ~230 on the sparser graph (docs/SIMULATION.md).
  */
-export const REFERRAL_RADIUS = 0;
+export const REFERRAL_RADIUS = 1;
 /** The seed's original referral generation limit ("gen < 10"), kept for `--strategy seed`. */
 export const SEED_REFERRAL_RADIUS = 10;
 /**

@@ -135,7 +135,7 @@ describe('b. a contact changes address and the others learn it', () => {
 
 describe('c. finding a moved contact through a mutual contact', () => {
   it('A offline; C moves; A back; A sends to C → delivered, A knows the new address, relocated emitted', () => {
-    const net = createTestnet(3, { seed: 301 });
+    const net = createTestnet(3, { seed: 301, core: { referralRadius: 1 } });
     const [A, B, C] = [0, 1, 2];
     net.connect(A, B);
     net.connect(B, C);
@@ -174,12 +174,12 @@ describe('c. finding a moved contact through a mutual contact', () => {
     //   A → B: IP for C (A's only other contact)            1 ip
     //   B → C: forwarded, C is B's direct contact           1 ip-relay
     //   C → A: "send connect" (A was inactive at C)         1 announce
+    //   A → B: referral "C moved" (hops 1; radius 1)        1 referral
     //   A → C new address: message                          1 message
-    // (no referral: the default referral radius is 0, see constants.ts)
-    assert.deepEqual(delta(net, before), { message: 2, ip: 1, 'ip-relay': 1, announce: 1 });
+    assert.deepEqual(delta(net, before), { message: 2, ip: 1, 'ip-relay': 1, announce: 1, referral: 1 });
     assert.equal(
       Object.values(delta(net, before)).reduce((a, b) => a + b, 0),
-      5,
+      6,
     );
     assert.deepEqual(net.nodes[A].drops, []);
   });
