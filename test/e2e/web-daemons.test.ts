@@ -11,11 +11,11 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildWeb, webRoot } from '../../src/web/serve.ts';
+import { CHROMIUM, hasChromium, launchChromium } from './browser.ts';
 import { cleanup, initNode, meshJson, type RunningNode, startNode } from './cli-helpers.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 // Not 127.0.0.2-5 or .12/.13: cli.test.ts and hostile.test.ts run in parallel with this file and use
 // those hosts on the same Mesh port (7575).
@@ -30,7 +30,7 @@ function loginUrl(dir: string, apiPort: number): string {
   return `http://127.0.0.1:${apiPort}/login?token=${encodeURIComponent(token)}`;
 }
 
-describe('web page against two real daemons', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} is missing` }, () => {
+describe('web page against two real daemons', { skip: !hasChromium && `${CHROMIUM} is missing` }, () => {
   let a: RunningNode;
   let b: RunningNode;
   let dirA: string;
@@ -77,19 +77,7 @@ describe('web page against two real daemons', { skip: !existsSync(CHROMIUM) && `
     dirA = na.dir;
     dirB = nb.dir;
     [a, b] = await Promise.all([startNode(dirA, HOST_A, API_A), startNode(dirB, HOST_B, API_B)]);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     pageA = await openPage(loginUrl(dirA, API_A));
     pageB = await openPage(loginUrl(dirB, API_B));
   });

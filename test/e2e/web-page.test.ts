@@ -8,15 +8,15 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { type FakeApi, FIXTURE, startFakeApi } from '../../src/web/dev/fake-api.ts';
 import { buildWeb, webRoot } from '../../src/web/serve.ts';
+import { CHROMIUM, hasChromium, launchChromium } from './browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const TOKEN = 'test-token-0123456789abcdef';
 
-describe('web page against the fake API', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} is missing` }, () => {
+describe('web page against the fake API', { skip: !hasChromium && `${CHROMIUM} is missing` }, () => {
   let fake: FakeApi;
   let browser: Browser;
   let context: BrowserContext;
@@ -29,19 +29,7 @@ describe('web page against the fake API', { skip: !existsSync(CHROMIUM) && `${CH
     if (!existsSync(join(webRoot(), 'index.html'))) await buildWeb();
     mkdirSync(SHOTS, { recursive: true });
     fake = await startFakeApi({ token: TOKEN, addDelayMs: 700, statusEveryMs: 1000 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1200, height: 780 }, colorScheme: 'light' });
     context.setDefaultTimeout(10_000);
     page = await context.newPage();
