@@ -201,7 +201,11 @@ export class MeshNode extends EventEmitter {
         this.#answer(event.requestId, 500, { error: 'INTERNAL', message: 'internal error' });
       return;
     }
-    for (const e of fx) this.#carryOut(e);
+    // One transaction per event: every write of this step becomes durable before any answer,
+    // send or result of it goes out (persisting early is always safe; it halves SQLite work).
+    const ops = fx.flatMap((e) => (e.type === 'persist' ? e.ops : []));
+    if (ops.length > 0) this.store.apply(ops);
+    for (const e of fx) if (e.type !== 'persist') this.#carryOut(e);
   }
 
   #answer(requestId: number, status: number, body: unknown): void {
@@ -271,9 +275,6 @@ export class MeshNode extends EventEmitter {
         this.#timers.delete(e.timerId);
         break;
       }
-      case 'persist':
-        this.store.apply(e.ops);
-        break;
       case 'deliver':
         this.emit('message', e.message);
         break;
