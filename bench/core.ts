@@ -57,10 +57,10 @@ const linkAB = B.core.linkKey(B.core.contact(A.uuid)!);
 const keyAB = messageKey(linkAB, A.uuid);
 const aad = utf8(`mesh-v1-message|${A.uuid}|${B.uuid}`);
 
-function rawMessageCrypto(ev: CoreEvent): void {
-  if (ev.type !== 'request') return;
+/** The request signing input of an inbound event, exactly as the receiver computes it. */
+function inputOf(ev: Extract<CoreEvent, { type: 'request' }>): Uint8Array {
   const h = ev.headers;
-  const input = requestSigningInput({
+  return requestSigningInput({
     version: 1,
     type: h['mesh-type'],
     from: h['mesh-from'],
@@ -69,7 +69,11 @@ function rawMessageCrypto(ev: CoreEvent): void {
     port: Number(h['mesh-port']),
     body: ev.body,
   });
-  if (!checkProof(linkAB, input, h['mesh-secret'])) throw new Error('proof');
+}
+
+function rawMessageCrypto(ev: CoreEvent): void {
+  if (ev.type !== 'request') return;
+  if (!checkProof(linkAB, inputOf(ev), ev.headers['mesh-secret'])) throw new Error('proof');
   const body = JSON.parse(new TextDecoder().decode(ev.body)) as { nonce: string; ct: string };
   if (!aeadOpen(keyAB, fromB64u(body.nonce), fromB64u(body.ct), aad)) throw new Error('open');
 }
@@ -134,16 +138,7 @@ const linkBC = B.core.linkKey(B.core.contact(net.nodes[2].uuid)!);
 function rawRelayCrypto(ev: CoreEvent): void {
   if (ev.type !== 'request') return;
   const h = ev.headers;
-  const input = requestSigningInput({
-    version: 1,
-    type: h['mesh-type'],
-    from: h['mesh-from'],
-    id: h['mesh-id'],
-    ts: Number(h['mesh-ts']),
-    port: Number(h['mesh-port']),
-    body: ev.body,
-  });
-  if (!checkProof(linkAB, input, h['mesh-secret'])) throw new Error('proof');
+  if (!checkProof(linkAB, inputOf(ev), h['mesh-secret'])) throw new Error('proof');
   const out = requestSigningInput({
     version: 1,
     type: 'IP',

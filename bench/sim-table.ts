@@ -3,22 +3,11 @@
  *   node --import tsx bench/sim-table.ts [prefix]
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import type { SimResult } from '../src/sim/simulator.ts';
 
 const dir = new URL('../docs/sim-results/', import.meta.url).pathname;
 const prefix = process.argv[2] ?? '';
-type R = Record<string, unknown> & {
-  strategy: string;
-  nodes: number;
-  successRate: number;
-  latencyMs: { p50: number; p95: number; p99: number };
-  messagesPerRelocation: number;
-  bytesPerRelocation: number;
-  maintenanceMessagesPerNodeHour: number;
-  maintenanceBytesPerNodeHour: number;
-  stateEntriesPerNode: { mean: number; max: number };
-  wallSeconds: number;
-  peakRssMb: number;
-};
+type R = SimResult & Record<string, unknown>;
 const rows = readdirSync(dir)
   .filter((f) => f.startsWith(prefix) && f.endsWith('.json'))
   .sort()
