@@ -714,7 +714,7 @@ export class MeshCore implements RoutingView {
         case 'send':
           return this.result(commandId, { id: queueMessage(this, cmd.to, cmd.text) });
         case 'invite':
-          return this.result(commandId, this.#invite(cmd.ttlMs, cmd.addresses, cmd.domain ?? null));
+          return this.result(commandId, inviteCommand(this, cmd.ttlMs, cmd.addresses, cmd.domain ?? null));
         case 'add':
           return startAdd(this, commandId, cmd.code, cmd.name);
         case 'bootstrap':
@@ -728,14 +728,6 @@ export class MeshCore implements RoutingView {
       if (e instanceof MeshError) return this.fail(commandId, e.code, e.message);
       throw e;
     }
-  }
-
-  #invite(
-    ttlMs: number | undefined,
-    addresses: string[] | undefined,
-    domain: string | null,
-  ): { code: string; expiresAt: number; id: string } {
-    return inviteCommand(this, ttlMs, addresses, domain);
   }
 
   /**

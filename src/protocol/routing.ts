@@ -91,7 +91,6 @@ export function searchOrder(view: RoutingView, target: string, now: number): Con
       seen.add(r.via);
     }
   }
-  const rest = floodTargets(view.contacts(), [...seen], 0).filter((c) => c.domain === null);
-  const domains = floodTargets(view.contacts(), [...seen], 0).filter((c) => c.domain !== null);
-  return [...first, ...rest, ...domains];
+  const others = floodTargets(view.contacts(), [...seen], 0);
+  return [...first, ...others.filter((c) => c.domain === null), ...others.filter((c) => c.domain !== null)];
 }
