@@ -69,6 +69,18 @@ function isHops(n: unknown): n is number {
   return Number.isInteger(n) && (n as number) >= 0 && (n as number) <= MAX_WIRE_HOPS;
 }
 
+/** The `Mesh-*` request headers after `Mesh-Version` (lower-case), each at most MAX_HEADER_CHARS long. */
+export const MESH_HEADERS = [
+  'mesh-type',
+  'mesh-from',
+  'mesh-id',
+  'mesh-ts',
+  'mesh-port',
+  'mesh-secret',
+  'mesh-pub-key',
+  'mesh-signature',
+] as const;
+
 /** Validates the `Mesh-*` headers of a request (names lower-case). */
 export function decodeHeaders(h: Record<string, string | undefined>): Decoded<RequestHeaders> {
   const version = h['mesh-version'];
@@ -79,16 +91,7 @@ export function decodeHeaders(h: Record<string, string | undefined>): Decoded<Re
       code: 'UNSUPPORTED_VERSION',
       message: `Mesh-Version ${version.slice(0, 16)} is not supported; this node speaks version ${PROTOCOL_VERSION}`,
     };
-  for (const name of [
-    'mesh-type',
-    'mesh-from',
-    'mesh-id',
-    'mesh-ts',
-    'mesh-port',
-    'mesh-secret',
-    'mesh-pub-key',
-    'mesh-signature',
-  ]) {
+  for (const name of MESH_HEADERS) {
     const v = h[name];
     if (v !== undefined && v.length > MAX_HEADER_CHARS) return fail(`header ${name} is too long`);
   }

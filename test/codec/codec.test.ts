@@ -23,6 +23,7 @@ import {
   isAddress,
   joinAddress,
   MAX_WIRE_HOPS,
+  MESH_HEADERS,
   parseJsonObject,
   splitAddress,
 } from '../../src/protocol/codec.ts';
@@ -165,16 +166,7 @@ describe('decodeHeaders', () => {
       input: { ...without(validHeaders(), 'mesh-secret'), 'mesh-signature': SIG },
       expected: 'BAD_REQUEST',
     },
-    ...[
-      'mesh-type',
-      'mesh-from',
-      'mesh-id',
-      'mesh-ts',
-      'mesh-port',
-      'mesh-secret',
-      'mesh-pub-key',
-      'mesh-signature',
-    ].map((name) => ({
+    ...MESH_HEADERS.map((name) => ({
       desc: `oversized ${name} (129 chars)`,
       input: { ...validHeaders(), [name]: 'a'.repeat(129) },
       expected: 'BAD_REQUEST',
