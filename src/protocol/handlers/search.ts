@@ -7,7 +7,7 @@ import { checkProof, computeProof, fromB64u, openSealed, sealTo, toB64u, utf8 } 
 import { decodeJson, isAddress } from '../codec.ts';
 import type { IpAnswerSealed, IpSealed, MessageType, OkResponse } from '../messages.ts';
 import type { MeshCore, SendTarget } from '../node.ts';
-import { searchOrder } from '../routing.ts';
+import { bestReferrals, searchOrder } from '../routing.ts';
 import type { ContactRecord } from '../types.ts';
 
 /** A running search or routed request. */
@@ -138,7 +138,8 @@ export { ipAad };
 function boundedOrder(core: MeshCore, target: string, maxAsk: number): ContactRecord[] {
   const all = searchOrder(core, target, core.now);
   const domains = all.filter((c) => c.domain !== null);
-  const vias = new Set(core.referrals(target).map((r) => r.via));
+  // The same unexpired referrals searchOrder puts first (an expired one awaiting the sweep does not count).
+  const vias = new Set(bestReferrals(core.referrals(target), core.now).map((r) => r.via));
   const first = all.filter((c) => c.domain === null && vias.has(c.uuid));
   const rest = all.filter((c) => c.domain === null && !vias.has(c.uuid));
   const bytes = core.random(4 * rest.length);
