@@ -2,6 +2,8 @@
  * Ports: the interfaces the runtime and simulator plug adapters into (DESIGN.md §9).
  * The protocol core itself uses none of them; it only returns effects.
  */
+
+import type { PinSpec } from './protocol/events.ts';
 import type {
   ContactRecord,
   InboxRecord,
@@ -12,6 +14,8 @@ import type {
   ReferralRecord,
   SelfRecord,
 } from './protocol/types.ts';
+
+export type { PinSpec };
 
 /** Persistent state of one node. Synchronous: both adapters (memory, better-sqlite3) are. */
 export interface Store {
@@ -42,14 +46,6 @@ export interface InboundRequest {
 export interface OutboundResponse {
   status: number;
   body: Uint8Array;
-}
-
-/** How a client call pins the server it reaches. */
-export interface PinSpec {
-  /** Expected Ed25519 public key of the server certificate (contacts, self-signed). */
-  signPub?: Uint8Array;
-  /** Peer with a domain: check the certificate against CAs for this name instead. */
-  domain?: string;
 }
 
 /** Outgoing request to another node. */

@@ -12,8 +12,8 @@ import { dataPaths, ensureDataDir, readDaemonInfo, resolveDataDir } from '../dae
 import { MeshError } from '../errors.ts';
 import { DEFAULT_API_PORT, DEFAULT_PORT } from '../protocol/constants.ts';
 import { SqliteStore } from '../store/index.ts';
+import { parseDuration } from '../util/duration.ts';
 import { ApiClient } from './client.ts';
-import { parseDuration } from './duration.ts';
 import { ago, printTable } from './format.ts';
 
 const EXIT = { usage: 2, notRunning: 3, failure: 1 } as const;

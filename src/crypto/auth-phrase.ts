@@ -1,7 +1,9 @@
 /** Short authentication string (SAS) both friends read aloud to confirm they share the same keys. */
-import { AUTH_PHRASE_WORDS } from '../protocol/constants.ts';
 import { concatBytes, hkdf, utf8 } from './hash.ts';
 import { WORDS } from './words.ts';
+
+/** Number of words in the auth phrase: 6 words from a 256-word list = 48 bits (Matrix SAS: 7 emoji × 6 bits = 42). */
+export const AUTH_PHRASE_WORDS = 6;
 
 const EMPTY = new Uint8Array(0);
 const LABEL = utf8('mesh-v1-sas');

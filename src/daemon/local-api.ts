@@ -8,9 +8,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import { parseDuration } from '../cli/duration.ts';
 import { MeshError } from '../errors.ts';
 import type { MeshNode } from '../runtime/mesh-node.ts';
+import { parseDuration } from '../util/duration.ts';
 import { webRoot } from '../web/serve.ts';
 
 /** Options of the local API. */

@@ -79,8 +79,8 @@ export const OUTBOX_EXPIRY_MS = 30 * DAY;
 export const INVITE_TTL_MS = 24 * HOUR;
 /** Pending contact requests older than this are dropped, ms. */
 export const PENDING_REQUEST_TTL_MS = 7 * DAY;
-/** Number of words in the auth phrase: 6 words from a 256-word list = 48 bits (Matrix SAS: 7 emoji × 6 bits = 42). */
-export const AUTH_PHRASE_WORDS = 6;
+/** Number of words in the auth phrase (defined with the phrase in crypto). */
+export { AUTH_PHRASE_WORDS } from '../crypto/auth-phrase.ts';
 
 /** Per-sender rate limit: requests per window (transport edge). */
 export const RATE_LIMIT_MAX = 600;

@@ -2,8 +2,15 @@
  * The core's contract: events in, effects out (docs/ARCHITECTURE.md).
  * Only the runtime and the simulator carry effects out.
  */
-import type { PinSpec } from '../ports.ts';
 import type { InboxRecord, OutboxState, PersistOp } from './types.ts';
+
+/** How a client call pins the server it reaches. */
+export interface PinSpec {
+  /** Expected Ed25519 public key of the server certificate (contacts, self-signed). */
+  signPub?: Uint8Array;
+  /** Peer with a domain: check the certificate against CAs for this name instead. */
+  domain?: string;
+}
 
 /** A user / application command. `commandId` pairs it with its `result` effect. */
 export type Command =

@@ -9,8 +9,8 @@
 import { writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { parseDuration } from '../cli/duration.ts';
 import { MeshError } from '../errors.ts';
+import { parseDuration } from '../util/duration.ts';
 import { type Graph, generate, loadEdgeList } from './graph.ts';
 import { renderReport } from './report.ts';
 import { Rng } from './rng.ts';
