@@ -10,7 +10,7 @@
  *   await node.start();
  */
 import { randomBytes } from 'node:crypto';
-import { deriveUuid, generateKeyPairs } from './crypto/index.ts';
+import { createIdentity as createIdentityWith } from './protocol/identity.ts';
 import type { SelfRecord } from './protocol/types.ts';
 
 export { MeshError } from './errors.ts';
@@ -27,6 +27,5 @@ export { MemoryNetwork } from './transport/memory/index.ts';
 
 /** Creates a fresh identity record (keys + self-certifying UUID) to store with `self:put`. */
 export function createIdentity(name: string): SelfRecord {
-  const keys = generateKeyPairs((n) => new Uint8Array(randomBytes(n)));
-  return { uuid: deriveUuid(keys.signPub, keys.boxPub), name, ...keys, createdAt: Date.now() };
+  return createIdentityWith(name, { random: (n) => new Uint8Array(randomBytes(n)), now: Date.now() });
 }

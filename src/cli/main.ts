@@ -7,10 +7,11 @@ import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, Option } from 'commander';
 import pc from 'picocolors';
-import { deriveUuid, generateKeyPairs, toB64u } from '../crypto/index.ts';
+import { toB64u } from '../crypto/index.ts';
 import { dataPaths, ensureDataDir, readDaemonInfo, resolveDataDir } from '../daemon/paths.ts';
 import { MeshError } from '../errors.ts';
 import { DEFAULT_API_PORT, DEFAULT_PORT } from '../protocol/constants.ts';
+import { createIdentity } from '../protocol/identity.ts';
 import { SqliteStore } from '../store/index.ts';
 import { parseDuration } from '../util/duration.ts';
 import { ApiClient } from './client.ts';
@@ -52,10 +53,10 @@ export async function buildProgram(): Promise<Command> {
       const store = SqliteStore.open(dataPaths(dir).db);
       try {
         if (store.getSelf()) throw MeshError.alreadyInitialised(dir);
-        const keys = generateKeyPairs((n) => new Uint8Array(randomBytes(n)));
-        const uuid = deriveUuid(keys.signPub, keys.boxPub);
         const name = (opts.name ?? process.env.USER ?? 'me').slice(0, 100);
-        store.apply([{ op: 'self:put', self: { uuid, name, ...keys, createdAt: Date.now() } }]);
+        const self = createIdentity(name, { random: (n) => new Uint8Array(randomBytes(n)), now: Date.now() });
+        const uuid = self.uuid;
+        store.apply([{ op: 'self:put', self }]);
         out(opts.json === true, { uuid, name, dataDir: dir }, () => {
           console.log(`${pc.green('✔')} Created your Mesh identity in ${dir}`);
           console.log(`  UUID ${pc.bold(uuid)}  name ${name}`);
