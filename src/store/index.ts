@@ -13,4 +13,5 @@
  */
 
 export { MemoryStore } from './memory-store.ts';
-export { MIGRATIONS, type Migration, SCHEMA_VERSION, SqliteStore } from './sqlite-store.ts';
+export { MIGRATIONS, type Migration, SCHEMA_VERSION } from './sqlite-schema.ts';
+export { SqliteStore } from './sqlite-store.ts';
