@@ -13,7 +13,7 @@ import type { CoreInit } from '../../src/protocol/config.ts';
 import { createIdentity } from '../../src/protocol/identity.ts';
 import { MeshNode } from '../../src/runtime/mesh-node.ts';
 import { MemoryStore } from '../../src/store/memory-store.ts';
-import { MemoryNetwork, type MemoryNetworkInit } from '../../src/transport/memory/index.ts';
+import { MemoryNetwork, type MemoryNetworkInit, type MemoryTransport } from '../../src/transport/memory/index.ts';
 
 /** Options of one node. */
 export interface MemoryNodeInit {
@@ -54,7 +54,7 @@ export class MemoryMesh {
 
   /** Moves a node to a new address and lets it announce itself there (a new IP, as after a router change). */
   async move(node: MeshNode, to: string): Promise<void> {
-    this.net.move(node.addresses().listen[0] ?? '', to);
+    this.net.move((node.transport as MemoryTransport).address, to);
     await node.command({ kind: 'address', addresses: [to] });
   }
 
