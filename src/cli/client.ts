@@ -1,5 +1,15 @@
-/** Talks to the running daemon's local API (127.0.0.1, token from the data dir). */
+/** Talks to the running daemon's local API (127.0.0.1, token from the data dir) through the API contract. */
 import { readFileSync } from 'node:fs';
+import {
+  API_EVENT_NAMES,
+  API_EVENTS_ROUTE,
+  type ApiErrorBody,
+  type ApiEvent,
+  type ApiInput,
+  type ApiOutput,
+  type ApiRouteName,
+  apiRequest,
+} from '../api/contract.ts';
 import { dataPaths, readDaemonInfo } from '../daemon/paths.ts';
 import { MeshError } from '../errors.ts';
 
@@ -28,16 +38,16 @@ export class ApiClient {
     return new ApiClient(`http://127.0.0.1:${info.apiPort}`, token, dir);
   }
 
-  async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async #fetch<T>(method: string, url: string, body?: string): Promise<T> {
     let res: Response;
     try {
-      res = await fetch(this.baseUrl + path, {
+      res = await fetch(this.baseUrl + url, {
         method,
         headers: {
           authorization: `Bearer ${this.token}`,
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
+        body,
       });
     } catch {
       throw notRunning(this.dataDir);
@@ -50,31 +60,31 @@ export class ApiClient {
       throw new MeshError('BAD_RESPONSE', `the daemon answered ${res.status} without JSON`);
     }
     if (!res.ok) {
-      const e = json as { error?: string; message?: string };
+      const e = json as Partial<ApiErrorBody>;
       throw new MeshError(e.error ?? 'ERROR', e.message ?? `the daemon answered ${res.status}`);
     }
     return json as T;
   }
 
-  /** GET an API path. */
-  get<T = Record<string, unknown>>(path: string): Promise<T> {
-    return this.#call('GET', path);
+  /** Calls a route of the contract by name; throws MeshError with the daemon's code on failure. */
+  call<K extends ApiRouteName>(
+    name: K,
+    ...input: undefined extends ApiInput<K> ? [input?: ApiInput<K>] : [input: ApiInput<K>]
+  ): Promise<ApiOutput<K>> {
+    const r = apiRequest(name, ...input);
+    return this.#fetch(r.method, r.url, r.body);
   }
 
-  /** POST JSON to an API path. */
-  post<T = Record<string, unknown>>(path: string, body: unknown): Promise<T> {
-    return this.#call('POST', path, body);
-  }
-
-  /** Follows the SSE stream until the daemon stops; calls `on` per event. */
-  async events(on: (event: string, data: unknown) => void): Promise<void> {
+  /** Follows the event stream until the daemon stops; calls `on` per contract event (others are skipped). */
+  async events(on: (e: ApiEvent) => void): Promise<void> {
     let res: Response;
     try {
-      res = await fetch(`${this.baseUrl}/api/events`, { headers: { authorization: `Bearer ${this.token}` } });
+      res = await fetch(this.baseUrl + API_EVENTS_ROUTE.path, { headers: { authorization: `Bearer ${this.token}` } });
     } catch {
       throw notRunning(this.dataDir);
     }
     if (!res.ok || !res.body) throw new MeshError('BAD_RESPONSE', `the daemon answered ${res.status}`);
+    const known = new Set<string>(API_EVENT_NAMES);
     const decoder = new TextDecoder();
     let buf = '';
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
@@ -89,7 +99,7 @@ export class ApiClient {
           if (l.startsWith('event: ')) event = l.slice(7);
           else if (l.startsWith('data: ')) data += l.slice(6);
         }
-        if (data) on(event, JSON.parse(data));
+        if (data && known.has(event)) on({ event, data: JSON.parse(data) } as ApiEvent);
         i = buf.indexOf('\n\n');
       }
     }

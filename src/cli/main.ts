@@ -134,7 +134,7 @@ export async function buildProgram(): Promise<Command> {
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const dir = dataDirOf(cmd);
       let info: Record<string, unknown>;
-      if (readDaemonInfo(dir)) info = await client(cmd).get('/api/id');
+      if (readDaemonInfo(dir)) info = { ...(await client(cmd).call('id')) };
       else {
         if (!existsSync(dataPaths(dir).db)) throw MeshError.notInitialised(dir);
         const store = SqliteStore.open(dataPaths(dir).db, { readonly: true });
@@ -165,7 +165,7 @@ export async function buildProgram(): Promise<Command> {
     .option('--no-address', 'leave out this node’s address (the request then travels through contacts)')
     .option('--ttl <duration>', 'how long the invite stays valid, e.g. 30m, 24h, 7d', '24h')
     .action(async (opts: { json?: boolean; address: boolean; ttl: string }, cmd: Command) => {
-      const r = await client(cmd).post<{ code: string; expiresAt: number }>('/api/invite', {
+      const r = await client(cmd).call('invite', {
         ttl: String(parseDuration(opts.ttl)),
         noAddress: !opts.address,
       });
@@ -186,7 +186,7 @@ export async function buildProgram(): Promise<Command> {
     .option('--name <name>', 'what to call this contact')
     .option('--json', 'print JSON')
     .action(async (code: string, opts: { name?: string; json?: boolean }, cmd: Command) => {
-      const r = await client(cmd).post<{ uuid: string; name: string; authPhrase: string }>('/api/add', {
+      const r = await client(cmd).call('add', {
         code,
         name: opts.name,
       });
@@ -204,10 +204,7 @@ export async function buildProgram(): Promise<Command> {
     .description('list incoming contact requests')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const rows =
-        await client(cmd).get<{ uuid: string; name: string; authPhrase: string; receivedAt: number }[]>(
-          '/api/requests',
-        );
+      const rows = await client(cmd).call('requests');
       out(opts.json === true, rows, () => {
         if (rows.length === 0) return console.log('No pending contact requests.');
         printTable(
@@ -229,7 +226,7 @@ export async function buildProgram(): Promise<Command> {
       .argument('<uuid>')
       .option('--json', 'print JSON')
       .action(async (uuid: string, opts: { json?: boolean }, cmd: Command) => {
-        const r = await client(cmd).post<{ uuid: string }>(`/api/${action}`, { uuid });
+        const r = await client(cmd).call(action, { uuid });
         out(opts.json === true, r, () =>
           console.log(action === 'accept' ? `${pc.green('✔')} ${r.uuid} is now your contact.` : `Rejected ${r.uuid}.`),
         );
@@ -241,17 +238,7 @@ export async function buildProgram(): Promise<Command> {
     .description('list contacts: address, online/offline, last seen')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const rows =
-        await client(cmd).get<
-          {
-            uuid: string;
-            name: string;
-            address: string | null;
-            online: boolean;
-            lastSeen: number | null;
-            status: string;
-          }[]
-        >('/api/contacts');
+      const rows = await client(cmd).call('contacts');
       out(opts.json === true, rows, () => {
         if (rows.length === 0) return console.log(`No contacts yet. Invite a friend with ${pc.cyan('mesh invite')}.`);
         printTable(
@@ -278,7 +265,7 @@ export async function buildProgram(): Promise<Command> {
     .argument('<text...>')
     .option('--json', 'print JSON')
     .action(async (who: string, words: string[], opts: { json?: boolean }, cmd: Command) => {
-      const r = await client(cmd).post<{ id: string }>('/api/send', { to: who, text: words.join(' ') });
+      const r = await client(cmd).call('send', { to: who, text: words.join(' ') });
       out(opts.json === true, r, () => console.log(`Queued message ${r.id}.`));
     });
 
@@ -290,11 +277,9 @@ export async function buildProgram(): Promise<Command> {
     .option('--limit <n>', 'newest N only', '50')
     .action(async (opts: { json?: boolean; follow?: boolean; limit: string }, cmd: Command) => {
       const c = client(cmd);
-      const contacts = await c.get<{ uuid: string; name: string }[]>('/api/contacts');
+      const contacts = await c.call('contacts');
       const names = new Map(contacts.map((x) => [x.uuid, x.name]));
-      const rows = await c.get<{ id: string; from: string; text: string; sentAt: number; receivedAt: number }[]>(
-        `/api/inbox?limit=${Number(opts.limit) || 50}`,
-      );
+      const rows = await c.call('inbox', { limit: Number(opts.limit) || 50 });
       const line = (m: { from: string; text: string; receivedAt: number }) =>
         console.log(
           `${pc.dim(new Date(m.receivedAt).toLocaleTimeString())} ${pc.bold(names.get(m.from) ?? m.from.slice(0, 8))}: ${m.text}`,
@@ -305,9 +290,9 @@ export async function buildProgram(): Promise<Command> {
       }
       if (opts.json) for (const m of rows) console.log(JSON.stringify(m));
       else rows.forEach(line);
-      await c.events((event, data) => {
-        if (event !== 'message') return;
-        const m = data as { id: string; from: string; text: string; sentAt: number; receivedAt: number };
+      await c.events((e) => {
+        if (e.event !== 'message') return;
+        const m = { ...e.data, receivedAt: e.data.receivedAt ?? Date.now() };
         if (opts.json)
           console.log(
             JSON.stringify({ id: m.id, from: m.from, text: m.text, sentAt: m.sentAt, receivedAt: m.receivedAt }),
@@ -321,15 +306,7 @@ export async function buildProgram(): Promise<Command> {
     .description('addresses, contacts online, referrals, outbox size')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const s = await client(cmd).get<{
-        uuid: string;
-        name: string;
-        listen: string[];
-        observed: string[];
-        contacts: { total: number; online: number };
-        referrals: number;
-        outbox: number;
-      }>('/api/status');
+      const s = await client(cmd).call('status');
       out(opts.json === true, s, () => {
         console.log(`${pc.green('●')} ${pc.bold(s.name)} ${s.uuid}`);
         console.log(`  listen     ${s.listen.join(', ')}`);

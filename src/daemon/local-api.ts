@@ -8,7 +8,23 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import {
+  API_ERRORS,
+  API_EVENTS_ROUTE,
+  API_PREFIX,
+  API_ROUTES,
+  type ApiErrorBody,
+  type ApiEventName,
+  type ApiEvents,
+  type ApiOutput,
+  type ApiRouteName,
+  apiErrorStatus,
+  cookieName,
+  LOGIN_ROUTE,
+} from '../api/contract.ts';
 import { MeshError } from '../errors.ts';
+import type { AppEvent } from '../protocol/events.ts';
+import type { InboxRecord } from '../protocol/types.ts';
 import type { MeshNode } from '../runtime/mesh-node.ts';
 import { parseDuration } from '../util/duration.ts';
 import { webRoot } from '../web/serve.ts';
@@ -25,37 +41,30 @@ export interface LocalApiInit {
   webDir?: string;
 }
 
-const STATUS_BY_CODE: Record<string, number> = {
-  CONTACT_UNKNOWN: 404,
-  REQUEST_UNKNOWN: 404,
-  INVALID_ARGUMENT: 400,
-  BAD_INVITE: 400,
-  ALREADY_CONTACT: 409,
-  UNREACHABLE: 504,
-  NOT_STARTED: 503,
-  STOPPED: 503,
-};
+/** A node event's payload: the core's AppEvent without its tag. */
+type NodePayload<E> = Omit<Extract<AppEvent, { event: E }>, 'event'>;
 
-/** The events the SSE stream forwards from the node. */
-const STREAMED = [
-  'contact:request',
-  'contact:added',
-  'contact:online',
-  'contact:offline',
-  'contact:address',
-  'message:state',
-  'relocated',
-];
+/**
+ * Node events the stream forwards as they are (same name, same payload); `message` and `status` are
+ * built here. Each entry is `true` only when the core's payload fits the contract's, so a change on
+ * either side fails to compile instead of drifting.
+ */
+const FORWARDED: {
+  [E in Exclude<ApiEventName, 'message' | 'status'>]: NodePayload<E> extends ApiEvents[E] ? true : false;
+} = {
+  'message:state': true,
+  'contact:request': true,
+  'contact:added': true,
+  'contact:online': true,
+  'contact:offline': true,
+  'contact:address': true,
+  relocated: true,
+};
 
 function sameToken(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
-}
-
-/** The cookie is named per port: two daemons on one machine must not overwrite each other's login. */
-function cookieName(port: number | undefined): string {
-  return `mesh_token_${port ?? 0}`;
 }
 
 function cookieToken(header: string | undefined, name: string): string | null {
@@ -74,12 +83,23 @@ function localHost(host: string | undefined): boolean {
   return name === '127.0.0.1' || name === 'localhost' || name === '[::1]';
 }
 
+/** Answers an error under /api/ with the contract's body and status. */
+function fail(reply: FastifyReply, error: keyof typeof API_ERRORS, message: string): FastifyReply {
+  return reply.code(API_ERRORS[error]).send({ error, message } satisfies ApiErrorBody);
+}
+
 function sendError(reply: FastifyReply, err: unknown): FastifyReply {
   if (err instanceof MeshError)
-    return reply.code(STATUS_BY_CODE[err.code] ?? 400).send({ error: err.code, message: err.message });
+    return reply.code(apiErrorStatus(err.code)).send({ error: err.code, message: err.message } satisfies ApiErrorBody);
   reply.log.error({ err }, 'local API error');
-  return reply.code(500).send({ error: 'INTERNAL', message: 'Internal error in the daemon; see its log.' });
+  return fail(reply, 'INTERNAL', 'Internal error in the daemon; see its log.');
 }
+
+/** A route's raw input: the parsed query (GET) or JSON body (POST), validated by its handler. */
+type RawInput = Record<string, unknown>;
+
+/** One handler per JSON route of the contract, answering the contract's output type. */
+type ApiHandlers = { [K in ApiRouteName]: (input: RawInput) => ApiOutput<K> | Promise<ApiOutput<K>> };
 
 function str(v: unknown, what: string, max = 100_000): string {
   if (typeof v !== 'string' || v.length === 0 || v.length > max) throw MeshError.invalidArgument(`${what} is required`);
@@ -99,24 +119,19 @@ export async function createLocalApi(init: LocalApiInit): Promise<FastifyInstanc
   });
 
   app.addHook('onRequest', async (req, reply) => {
-    const isApi = req.url.startsWith('/api/');
-    if ((isApi || req.url.startsWith('/login')) && !localHost(req.headers.host))
-      return reply
-        .code(403)
-        .send({ error: 'FORBIDDEN', message: 'The local API answers only to 127.0.0.1 / localhost.' });
+    const isApi = req.url.startsWith(API_PREFIX);
+    if ((isApi || req.url.startsWith(LOGIN_ROUTE.path)) && !localHost(req.headers.host))
+      return fail(reply, 'FORBIDDEN', 'The local API answers only to 127.0.0.1 / localhost.');
     if (!isApi) return;
     const auth = req.headers.authorization;
     const given = auth?.startsWith('Bearer ')
       ? auth.slice(7)
       : cookieToken(req.headers.cookie, cookieName(req.socket.localPort));
     if (!given || !sameToken(given, token))
-      return reply.code(401).send({
-        error: 'UNAUTHORIZED',
-        message: 'Open the link that `mesh start` printed (it carries the access token).',
-      });
+      return fail(reply, 'UNAUTHORIZED', 'Open the link that `mesh start` printed (it carries the access token).');
   });
 
-  app.get('/login', async (req, reply) => {
+  app.get(LOGIN_ROUTE.path, async (req, reply) => {
     const q = req.query as { token?: string };
     if (!q.token || !sameToken(q.token, token))
       return reply
@@ -131,99 +146,76 @@ export async function createLocalApi(init: LocalApiInit): Promise<FastifyInstanc
       .redirect('/');
   });
 
-  app.get('/api/id', async () => {
-    const a = node.addresses();
-    const self = node.store.getSelf()!;
-    return {
-      uuid: self.uuid,
-      name: self.name,
-      publicKey: node.publicKey(),
-      listen: a.listen,
-      observed: a.observed,
-      advertised: a.advertised,
-    };
-  });
-  app.get('/api/status', async () => node.status());
-  app.get('/api/contacts', async () => node.contacts());
-  app.get('/api/referrals', async () => node.referrals());
-  app.get('/api/requests', async () => node.requests());
-  app.get('/api/inbox', async (req) => {
-    const q = req.query as { since?: string; limit?: string };
-    return node.inbox({ since: q.since ? Number(q.since) : undefined, limit: q.limit ? Number(q.limit) : undefined });
-  });
-  app.get('/api/messages', async (req, reply) => {
-    try {
-      const q = req.query as { with?: string };
-      return node.conversation(node.findContact(str(q.with, 'with (a contact uuid)')).uuid);
-    } catch (e) {
-      return sendError(reply, e);
-    }
-  });
-  app.post('/api/invite', async (req, reply) => {
-    try {
-      const b = (req.body ?? {}) as { ttl?: string; noAddress?: boolean };
-      const r = await node.invite({ ttlMs: b.ttl ? parseDuration(b.ttl) : undefined, noAddress: b.noAddress === true });
+  const handlers: ApiHandlers = {
+    id: () => {
+      const a = node.addresses();
+      const self = node.store.getSelf()!;
+      return {
+        uuid: self.uuid,
+        name: self.name,
+        publicKey: node.publicKey(),
+        listen: a.listen,
+        observed: a.observed,
+        advertised: a.advertised,
+      };
+    },
+    status: () => node.status(),
+    contacts: () => node.contacts(),
+    referrals: () => node.referrals(),
+    requests: () => node.requests(),
+    inbox: (q) =>
+      node.inbox({ since: q.since ? Number(q.since) : undefined, limit: q.limit ? Number(q.limit) : undefined }),
+    messages: (q) => node.conversation(node.findContact(str(q.with, 'with (a contact uuid)')).uuid),
+    invite: async (b) => {
+      const r = await node.invite({
+        ttlMs: b.ttl ? parseDuration(String(b.ttl)) : undefined,
+        noAddress: b.noAddress === true,
+      });
       return { ...r, link: `mesh:${r.code}` };
-    } catch (e) {
-      return sendError(reply, e);
-    }
-  });
-  app.post('/api/add', async (req, reply) => {
-    try {
-      const b = (req.body ?? {}) as { code?: string; name?: string };
-      return await node.add(str(b.code, 'code').trim(), b.name ? str(b.name, 'name', 100) : undefined);
-    } catch (e) {
-      return sendError(reply, e);
-    }
-  });
-  for (const action of ['accept', 'reject'] as const) {
-    app.post(`/api/${action}`, async (req, reply) => {
-      try {
-        const b = (req.body ?? {}) as { uuid?: string };
-        return await node[action](str(b.uuid, 'uuid', 64));
-      } catch (e) {
-        return sendError(reply, e);
-      }
+    },
+    add: (b) => node.add(str(b.code, 'code').trim(), b.name ? str(b.name, 'name', 100) : undefined),
+    accept: (b) => node.accept(str(b.uuid, 'uuid', 64)),
+    reject: (b) => node.reject(str(b.uuid, 'uuid', 64)),
+    send: async (b) => ({ id: await node.send(str(b.to, 'to'), str(b.text, 'text')) }),
+    bootstrap: (b) => node.bootstrap(str(b.url, 'url', 300)),
+  };
+  // Registered from the contract's table: a route is served exactly when the contract lists it.
+  for (const name of Object.keys(API_ROUTES) as ApiRouteName[]) {
+    const { method, path } = API_ROUTES[name];
+    const handle = handlers[name] as (input: RawInput) => unknown;
+    app.route({
+      method,
+      url: path,
+      handler: async (req, reply) => {
+        try {
+          return await handle(((method === 'GET' ? req.query : req.body) ?? {}) as RawInput);
+        } catch (e) {
+          return sendError(reply, e);
+        }
+      },
     });
   }
-  app.post('/api/send', async (req, reply) => {
-    try {
-      const b = (req.body ?? {}) as { to?: string; text?: string };
-      return { id: await node.send(str(b.to, 'to'), str(b.text, 'text')) };
-    } catch (e) {
-      return sendError(reply, e);
-    }
-  });
-  app.post('/api/bootstrap', async (req, reply) => {
-    try {
-      const b = (req.body ?? {}) as { url?: string };
-      return await node.bootstrap(str(b.url, 'url', 300));
-    } catch (e) {
-      return sendError(reply, e);
-    }
-  });
 
-  app.get('/api/events', (req, reply) => {
+  app.get(API_EVENTS_ROUTE.path, (req, reply) => {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     streams.add(res);
-    const write = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const write = <E extends ApiEventName>(event: E, data: ApiEvents[E]) =>
+      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     const listeners: [string, (d: unknown) => void][] = [];
     const on = (event: string, fn: (d: unknown) => void) => {
       node.on(event, fn);
       listeners.push([event, fn]);
     };
     const me = node.uuid;
-    on('message', (m) => {
-      const msg = m as { id: string; from: string; text: string; sentAt: number; receivedAt: number };
-      write('message', { ...msg, to: me, state: 'received', direction: 'in' });
-    });
-    for (const ev of STREAMED) on(ev, (d) => write(ev, d));
+    on('message', (m) => write('message', { ...(m as InboxRecord), to: me, state: 'received', direction: 'in' }));
+    for (const ev of Object.keys(FORWARDED) as (keyof typeof FORWARDED)[])
+      on(ev, (d) => write(ev, d as ApiEvents[typeof ev]));
     let last = '';
     const tick = () => {
       try {
-        const s = JSON.stringify(node.status());
+        const s = JSON.stringify(node.status() satisfies ApiEvents['status']);
         if (s !== last) res.write(`event: status\ndata: ${s}\n\n`);
         else res.write(': keep-alive\n\n');
         last = s;
@@ -253,8 +245,7 @@ export async function createLocalApi(init: LocalApiInit): Promise<FastifyInstanc
     );
   }
   app.setNotFoundHandler((req, reply) => {
-    if (req.url.startsWith('/api/'))
-      return reply.code(404).send({ error: 'NOT_FOUND', message: `No API route ${req.method} ${req.url}` });
+    if (req.url.startsWith(API_PREFIX)) return fail(reply, 'NOT_FOUND', `No API route ${req.method} ${req.url}`);
     return reply.code(404).type('text/plain').send('Not found');
   });
   return app;

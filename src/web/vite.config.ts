@@ -16,7 +16,8 @@ export default defineConfig({
     assetsInlineLimit: 8192,
     sourcemap: false,
   },
-  // `npx vite --config src/web/vite.config.ts` with the fake API (src/web/dev/fake-api.ts) or a daemon on 7576.
+  // `npx vite --config src/web/vite.config.ts` against a daemon on 7576, or a real MeshNode in memory with the
+  // real local API: `node --import tsx test/e2e/web-fixture.ts --port 7576`.
   server: {
     host: '127.0.0.1',
     proxy: { '/api': 'http://127.0.0.1:7576', '/login': 'http://127.0.0.1:7576' },

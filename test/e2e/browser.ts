@@ -1,5 +1,6 @@
 /** Launching Debian's Chromium for the page tests (playwright cannot download browsers here). */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
 
 /** Where Debian's chromium package installs the browser. */
@@ -23,4 +24,19 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/**
+ * Where the page tests save screenshots: an ignored folder, so a test run leaves the checkout clean;
+ * `UPDATE_SCREENSHOTS=1` writes the documentation's copies in docs/screenshots/ instead.
+ */
+export function screenshotDir(): string {
+  const dir = fileURLToPath(
+    new URL(
+      process.env.UPDATE_SCREENSHOTS === '1' ? '../../docs/screenshots/' : '../../test-results/screenshots/',
+      import.meta.url,
+    ),
+  );
+  mkdirSync(dir, { recursive: true });
+  return dir;
 }

@@ -3,20 +3,18 @@
  * The decisive browser test: two real daemons (bin/mesh start as processes) and two browser pages,
  * each logged in to its own daemon's local API. Everything a user does here goes through the pages:
  * invite → add → compare the auth phrase → accept, chat both ways live, the outbox while the friend's
- * node is down and its delivery once it is back, and the status view. Screenshots go to
- * docs/screenshots/real-*.png.
+ * node is down and its delivery once it is back, and the status view. Screenshots (real-*.png) go to
+ * screenshotDir() (docs/screenshots/ with UPDATE_SCREENSHOTS=1).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildWeb, webRoot } from '../../src/web/serve.ts';
-import { CHROMIUM, hasChromium, launchChromium } from './browser.ts';
+import { CHROMIUM, hasChromium, launchChromium, screenshotDir } from './browser.ts';
 import { cleanup, initNode, meshJson, type RunningNode, startNode } from './cli-helpers.ts';
 
-const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 // Not 127.0.0.2-5 or .12/.13: cli.test.ts and hostile.test.ts run in parallel with this file and use
 // those hosts on the same Mesh port (7575).
 const HOST_A = '127.0.0.22';
@@ -42,7 +40,8 @@ describe('web page against two real daemons', { skip: !hasChromium && `${CHROMIU
   /** The phrase B saw when adding A. */
   let addPhrase = '';
 
-  const shot = (p: Page, name: string) => p.screenshot({ path: join(SHOTS, name), fullPage: false });
+  const shots = screenshotDir();
+  const shot = (p: Page, name: string) => p.screenshot({ path: join(shots, name), fullPage: false });
   const items = (p: Page) => p.getByTestId('message-item');
   const contact = (p: Page, uuid: string) => p.locator(`[data-testid=contact-item][data-uuid="${uuid}"]`);
   const message = (p: Page, id: string, state?: string) =>
@@ -72,7 +71,6 @@ describe('web page against two real daemons', { skip: !hasChromium && `${CHROMIU
 
   before(async () => {
     if (!existsSync(join(webRoot(), 'index.html'))) await buildWeb();
-    mkdirSync(SHOTS, { recursive: true });
     const [na, nb] = await Promise.all([initNode('alice'), initNode('bob')]);
     dirA = na.dir;
     dirB = nb.dir;

@@ -1,80 +1,26 @@
-/** Typed client for the daemon's local API (same origin; the HttpOnly `mesh_token` cookie authenticates). */
+/**
+ * The page's client of the daemon's local API, through the API contract (same origin; the HttpOnly
+ * login cookie authenticates).
+ */
+import { type ApiErrorBody, type ApiInput, type ApiOutput, type ApiRouteName, apiRequest } from '../../api/contract.ts';
 
-/** `GET /api/id`. */
-export interface NodeId {
-  uuid: string;
-  name: string;
-  publicKey: string;
-  listen: string[];
-  observed: string[];
-}
-
-/** `GET /api/status` and the `status` event. */
-export interface NodeStatus {
-  uuid: string;
-  name?: string;
-  listen: string[];
-  observed: string[];
-  contacts: { total: number; online: number };
-  referrals: number;
-  outbox: number;
-}
-
-export type ContactStatus = 'active' | 'inactive' | 'pending';
-
-/** One item of `GET /api/contacts`. */
-export interface Contact {
-  uuid: string;
-  name: string;
-  address: string | null;
-  online: boolean;
-  lastSeen: number | null;
-  status?: ContactStatus;
-}
-
-/** One item of `GET /api/referrals`: referent is reachable through contact `via`, `hops` hops from it. */
-export interface Referral {
-  referent: string;
-  via: string;
-  hops: number;
-  expiresAt: number;
-}
-
-/** `POST /api/invite`. */
-export interface Invite {
-  code: string;
-  expiresAt: number;
-  link?: string;
-}
-
-/** `POST /api/add`. */
-export interface AddResult {
-  uuid: string;
-  name?: string;
-  authPhrase: string;
-}
-
-/** One item of `GET /api/requests` and the `contact:request` event. */
-export interface ContactRequest {
-  uuid: string;
-  name: string;
-  authPhrase: string;
-  receivedAt?: number;
-}
-
-export type MessageState = 'queued' | 'sent' | 'delivered' | 'failed' | 'received';
-
-/** One item of `GET /api/messages` and the `message` event. */
-export interface Message {
-  id: string;
-  from: string;
-  to: string;
-  text: string;
-  sentAt: number;
-  receivedAt: number | null;
-  state: MessageState;
-  direction: 'in' | 'out';
-}
+export {
+  type AddResult,
+  API_EVENT_NAMES as EVENT_NAMES,
+  API_EVENTS_ROUTE,
+  type ApiEvent,
+  type ApiEventName as EventName,
+  type ApiEvents,
+  type Contact,
+  type ContactRequest,
+  type ContactStatus,
+  type Invite,
+  type Message,
+  type MessageState,
+  type NodeId,
+  type NodeStatus,
+  type Referral,
+} from '../../api/contract.ts';
 
 /** Thrown for every failed API call; `code` is the daemon's error code, or NETWORK / UNAUTHORIZED. */
 export class ApiError extends Error {
@@ -112,17 +58,21 @@ function notify(outcome: 'ok' | 'offline' | 'unauthorized'): void {
   for (const fn of observers) fn(outcome);
 }
 
-async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+async function call<K extends ApiRouteName>(
+  name: K,
+  ...input: undefined extends ApiInput<K> ? [input?: ApiInput<K>] : [input: ApiInput<K>]
+): Promise<ApiOutput<K>> {
+  const { method, url, body } = apiRequest(name, ...input);
   let res: Response;
   try {
-    res = await fetch(path, {
+    res = await fetch(url, {
       method,
       credentials: 'same-origin',
       headers:
         body === undefined
           ? { accept: 'application/json' }
           : { 'content-type': 'application/json', accept: 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body,
       cache: 'no-store',
     });
   } catch {
@@ -139,7 +89,7 @@ async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Pr
   if (!res.ok) {
     if (res.status === 401) notify('unauthorized');
     else notify('ok');
-    const err = (json ?? {}) as { error?: string; message?: string };
+    const err = (json ?? {}) as Partial<ApiErrorBody>;
     const message =
       res.status === 401
         ? 'Not logged in. Open the link that `mesh start` printed.'
@@ -147,34 +97,20 @@ async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Pr
     throw new ApiError(err.error ?? (res.status === 401 ? 'UNAUTHORIZED' : `HTTP_${res.status}`), message, res.status);
   }
   notify('ok');
-  return json as T;
+  return json as ApiOutput<K>;
 }
 
-/** The calls of the local API contract (DESIGN §7 plus the web additions). */
+/** The calls the page makes, each a route of the API contract. */
 export const api = {
-  id: () => call<NodeId>('GET', '/api/id'),
-  status: () => call<NodeStatus>('GET', '/api/status'),
-  contacts: () => call<Contact[]>('GET', '/api/contacts'),
-  referrals: () => call<Referral[]>('GET', '/api/referrals'),
-  requests: () => call<ContactRequest[]>('GET', '/api/requests'),
-  messages: (withUuid: string) => call<Message[]>('GET', `/api/messages?with=${encodeURIComponent(withUuid)}`),
-  invite: (opts: { ttl?: string; noAddress?: boolean }) => call<Invite>('POST', '/api/invite', opts),
-  add: (code: string, name?: string) => call<AddResult>('POST', '/api/add', name ? { code, name } : { code }),
-  accept: (uuid: string) => call<{ uuid: string }>('POST', '/api/accept', { uuid }),
-  reject: (uuid: string) => call<{ uuid: string }>('POST', '/api/reject', { uuid }),
-  send: (to: string, text: string) => call<{ id: string }>('POST', '/api/send', { to, text }),
+  id: () => call('id'),
+  status: () => call('status'),
+  contacts: () => call('contacts'),
+  referrals: () => call('referrals'),
+  requests: () => call('requests'),
+  messages: (withUuid: string) => call('messages', { with: withUuid }),
+  invite: (opts: { ttl?: string; noAddress?: boolean }) => call('invite', opts),
+  add: (code: string, name?: string) => call('add', name ? { code, name } : { code }),
+  accept: (uuid: string) => call('accept', { uuid }),
+  reject: (uuid: string) => call('reject', { uuid }),
+  send: (to: string, text: string) => call('send', { to, text }),
 };
-
-/** Names of the Server-Sent Events the daemon emits on `/api/events`. */
-export const EVENT_NAMES = [
-  'message',
-  'message:state',
-  'contact:request',
-  'contact:added',
-  'contact:online',
-  'contact:offline',
-  'contact:address',
-  'status',
-] as const;
-
-export type EventName = (typeof EVENT_NAMES)[number];

@@ -3,12 +3,13 @@
  * daemon's Server-Sent Events, and reconnects with backoff when the daemon goes away.
  */
 import {
+  API_EVENTS_ROUTE,
   ApiError,
+  type ApiEvent,
   api,
   type Contact,
   type ContactRequest,
   EVENT_NAMES,
-  type EventName,
   type Message,
   type MessageState,
   type NodeId,
@@ -142,7 +143,7 @@ export class MeshStore {
 
   private openEvents(): void {
     this.events?.close();
-    const es = new EventSource('/api/events', { withCredentials: true });
+    const es = new EventSource(API_EVENTS_ROUTE.path, { withCredentials: true });
     this.events = es;
     es.onopen = () => {
       this.attempt = 0;
@@ -157,7 +158,7 @@ export class MeshStore {
     for (const name of EVENT_NAMES) {
       es.addEventListener(name, (ev) => {
         try {
-          this.onEvent(name, JSON.parse((ev as MessageEvent<string>).data));
+          this.onEvent({ event: name, data: JSON.parse((ev as MessageEvent<string>).data) } as ApiEvent);
         } catch {
           // A malformed event must not take the page down; the next refresh repairs the state.
         }
@@ -324,10 +325,10 @@ export class MeshStore {
     this.set({ contacts: this.state.contacts.map((c) => (c.uuid === uuid ? { ...c, ...patch } : c)) });
   }
 
-  private onEvent(name: EventName, data: unknown): void {
-    switch (name) {
+  private onEvent(e: ApiEvent): void {
+    switch (e.event) {
       case 'message': {
-        const m = data as Message;
+        const m = e.data;
         const peer = peerOf(m);
         this.addMessage(m);
         if (m.direction === 'in') {
@@ -342,7 +343,7 @@ export class MeshStore {
         break;
       }
       case 'message:state': {
-        const { id, to, state } = data as { id: string; to: string; state: MessageState };
+        const { id, to, state } = e.data;
         const list = this.state.messages[to];
         if (list?.some((m) => m.id === id)) {
           this.set({
@@ -354,7 +355,7 @@ export class MeshStore {
         break;
       }
       case 'contact:request': {
-        const r = data as ContactRequest;
+        const r = e.data;
         const requests = [...this.state.requests.filter((x) => x.uuid !== r.uuid), { receivedAt: Date.now(), ...r }];
         this.set({
           requests,
@@ -363,29 +364,29 @@ export class MeshStore {
         break;
       }
       case 'contact:added': {
-        const { name: who } = data as { uuid: string; name: string };
+        const { name: who } = e.data;
         this.set({ announcement: `${who || 'A new friend'} is now a contact.` });
         void this.refreshContacts();
         break;
       }
       case 'contact:online': {
-        const { uuid, address } = data as { uuid: string; address: string };
+        const { uuid, address } = e.data;
         this.updateContact(uuid, { online: true, address, lastSeen: Date.now() });
         break;
       }
       case 'contact:offline': {
-        const { uuid } = data as { uuid: string };
+        const { uuid } = e.data;
         const c = this.state.contacts.find((x) => x.uuid === uuid);
         this.updateContact(uuid, { online: false, lastSeen: c?.online ? Date.now() : (c?.lastSeen ?? null) });
         break;
       }
       case 'contact:address': {
-        const { uuid, address } = data as { uuid: string; address: string };
+        const { uuid, address } = e.data;
         this.updateContact(uuid, { address });
         break;
       }
       case 'status': {
-        const status = data as NodeStatus;
+        const status = e.data;
         const prev = this.state.status;
         this.set({ status });
         if (prev && status.referrals !== prev.referrals) void this.refreshReferrals();

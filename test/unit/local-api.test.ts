@@ -1,0 +1,207 @@
+/**
+ * The daemon's local API against its contract (src/api/contract.ts): it serves exactly the
+ * contract's routes, answers the contract's error codes with their status, and its event stream
+ * sends only the contract's event names. Real MeshNodes on a memory network stand behind it.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import {
+  API_ERRORS,
+  API_EVENT_NAMES,
+  API_EVENTS_ROUTE,
+  API_ROUTES,
+  type ApiRouteName,
+  apiErrorStatus,
+  apiRequest,
+  cookieName,
+  LOGIN_ROUTE,
+} from '../../src/api/contract.ts';
+import { createLocalApi } from '../../src/daemon/local-api.ts';
+import type { MeshNode } from '../../src/runtime/mesh-node.ts';
+import { befriend, MemoryMesh, nextEvent } from '../helpers/memory-mesh.ts';
+
+const TOKEN = 'unit-test-token-0123456789';
+const auth = { authorization: `Bearer ${TOKEN}`, host: '127.0.0.1' };
+
+describe('apiRequest: how both clients put a call on the wire', () => {
+  const table: { desc: string; got: ReturnType<typeof apiRequest>; expected: ReturnType<typeof apiRequest> }[] = [
+    { desc: 'GET without input', got: apiRequest('status'), expected: { method: 'GET', url: '/api/status' } },
+    {
+      desc: 'GET input becomes an encoded query',
+      got: apiRequest('messages', { with: 'a b&c' }),
+      expected: { method: 'GET', url: '/api/messages?with=a%20b%26c' },
+    },
+    {
+      desc: 'undefined query fields are left out',
+      got: apiRequest('inbox', { since: undefined, limit: 5 }),
+      expected: { method: 'GET', url: '/api/inbox?limit=5' },
+    },
+    {
+      desc: 'POST input becomes a JSON body',
+      got: apiRequest('send', { to: 'x', text: 'hi' }),
+      expected: { method: 'POST', url: '/api/send', body: '{"to":"x","text":"hi"}' },
+    },
+  ];
+  for (const { desc, got, expected } of table) it(desc, () => assert.deepEqual(got, expected));
+
+  it('cookie names differ per API port', () => {
+    assert.notEqual(cookieName(7576), cookieName(7577));
+  });
+});
+
+describe('local API serves the contract', () => {
+  const mesh = new MemoryMesh();
+  let me: MeshNode;
+  let friend: MeshNode;
+  let app: FastifyInstance;
+  let base: string;
+
+  before(async () => {
+    [me, friend] = await Promise.all([mesh.node('Me'), mesh.node('Friend')]);
+    app = await createLocalApi({ node: me, token: TOKEN });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  });
+  after(async () => {
+    await app?.close();
+    await mesh.stop();
+  });
+
+  it('registers exactly the contract routes (no more, no fewer) besides the static page', () => {
+    const served = new Set<string>();
+    for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
+      const m = /(\S+) \(([^)]+)\)/.exec(line);
+      if (!m) continue;
+      for (const method of m[2].split(', ')) if (method !== 'HEAD') served.add(`${method} ${m[1]}`);
+    }
+    const contract = new Set(
+      [...Object.values(API_ROUTES), API_EVENTS_ROUTE, LOGIN_ROUTE].map((r) => `${r.method} ${r.path}`),
+    );
+    const page = [...served].filter((r) => !contract.has(r));
+    assert.deepEqual(
+      [...contract].filter((r) => !served.has(r)),
+      [],
+      'contract routes the daemon does not serve',
+    );
+    // The only other route is the built page's wildcard (or its "not built" placeholder at /).
+    assert.ok(page.length === 1 && /^GET \/?\*?$/.test(page[0]), `routes outside the contract: ${page.join(', ')}`);
+  });
+
+  it('every contract route answers: 200 when its input is optional, INVALID_ARGUMENT when required input is missing', async () => {
+    // The routes whose ApiSpec input has required fields.
+    const required = new Set<ApiRouteName>(['messages', 'add', 'accept', 'reject', 'send', 'bootstrap']);
+    for (const name of Object.keys(API_ROUTES) as ApiRouteName[]) {
+      const { method, path } = API_ROUTES[name];
+      const res = await app.inject({ method, url: path, headers: auth, ...(method === 'POST' ? { payload: {} } : {}) });
+      const body = res.json() as { error?: string };
+      if (required.has(name)) {
+        // Missing required input: the contract's INVALID_ARGUMENT, not the unknown-route NOT_FOUND.
+        assert.equal(body.error, 'INVALID_ARGUMENT', `${method} ${path}`);
+        assert.equal(res.statusCode, API_ERRORS.INVALID_ARGUMENT);
+      } else assert.equal(res.statusCode, 200, `${method} ${path}: ${res.body}`);
+    }
+  });
+
+  it('errors carry a contract code with its status', async () => {
+    const cases: { desc: string; req: InjectOptions; code: string }[] = [
+      {
+        desc: 'no token',
+        req: { method: 'GET', url: '/api/status', headers: { host: '127.0.0.1' } },
+        code: 'UNAUTHORIZED',
+      },
+      {
+        desc: 'not a local Host (DNS rebinding)',
+        req: { method: 'GET', url: '/api/status', headers: { ...auth, host: 'evil.example' } },
+        code: 'FORBIDDEN',
+      },
+      { desc: 'unknown route', req: { method: 'GET', url: '/api/nothing', headers: auth }, code: 'NOT_FOUND' },
+      {
+        desc: 'unknown contact',
+        req: { method: 'GET', url: apiRequest('messages', { with: 'nobody-at-all' }).url, headers: auth },
+        code: 'CONTACT_UNKNOWN',
+      },
+      {
+        desc: 'no such request',
+        req: { method: 'POST', url: '/api/accept', headers: auth, payload: { uuid: friend.uuid } },
+        code: 'REQUEST_UNKNOWN',
+      },
+      {
+        desc: 'bad invite',
+        req: { method: 'POST', url: '/api/add', headers: auth, payload: { code: 'hello' } },
+        code: 'BAD_INVITE',
+      },
+    ];
+    for (const { desc, req, code } of cases) {
+      const res = await app.inject(req);
+      const body = res.json() as { error: string; message: string };
+      assert.equal(body.error, code, desc);
+      assert.ok(code in API_ERRORS, `${code} is listed in the contract`);
+      assert.equal(res.statusCode, apiErrorStatus(code), desc);
+      assert.ok(body.message.length > 0, desc);
+    }
+  });
+
+  it('the login link sets the per-port cookie, which then authenticates', async () => {
+    const port = (app.server.address() as { port: number }).port;
+    const login = await fetch(`${base}${LOGIN_ROUTE.path}?token=${TOKEN}`, { redirect: 'manual' });
+    assert.equal(login.status, 302);
+    const cookie = login.headers.get('set-cookie') ?? '';
+    assert.ok(cookie.startsWith(`${cookieName(port)}=`), cookie);
+    assert.match(cookie, /HttpOnly/);
+    const ok = await fetch(`${base}/api/status`, { headers: { cookie: cookie.split(';')[0] } });
+    assert.equal(ok.status, 200);
+    const other = await fetch(`${base}/api/status`, { headers: { cookie: `${cookieName(port + 1)}=${TOKEN}` } });
+    assert.equal(other.status, 401, 'another port’s cookie does not log in');
+  });
+
+  it('the event stream sends only contract event names, with the contract payloads', async () => {
+    const ctrl = new AbortController();
+    const res = await fetch(base + API_EVENTS_ROUTE.path, { headers: auth, signal: ctrl.signal });
+    assert.equal(res.headers.get('content-type'), 'text/event-stream');
+    const seen: { event: string; data: Record<string, unknown> }[] = [];
+    const reading = (async () => {
+      const decoder = new TextDecoder();
+      let buf = '';
+      try {
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          buf += decoder.decode(chunk, { stream: true });
+          let i = buf.indexOf('\n\n');
+          while (i >= 0) {
+            const block = buf.slice(0, i);
+            buf = buf.slice(i + 2);
+            const event = /^event: (.*)$/m.exec(block)?.[1];
+            const data = /^data: (.*)$/m.exec(block)?.[1];
+            if (event && data) seen.push({ event, data: JSON.parse(data) });
+            i = buf.indexOf('\n\n');
+          }
+        }
+      } catch {
+        // aborted
+      }
+    })();
+    // A real contact flow and a message each way produce every kind of event the node emits here.
+    await befriend(me, friend);
+    const got = nextEvent(me, 'message');
+    await friend.send(me.uuid, 'hello through the memory network');
+    await got;
+    const delivered = nextEvent<{ state: string }>(me, 'message:state', (s) => s.state === 'delivered');
+    await me.send(friend.uuid, 'and back');
+    await delivered;
+    await new Promise((r) => setTimeout(r, 50));
+    ctrl.abort();
+    await reading;
+
+    const names = new Set(seen.map((e) => e.event));
+    for (const n of names) assert.ok((API_EVENT_NAMES as readonly string[]).includes(n), `${n} is not in the contract`);
+    for (const n of ['status', 'contact:request', 'contact:added', 'message', 'message:state'])
+      assert.ok(names.has(n), `saw ${n}`);
+    const msg = seen.find((e) => e.event === 'message')!.data;
+    assert.deepEqual(
+      { from: msg.from, to: msg.to, text: msg.text, state: msg.state, direction: msg.direction },
+      { from: friend.uuid, to: me.uuid, text: 'hello through the memory network', state: 'received', direction: 'in' },
+    );
+    const request = seen.find((e) => e.event === 'contact:request')!.data;
+    assert.deepEqual(Object.keys(request).sort(), ['authPhrase', 'name', 'uuid']);
+  });
+});
