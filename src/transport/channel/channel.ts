@@ -168,7 +168,11 @@ export class Channel {
     if (this.state === 'closed') return;
     this.lastHeard = Date.now();
     const d = decodeFrame(bytes, this.maxFrame);
-    if (!d.ok) return this.close(CLOSE.BAD_FRAME, `${d.code}: ${d.reason}`.slice(0, 120));
+    if (!d.ok) {
+      // Same code as `ws` gives an oversized message, so both bindings close alike.
+      const code = d.code === 'TOO_LARGE' ? CLOSE.TOO_BIG : CLOSE.BAD_FRAME;
+      return this.close(code, `${d.code}: ${d.reason}`.slice(0, 120));
+    }
     const f: Frame = d.frame;
     if (this.state === 'hello') {
       // Only a HELLO of the other role may come first; the listener's HELLO is our admission.

@@ -4,7 +4,12 @@
  * ends of one connection only) and keep-alive pings. A node that goes offline or moves breaks its
  * links (both ends see 1006 after one delay), as a reset TCP connection would.
  */
+
+import { CLOSE } from '../channel/constants.ts';
 import type { ChannelLink } from '../channel/link.ts';
+import { MAX_FRAME_BYTES } from '../channel-frames.ts';
+
+const MESSAGE_TOO_BIG = CLOSE.TOO_BIG;
 
 /** The network services a link needs (implemented by MemoryNetwork). */
 export interface LinkNetwork {
@@ -39,8 +44,12 @@ class MemoryLink implements ChannelLink {
   send(bytes: Uint8Array): void {
     if (!this.up) return;
     const copy = new Uint8Array(bytes);
+    const other = this.other;
     this.later(() => {
-      if (this.other.up) this.other.onMessage(copy);
+      if (!other.up) return;
+      // As `ws` with maxPayload: the receiver refuses an oversized message by closing with 1009.
+      if (copy.byteLength > MAX_FRAME_BYTES) other.close(MESSAGE_TOO_BIG, 'message too big');
+      else other.onMessage(copy);
     });
   }
 

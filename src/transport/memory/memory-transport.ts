@@ -155,7 +155,7 @@ export class MemoryTransport implements ChannelTransport {
         ? new ChannelHub(
             {
               identity: { signPriv, signPub, boxPub },
-              dial: (address, pin) => this.dialChannel(address, pin),
+              dial: (address, pin) => this.dialLink(address, pin),
               serve: (req) => {
                 const handler = this.net.endpoint(this.address)?.handler;
                 if (!handler) return Promise.resolve(errorReply('UNAVAILABLE', 'The node is not serving.'));
@@ -266,8 +266,11 @@ export class MemoryTransport implements ChannelTransport {
     return this.hub ? this.hub.on(listener) : () => {};
   }
 
-  /** Dials a channel: the "upgrade" after one delay, with the same pin, reachability and rate-limit checks as a POST. */
-  private dialChannel(address: string, signPub: Uint8Array): Promise<ChannelLink> {
+  /**
+   * @internal Dials an unauthenticated channel link (the hub does the HELLO; tests forge it): the
+   * "upgrade" after one delay, with the same pin, reachability and rate-limit checks as a POST.
+   */
+  dialLink(address: string, signPub: Uint8Array): Promise<ChannelLink> {
     return new Promise<ChannelLink>((resolve, reject) => {
       setTimeout(() => {
         let target: string;
