@@ -85,7 +85,8 @@ const fail = (code: FrameErrorCode, reason: string) => ({ ok: false as const, co
 const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
 /** Visible ASCII, space and tab: what an HTTP field value may hold. */
 const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
-const FORBIDDEN_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+/** Refused although a valid token: a header object keyed by it would be a prototype trap for naive readers. */
+const FORBIDDEN_NAMES = new Set(['__proto__']);
 
 /** The bytes a HELLO signs: a domain tag, the role, this session's exporter value and the sender's keys. */
 export function helloSigningInput(
