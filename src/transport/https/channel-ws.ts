@@ -150,6 +150,8 @@ export async function addChannelRoute(
   app.route({
     method: 'GET',
     url: MESH_PATH,
+    // HEAD /mesh keeps the not-found handler's JSON 404, as before the binding existed.
+    exposeHeadRoute: false,
     handler: (_req, reply) => notFound(reply),
     wsHandler: (socket, req) => {
       const tls = req.raw.socket as TLSSocket;
