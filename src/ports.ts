@@ -105,3 +105,38 @@ export interface Logger {
   error(obj: unknown, msg?: string): void;
   child(bindings: Record<string, unknown>): Logger;
 }
+
+// ---- Channel binding (issue 9, docs/CHANNEL.md) -------------------------------------------------
+
+/** The authenticated identity at the other end of a channel (proven by its HELLO, bound to the TLS session). */
+export interface ChannelPeer {
+  /** Ed25519 identity key. */
+  signPub: Uint8Array;
+  /** X25519 key. */
+  boxPub: Uint8Array;
+  /** deriveUuid(signPub, boxPub). */
+  uuid: string;
+}
+
+/** Declaration merge: a request that came over a channel names the channel's authenticated peer (null for POST). */
+export interface InboundRequest {
+  /** Set by transports with a channel binding; absent or null for a POST. */
+  channel?: ChannelPeer | null;
+}
+
+/** Emitted when a channel opens (after the one-per-pair rule picked it) or an open channel closes. */
+export type ChannelEvent =
+  | { type: 'channel:open'; peer: ChannelPeer; remote: string; dialled: boolean }
+  | { type: 'channel:close'; peer: ChannelPeer; remote: string; dialled: boolean; code: number; reason: string };
+
+/** A Transport that also carries persistent channels; `request()` uses an open channel to the pinned peer, else POST. */
+export interface ChannelTransport extends Transport {
+  /** Keeps a channel to the peer at `address` holding `pin.signPub` open: dials now, redials with backoff on loss. */
+  keepChannel(address: string, pin: { signPub: Uint8Array }): void;
+  /** Stops keeping the channel to `signPub` and closes it (code 1000). */
+  releaseChannel(signPub: Uint8Array): void;
+  /** The peer of the open channel to `signPub`, or null. */
+  channelTo(signPub: Uint8Array): ChannelPeer | null;
+  /** Subscribes to channel events; returns the unsubscribe function. */
+  onChannel(listener: (event: ChannelEvent) => void): () => void;
+}

@@ -4,6 +4,7 @@
  */
 import 'reflect-metadata';
 import { createPrivateKey, createPublicKey, randomBytes, webcrypto } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
 import * as x509 from '@peculiar/x509';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
@@ -92,4 +93,12 @@ export async function createSelfSignedCert(
     ],
   });
   return { certPem: cert.toString('pem'), keyPem: toPem(pkcs8, 'PRIVATE KEY') };
+}
+
+/** Raw Ed25519 key of a TLS peer's certificate, or null (absent / not Ed25519). */
+export function peerEd25519(socket: TLSSocket): Buffer | null {
+  const cert = socket.getPeerX509Certificate?.();
+  if (!cert) return null;
+  const raw = rawEd25519FromSpki(cert.publicKey.export({ format: 'der', type: 'spki' }));
+  return raw ? Buffer.from(raw) : null;
 }

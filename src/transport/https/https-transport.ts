@@ -8,13 +8,24 @@ import { isIP, type Socket } from 'node:net';
 import { rootCertificates, type TLSSocket } from 'node:tls';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { buildConnector, Pool } from 'undici';
-import type { InboundResponse, Logger, OutboundRequest, PinSpec, RequestHandler, Transport } from '../../ports.ts';
+import type {
+  ChannelEvent,
+  ChannelPeer,
+  ChannelTransport,
+  InboundResponse,
+  Logger,
+  OutboundRequest,
+  PinSpec,
+  RequestHandler,
+} from '../../ports.ts';
 import { TransportError } from '../../ports.ts';
 import { DEFAULT_PORT, MESH_PATH } from '../../protocol/constants.ts';
+import { ChannelHub, type ChannelInit } from '../channel/hub.ts';
 import {
   badRequestReply,
   Edge,
   type EdgeReply,
+  errorReply,
   formatAddress,
   formatRemote,
   internalReply,
@@ -25,7 +36,8 @@ import {
   type RateLimitOptions,
   tooLargeReply,
 } from '../edge.ts';
-import { createSelfSignedCert, rawEd25519FromSpki } from './certificate.ts';
+import { createSelfSignedCert, peerEd25519 } from './certificate.ts';
+import { addChannelRoute, dialWs } from './channel-ws.ts';
 
 /** Options of {@link HttpsTransport}. */
 export interface HttpsTransportInit {
@@ -63,6 +75,10 @@ export interface HttpsTransportInit {
   rateLimit?: RateLimitOptions | false;
   /** pino-compatible logger. */
   logger?: Logger;
+  /** X25519 public key of the identity; enables the channel binding (docs/CHANNEL.md). */
+  boxPub?: Uint8Array;
+  /** Channel timings and limits. */
+  channel?: ChannelInit;
 }
 
 const UNSPECIFIED = new Set(['0.0.0.0', '::', '::0', '']);
@@ -78,8 +94,11 @@ const TIMEOUT_CODES = new Set([
 ]);
 
 /** HTTPS transport for real nodes; see src/transport/https/index.ts for usage. */
-export class HttpsTransport implements Transport {
+export class HttpsTransport implements ChannelTransport {
   private readonly edge: Edge;
+  /** The channel binding; null without `boxPub` (a POST-only node, like a v1 peer). */
+  private readonly hub: ChannelHub | null;
+  private handler: RequestHandler | null = null;
   private readonly pools = new Map<string, Pool>();
   /** LRU-evicted pools still finishing their requests. */
   private readonly retired = new Set<Pool>();
@@ -94,6 +113,24 @@ export class HttpsTransport implements Transport {
     this.logger = init.logger;
     const host = init.host ?? '0.0.0.0';
     this.localAddress = init.localAddress ?? (UNSPECIFIED.has(host) || isIP(host) === 0 ? undefined : host);
+    this.hub = init.boxPub
+      ? new ChannelHub(
+          {
+            identity: { signPriv: init.signPriv, signPub: init.signPub, boxPub: init.boxPub },
+            dial: (address, signPub) => {
+              const target = parseAddress(address);
+              const local = this.localFor(target.host);
+              return dialWs({ ...target, ...local, signPub, timeoutMs: init.headersTimeoutMs ?? 5_000 });
+            },
+            serve: async (req) => {
+              if (!this.handler) return errorReply('UNAVAILABLE', 'The node is not serving.');
+              return this.edge.serve(this.handler, req);
+            },
+            logger: init.logger,
+          },
+          init.channel,
+        )
+      : null;
   }
 
   /** The underlying node:https server once listening (diagnostics and tests), else null. */
@@ -150,6 +187,13 @@ export class HttpsTransport implements Transport {
       if (limited) return sendReply(reply, limited);
     });
     app.setNotFoundHandler((_req, reply) => sendReply(reply, notFoundReply()));
+    const hub = this.hub;
+    await addChannelRoute(
+      app,
+      hub && ((link) => hub.accept(link)),
+      (reply) => sendReply(reply, notFoundReply()),
+      remoteOf,
+    );
     app.setErrorHandler((err: { code?: string; statusCode?: number }, _req, reply) => {
       if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413) {
         return sendReply(reply, tooLargeReply(edge.maxBodyBytes));
@@ -170,6 +214,7 @@ export class HttpsTransport implements Transport {
     });
 
     this.app = app;
+    this.handler = handler;
     await app.listen({ host: init.host ?? '0.0.0.0', port: init.port ?? DEFAULT_PORT });
     const addr = app.server.address();
     if (!addr || typeof addr === 'string') throw new Error('HttpsTransport: no bound address');
@@ -189,6 +234,8 @@ export class HttpsTransport implements Transport {
     } catch (err) {
       throw new TransportError('CONNECT_FAILED', `Bad address "${req.address}"`, { cause: err });
     }
+    const viaChannel = req.pin?.signPub && this.hub?.request(req.pin.signPub, req.headers, req.body, req.timeoutMs);
+    if (viaChannel) return viaChannel;
     const pool = this.poolFor(target, req.pin);
     const ac = new AbortController();
     let timedOut = false;
@@ -229,10 +276,32 @@ export class HttpsTransport implements Transport {
     }
   }
 
+  /** Keeps a channel to the node at `address` holding `pin.signPub` (needs `boxPub`): dials, redials on loss. */
+  keepChannel(address: string, pin: { signPub: Uint8Array }): void {
+    if (!this.hub) throw new TypeError('HttpsTransport: channels need boxPub');
+    this.hub.keep(address, pin.signPub);
+  }
+
+  /** Stops keeping the channel to `signPub` and closes it. */
+  releaseChannel(signPub: Uint8Array): void {
+    this.hub?.release(signPub);
+  }
+
+  /** The peer of the open channel to `signPub`, or null. */
+  channelTo(signPub: Uint8Array): ChannelPeer | null {
+    return this.hub?.channelTo(signPub) ?? null;
+  }
+
+  /** Subscribes to `channel:open` / `channel:close`. */
+  onChannel(listener: (event: ChannelEvent) => void): () => void {
+    return this.hub ? this.hub.on(listener) : () => {};
+  }
+
   /** Stops the server (in-flight requests get up to 2 s) and destroys all client pools. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.hub?.close();
     const app = this.app;
     this.app = null;
     const pools = [...this.pools.values(), ...this.retired];
@@ -362,14 +431,6 @@ function writeRawReply(socket: Socket, r: EdgeReply): void {
   for (const [k, v] of Object.entries(r.headers)) head.push(`${k}: ${v}`);
   socket.write(`${head.join('\r\n')}\r\n\r\n`);
   socket.write(r.body);
-}
-
-/** Raw Ed25519 key of the peer certificate, or null (absent / not Ed25519). */
-function peerEd25519(socket: TLSSocket): Buffer | null {
-  const cert = socket.getPeerX509Certificate?.();
-  if (!cert) return null;
-  const raw = rawEd25519FromSpki(cert.publicKey.export({ format: 'der', type: 'spki' }));
-  return raw ? Buffer.from(raw) : null;
 }
 
 async function closeWithin(app: FastifyInstance, ms: number): Promise<void> {

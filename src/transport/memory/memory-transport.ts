@@ -2,9 +2,19 @@
  * In-memory transport for tests and the simulator: same edge semantics as HTTPS (size limit,
  * rate limit, error JSON, pins, CONNECT_FAILED / TIMEOUT), real timers for latency.
  */
-import type { InboundResponse, OutboundRequest, RequestHandler, Transport } from '../../ports.ts';
+import type {
+  ChannelEvent,
+  ChannelPeer,
+  ChannelTransport,
+  InboundResponse,
+  OutboundRequest,
+  RequestHandler,
+} from '../../ports.ts';
 import { TransportError } from '../../ports.ts';
-import { Edge, type EdgeInit, formatAddress, lowerHeaders, parseAddress } from '../edge.ts';
+import { ChannelHub, type ChannelInit } from '../channel/hub.ts';
+import type { ChannelLink } from '../channel/link.ts';
+import { Edge, type EdgeInit, errorReply, formatAddress, lowerHeaders, parseAddress } from '../edge.ts';
+import { MemoryLinks } from './memory-channel.ts';
 
 /** Options of a {@link MemoryNetwork}. */
 export interface MemoryNetworkInit {
@@ -24,6 +34,12 @@ export interface MemoryTransportOptions extends EdgeInit {
   signPub?: Uint8Array;
   /** DNS name the node's "CA certificate" is valid for; checked against `pin.domain`. */
   domain?: string;
+  /** Ed25519 seed of the identity; with `signPub` and `boxPub` it enables the channel binding. */
+  signPriv?: Uint8Array;
+  /** X25519 public key of the identity (the channel HELLO carries it; the peer derives our UUID). */
+  boxPub?: Uint8Array;
+  /** Channel timings and limits. */
+  channel?: ChannelInit;
 }
 
 interface Endpoint {
@@ -38,9 +54,12 @@ export class MemoryNetwork {
   private nextPort = 0;
   /** @internal */
   readonly random: () => number;
+  /** @internal Open channel links (broken when a node goes offline or moves). */
+  readonly links: MemoryLinks;
 
   constructor(private readonly init: MemoryNetworkInit = {}) {
     this.random = init.random ?? Math.random;
+    this.links = new MemoryLinks(this);
   }
 
   /** Creates the transport of the node at `address` (it is reachable once it listens). */
@@ -57,6 +76,7 @@ export class MemoryNetwork {
     const ep = this.endpoints.get(normalise(address));
     if (!ep) throw new Error(`MemoryNetwork: no node at ${address}`);
     ep.online = online;
+    if (!online) this.links.breakAll(ep.transport, 'offline');
   }
 
   /** Moves the node at `oldAddress` to `newAddress` (a new IP); the old address becomes unreachable. */
@@ -69,6 +89,7 @@ export class MemoryNetwork {
     this.endpoints.delete(from);
     this.endpoints.set(to, ep);
     ep.transport.address = to;
+    this.links.breakAll(ep.transport, 'moved');
   }
 
   /** Addresses currently registered (online or not). */
@@ -108,8 +129,10 @@ export class MemoryNetwork {
 }
 
 /** A node's transport on a {@link MemoryNetwork}; created with {@link MemoryNetwork.transport}. */
-export class MemoryTransport implements Transport {
+export class MemoryTransport implements ChannelTransport {
   private readonly edge: Edge;
+  /** The channel binding; null without a full identity (a POST-only node, like a v1 peer). */
+  private readonly hub: ChannelHub | null;
   private readonly pending = new Set<{ timer: NodeJS.Timeout; fail: (e: TransportError) => void }>();
   private closed = false;
   /** Expected identity key and domain of this node (what a TLS client would see). */
@@ -126,6 +149,23 @@ export class MemoryTransport implements Transport {
     this.edge = new Edge(opts);
     this.signPub = opts.signPub;
     this.domain = opts.domain;
+    const { signPriv, signPub, boxPub } = opts;
+    this.hub =
+      signPriv && signPub && boxPub
+        ? new ChannelHub(
+            {
+              identity: { signPriv, signPub, boxPub },
+              dial: (address, pin) => this.dialLink(address, pin),
+              serve: (req) => {
+                const handler = this.net.endpoint(this.address)?.handler;
+                if (!handler) return Promise.resolve(errorReply('UNAVAILABLE', 'The node is not serving.'));
+                return this.edge.serve(handler, req);
+              },
+              logger: opts.logger,
+            },
+            opts.channel,
+          )
+        : null;
   }
 
   /** Starts answering requests; resolves with the node's address. */
@@ -141,6 +181,8 @@ export class MemoryTransport implements Transport {
   /** Delivers one request after the network latency; same errors as the HTTPS transport. */
   request(req: OutboundRequest): Promise<InboundResponse> {
     if (this.closed) return Promise.reject(new TransportError('ABORTED', 'Transport is closed'));
+    const viaChannel = req.pin?.signPub && this.hub?.request(req.pin.signPub, req.headers, req.body, req.timeoutMs);
+    if (viaChannel) return viaChannel;
     return new Promise<InboundResponse>((resolve, reject) => {
       let settled = false;
       const timers: NodeJS.Timeout[] = [];
@@ -203,10 +245,70 @@ export class MemoryTransport implements Transport {
     });
   }
 
+  /** Keeps a channel to the node at `address` holding `pin.signPub` (needs the channel identity). */
+  keepChannel(address: string, pin: { signPub: Uint8Array }): void {
+    if (!this.hub) throw new TypeError('MemoryTransport: channels need signPriv, signPub and boxPub');
+    this.hub.keep(address, pin.signPub);
+  }
+
+  /** Stops keeping the channel to `signPub` and closes it. */
+  releaseChannel(signPub: Uint8Array): void {
+    this.hub?.release(signPub);
+  }
+
+  /** The peer of the open channel to `signPub`, or null. */
+  channelTo(signPub: Uint8Array): ChannelPeer | null {
+    return this.hub?.channelTo(signPub) ?? null;
+  }
+
+  /** Subscribes to `channel:open` / `channel:close`. */
+  onChannel(listener: (event: ChannelEvent) => void): () => void {
+    return this.hub ? this.hub.on(listener) : () => {};
+  }
+
+  /**
+   * @internal Dials an unauthenticated channel link (the hub does the HELLO; tests forge it): the
+   * "upgrade" after one delay, with the same pin, reachability and rate-limit checks as a POST.
+   */
+  dialLink(address: string, signPub: Uint8Array): Promise<ChannelLink> {
+    return new Promise<ChannelLink>((resolve, reject) => {
+      setTimeout(() => {
+        let target: string;
+        try {
+          target = normalise(address);
+        } catch (err) {
+          return reject(new TransportError('CONNECT_FAILED', `Bad address "${address}"`, { cause: err }));
+        }
+        const self = this.net.endpoint(this.address);
+        const ep = this.net.endpoint(target);
+        if (this.closed || !self?.online || !ep?.online || !ep.handler) {
+          return reject(new TransportError('CONNECT_FAILED', `Cannot reach ${address}: connection refused`));
+        }
+        const peer = ep.transport;
+        if (!(peer.signPub && Buffer.from(peer.signPub).equals(Buffer.from(signPub)))) {
+          return reject(new TransportError('TLS_PIN', `Server at ${address} does not hold the pinned identity key`));
+        }
+        const remote = formatAddress({ host: parseAddress(this.address).host, port: this.net.ephemeralPort() });
+        // The upgrade is an HTTP request: the same per-IP limit; a POST-only peer answers 404.
+        const refused = peer.edge.admit(remote) ?? (peer.hub ? null : { status: 404 });
+        if (refused) {
+          return reject(
+            new TransportError('CONNECT_FAILED', `Channel upgrade refused by ${address} (${refused.status})`),
+          );
+        }
+        const [mine, theirs] = this.net.links.pair(this, peer, target, remote);
+        (peer.hub as ChannelHub).accept(theirs);
+        setTimeout(() => resolve(mine), this.net.delay());
+      }, this.net.delay());
+    });
+  }
+
   /** Leaves the network; this node's pending calls reject with ABORTED. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.hub?.close();
+    this.net.links.breakAll(this, 'closed');
     this.net.remove(this);
     for (const p of [...this.pending]) p.fail(new TransportError('ABORTED', 'Transport closed'));
   }

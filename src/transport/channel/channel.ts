@@ -1,0 +1,243 @@
+/**
+ * One channel over one link: the HELLO exchange that authenticates both ends and binds them to the
+ * session's exporter, then REQUEST/RESPONSE multiplexing by id in both directions, and keep-alive
+ * pings. The hub (`hub.ts`) decides which channels live (one per pair) and routes requests.
+ */
+import { deriveUuid, signEd25519, verifyEd25519 } from '../../crypto/index.ts';
+import type { ChannelPeer, InboundResponse } from '../../ports.ts';
+import { TransportError } from '../../ports.ts';
+import {
+  CHANNEL_VERSION,
+  decodeFrame,
+  encodeFrame,
+  type Frame,
+  type HelloFrame,
+  type HelloRole,
+  helloSigningInput,
+  MAX_FRAME_BYTES,
+  type RequestFrame,
+} from '../channel-frames.ts';
+import { errorReply, internalReply } from '../edge.ts';
+import { CHANNEL_MAX_INFLIGHT, CLOSE } from './constants.ts';
+import type { ChannelLink } from './link.ts';
+
+/** The node's own identity as the channel proves it. */
+export interface ChannelIdentity {
+  signPriv: Uint8Array;
+  signPub: Uint8Array;
+  boxPub: Uint8Array;
+}
+
+/** What the hub gives each channel. */
+export interface ChannelHooks {
+  identity: ChannelIdentity;
+  helloTimeoutMs: number;
+  pingMs: number;
+  maxFrameBytes?: number;
+  /** Authenticated: the hub says whether this channel may live (one per pair); false = it already closed it. */
+  onAuthenticated(ch: Channel): boolean;
+  /** The channel is open (after `admit`): the hub emits `channel:open`. */
+  onOpened(ch: Channel): void;
+  /** A REQUEST from the peer; resolves with the answer (the edge's pipeline). */
+  onRequest(ch: Channel, frame: RequestFrame): Promise<InboundResponse>;
+  /** The link closed (after or before authentication). */
+  onClosed(ch: Channel, code: number, reason: string): void;
+}
+
+interface Pending {
+  resolve: (r: InboundResponse) => void;
+  reject: (e: TransportError) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** Builds the HELLO frame bytes for `role` over `exporter` (exported for the golden vectors). */
+export function buildHello(id: ChannelIdentity, role: HelloRole, exporter: Uint8Array): Uint8Array {
+  const signature = signEd25519(id.signPriv, helloSigningInput(role, exporter, id.signPub, id.boxPub));
+  const enc = encodeFrame({
+    kind: 'hello',
+    version: CHANNEL_VERSION,
+    role,
+    signPub: id.signPub,
+    boxPub: id.boxPub,
+    signature,
+  });
+  if (!enc.ok) throw new TypeError(`cannot encode HELLO: ${enc.reason}`); // our own keys: a caller mistake
+  return enc.bytes;
+}
+
+/** Checks a HELLO of `role` against this session's exporter; the peer's identity, or null. */
+export function checkHello(f: HelloFrame, role: HelloRole, exporter: Uint8Array): ChannelPeer | null {
+  if (f.role !== role) return null;
+  const input = helloSigningInput(role, exporter, f.signPub, f.boxPub);
+  if (!verifyEd25519(f.signPub, input, f.signature)) return null;
+  try {
+    return { signPub: f.signPub, boxPub: f.boxPub, uuid: deriveUuid(f.signPub, f.boxPub) };
+  } catch {
+    return null;
+  }
+}
+
+/** One channel: `dialled` = this node opened the connection. */
+export class Channel {
+  state: 'hello' | 'open' | 'closed' = 'hello';
+  peer: ChannelPeer | null = null;
+  openedAt = 0;
+  private readonly pending = new Map<number, Pending>();
+  private inbound = 0;
+  private nextId = 1;
+  private lastHeard = Date.now();
+  private helloTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly link: ChannelLink,
+    readonly dialled: boolean,
+    private readonly hooks: ChannelHooks,
+    /** Dialer: the key the TLS pin already checked; the HELLO must carry the same one. */
+    readonly expectSignPub: Uint8Array | null,
+  ) {
+    link.onMessage = (b) => this.onMessage(b);
+    link.onClose = (code, reason) => this.closed(code, reason);
+    link.onPong = () => {
+      this.lastHeard = Date.now();
+    };
+    this.helloTimer = setTimeout(() => this.close(CLOSE.TIMEOUT, 'no HELLO in time'), hooks.helloTimeoutMs);
+    // The dialer speaks first; the listener answers only once the hub admitted the channel.
+    if (dialled) link.send(buildHello(hooks.identity, 0, link.exporter));
+  }
+
+  /** The remote socket address. */
+  get remote(): string {
+    return this.link.remote;
+  }
+
+  /** Number of our requests waiting for an answer. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Sends one request and resolves with the peer's answer; null when the frame cannot travel (use POST). */
+  request(headers: Record<string, string>, body: Uint8Array, timeoutMs: number): Promise<InboundResponse> | null {
+    if (this.state !== 'open' || this.pending.size >= CHANNEL_MAX_INFLIGHT) return null;
+    let id = this.nextId;
+    while (this.pending.has(id)) id = (id + 1) >>> 0;
+    this.nextId = (id + 1) >>> 0;
+    const enc = encodeFrame({ kind: 'request', id, headers, body }, this.maxFrame);
+    if (!enc.ok) return null;
+    return new Promise<InboundResponse>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new TransportError('TIMEOUT', `No answer from ${this.remote} within ${timeoutMs} ms (channel)`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      this.link.send(enc.bytes);
+    });
+  }
+
+  /** Closes the channel with `code`; pending requests reject at once. */
+  close(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    this.link.close(code, reason);
+    this.closed(code, reason);
+  }
+
+  /** The hub admitted this authenticated channel: the listener answers its HELLO; pings start. */
+  private admit(): void {
+    if (this.state !== 'hello') return;
+    if (!this.dialled) this.link.send(buildHello(this.hooks.identity, 1, this.link.exporter));
+    this.state = 'open';
+    this.openedAt = Date.now();
+    clearTimeout(this.helloTimer);
+    this.lastHeard = Date.now();
+    const ms = this.hooks.pingMs;
+    this.pingTimer = setInterval(() => {
+      // Nothing heard for two intervals: the peer or the path is gone. No close frame can get through.
+      if (Date.now() - this.lastHeard > 2 * ms) {
+        this.link.terminate();
+        this.closed(CLOSE.TIMEOUT, 'ping timeout');
+      } else this.link.ping();
+    }, ms);
+    this.pingTimer.unref?.();
+  }
+
+  private get maxFrame(): number {
+    return this.hooks.maxFrameBytes ?? MAX_FRAME_BYTES;
+  }
+
+  private onMessage(bytes: Uint8Array): void {
+    if (this.state === 'closed') return;
+    this.lastHeard = Date.now();
+    const d = decodeFrame(bytes, this.maxFrame);
+    if (!d.ok) {
+      // Same code as `ws` gives an oversized message, so both bindings close alike.
+      const code = d.code === 'TOO_LARGE' ? CLOSE.TOO_BIG : CLOSE.BAD_FRAME;
+      return this.close(code, `${d.code}: ${d.reason}`.slice(0, 120));
+    }
+    const f: Frame = d.frame;
+    if (this.state === 'hello') {
+      // Only a HELLO of the other role may come first; the listener's HELLO is our admission.
+      if (f.kind !== 'hello') return this.close(CLOSE.BAD_FRAME, 'expected HELLO');
+      const peer = checkHello(f, this.dialled ? 1 : 0, this.link.exporter);
+      if (!peer) return this.close(CLOSE.AUTH_FAILED, 'HELLO does not verify for this session');
+      if (this.expectSignPub && !Buffer.from(peer.signPub).equals(Buffer.from(this.expectSignPub))) {
+        return this.close(CLOSE.AUTH_FAILED, 'HELLO key is not the pinned key');
+      }
+      if (Buffer.from(peer.signPub).equals(Buffer.from(this.hooks.identity.signPub))) {
+        return this.close(CLOSE.AUTH_FAILED, 'HELLO carries our own key');
+      }
+      this.peer = peer;
+      if (this.hooks.onAuthenticated(this)) {
+        this.admit();
+        this.hooks.onOpened(this);
+      }
+      return;
+    }
+    if (f.kind === 'hello') return this.close(CLOSE.BAD_FRAME, 'second HELLO');
+    if (f.kind === 'response') {
+      const p = this.pending.get(f.id);
+      if (!p) return; // answered after our timeout: nobody waits for it any more
+      this.pending.delete(f.id);
+      clearTimeout(p.timer);
+      p.resolve({ status: f.status, body: f.body });
+      return;
+    }
+    void this.serve(f);
+  }
+
+  private async serve(f: RequestFrame): Promise<void> {
+    let res: InboundResponse;
+    if (this.inbound >= CHANNEL_MAX_INFLIGHT) {
+      res = { status: 429, body: busyBody };
+    } else {
+      this.inbound++;
+      try {
+        res = await this.hooks.onRequest(this, f);
+      } catch {
+        res = { status: 500, body: internalBody };
+      } finally {
+        this.inbound--;
+      }
+    }
+    if (this.state !== 'open') return;
+    let enc = encodeFrame({ kind: 'response', id: f.id, status: res.status, body: res.body }, this.maxFrame);
+    if (!enc.ok) enc = encodeFrame({ kind: 'response', id: f.id, status: 500, body: internalBody });
+    if (enc.ok) this.link.send(enc.bytes);
+  }
+
+  private closed(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearTimeout(this.helloTimer);
+    clearInterval(this.pingTimer);
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      clearTimeout(p.timer);
+      // The request may or may not have been processed; like a reset POST connection, the caller decides.
+      p.reject(new TransportError('CONNECT_FAILED', `Channel to ${this.remote} closed (${code} ${reason})`));
+    }
+    this.hooks.onClosed(this, code, reason);
+  }
+}
+
+const busyBody = errorReply('RATE_LIMITED', 'Too many unanswered requests on this channel; retry in 1 s.').body;
+const internalBody = internalReply().body;

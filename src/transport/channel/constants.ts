@@ -1,0 +1,46 @@
+/**
+ * Channel defaults (docs/CHANNEL.md §6) with units and reasons, and the WebSocket close codes the
+ * channel uses (docs/CHANNEL.md §5). Transport-level: the protocol core never sees these.
+ */
+
+/** Close codes: 1000/1001/1009 are RFC 6455's; 4000–4999 are ours (RFC 6455 §7.4.2 "private use"). */
+export const CLOSE = {
+  /** The channel was released (no longer kept) or replaced by a newer one from the same dialer. */
+  NORMAL: 1000,
+  /** The node is stopping. */
+  GOING_AWAY: 1001,
+  /** A frame exceeded the frame limit (sent by `ws` itself for an oversized message). */
+  TOO_BIG: 1009,
+  /** The node already holds its limit of channels; try POST. */
+  TRY_LATER: 1013,
+  /** A frame did not decode, or came in the wrong state (REQUEST before HELLO, a second HELLO). */
+  BAD_FRAME: 4000,
+  /** HELLO refused: bad signature over this session's exporter, wrong role, key not the pinned one, or our own key. */
+  AUTH_FAILED: 4001,
+  /** One channel per pair: the other channel between the same two nodes wins (docs/CHANNEL.md §4). */
+  DUPLICATE: 4002,
+  /** No HELLO within the handshake time, or nothing heard for two ping intervals (local only after a ping timeout). */
+  TIMEOUT: 4003,
+} as const;
+
+/** A channel close code. */
+export type ChannelCloseCode = (typeof CLOSE)[keyof typeof CLOSE] | number;
+
+/** Time to complete the HELLO exchange after the upgrade, ms: the same budget as the HTTP headers timeout. */
+export const CHANNEL_HELLO_TIMEOUT_MS = 5_000;
+/**
+ * Ping interval, ms. A channel with nothing received (frame or pong) for two intervals is dropped:
+ * 15 s keeps NAT and firewall mappings alive (typical UDP/TCP idle timeouts are ≥ 30 s) and notices a
+ * dead peer within 30 s, the same order as the 30 s keep-alive of the POST binding.
+ */
+export const CHANNEL_PING_MS = 15_000;
+/** First redial delay after a kept channel was lost or a dial failed, ms. */
+export const CHANNEL_REDIAL_MIN_MS = 1_000;
+/** Longest redial delay, ms (doubling from the minimum): a peer that stays away costs one dial a minute. */
+export const CHANNEL_REDIAL_MAX_MS = 60_000;
+/** A channel that stayed open this long resets the redial backoff (a flapping peer keeps backing off), ms. */
+export const CHANNEL_STABLE_MS = 30_000;
+/** Most open channels per node; like the 256 client pools of the POST binding, four times over for inbound. */
+export const CHANNEL_MAX = 1024;
+/** Most unanswered requests one peer may have on a channel; more are answered 429 at once. */
+export const CHANNEL_MAX_INFLIGHT = 256;
