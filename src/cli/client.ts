@@ -1,7 +1,7 @@
 /** Talks to the running daemon's local API (127.0.0.1, token from the data dir). */
 import { readFileSync } from 'node:fs';
 import { dataPaths, readDaemonInfo } from '../daemon/paths.ts';
-import { MeshError } from '../errors.ts';
+import { isMeshErrorCode, MeshError } from '../errors.ts';
 
 function notRunning(dir: string): MeshError {
   return new MeshError('NOT_RUNNING', `the node is not running — start it with \`mesh start\` (data dir ${dir})`);
@@ -51,7 +51,9 @@ export class ApiClient {
     }
     if (!res.ok) {
       const e = json as { error?: string; message?: string };
-      throw new MeshError(e.error ?? 'ERROR', e.message ?? `the daemon answered ${res.status}`);
+      // A code this CLI does not know (a newer daemon) is reported as INTERNAL, with the daemon's message.
+      const code = isMeshErrorCode(e.error) ? e.error : 'INTERNAL';
+      throw new MeshError(code, e.message ?? `the daemon answered ${res.status}`);
     }
     return json as T;
   }

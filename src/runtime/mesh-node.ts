@@ -10,11 +10,12 @@ import { toB64u } from '../crypto/index.ts';
 import { MeshError } from '../errors.ts';
 import type { Clock, Logger, Random, Store, Transport } from '../ports.ts';
 import { TransportError } from '../ports.ts';
-import { joinAddress, splitAddress } from '../protocol/codec.ts';
 import type { CoreInit } from '../protocol/config.ts';
 import type { AppEvent, Command, CoreEvent, Effect } from '../protocol/events.ts';
 import { MeshCore } from '../protocol/node.ts';
+import { timerKey } from '../protocol/timers.ts';
 import type { ContactRecord, InboxRecord, OutboxRecord } from '../protocol/types.ts';
+import { formatAddress, parseAddress } from '../util/address.ts';
 
 /** Options of a MeshNode. */
 export interface MeshNodeInit {
@@ -149,12 +150,12 @@ export class MeshNode extends EventEmitter {
         deliveredIds: s.listInbox().map((m) => m.id),
       },
       { random: (n) => this.#random.bytes(n) },
-      { port: splitAddress(bound).port, ...this.#init.core },
+      { port: parseAddress(bound).port, ...this.#init.core },
       this.#clock.now(),
     );
     this.log.info({ uuid: self.uuid, listen: bound, advertise }, 'node started');
     await this.command({ kind: 'start' });
-    const { host } = splitAddress(bound);
+    const { host } = parseAddress(bound);
     if (host === '0.0.0.0' || host === '::') {
       this.#interfaceTimer = setInterval(() => this.#checkInterfaces(), this.#init.interfaceCheckMs ?? 30_000);
       this.#interfaceTimer.unref();
@@ -256,23 +257,25 @@ export class MeshNode extends EventEmitter {
         break;
       }
       case 'set-timer': {
-        const old = this.#timers.get(e.timerId);
+        const key = timerKey(e.timer);
+        const old = this.#timers.get(key);
         if (old) clearTimeout(old);
         const t = setTimeout(
           () => {
-            this.#timers.delete(e.timerId);
-            this.#dispatch({ type: 'timer', timerId: e.timerId });
+            this.#timers.delete(key);
+            this.#dispatch({ type: 'timer', timer: e.timer });
           },
           Math.max(0, e.at - this.#clock.now()),
         );
         t.unref();
-        this.#timers.set(e.timerId, t);
+        this.#timers.set(key, t);
         break;
       }
       case 'clear-timer': {
-        const t = this.#timers.get(e.timerId);
+        const key = timerKey(e.timer);
+        const t = this.#timers.get(key);
         if (t) clearTimeout(t);
-        this.#timers.delete(e.timerId);
+        this.#timers.delete(key);
         break;
       }
       case 'deliver':
@@ -476,12 +479,12 @@ export class MeshNode extends EventEmitter {
 
 /** The address to advertise for a bound "ip:port": itself when specific, else the first external IPv4. */
 export function advertisedAddress(bound: string): string {
-  const { host, port } = splitAddress(bound);
+  const { host, port } = parseAddress(bound);
   if (host !== '0.0.0.0' && host !== '::') return bound;
   for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return joinAddress(a.address, port);
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return formatAddress({ host: a.address, port });
   }
-  return joinAddress('127.0.0.1', port);
+  return formatAddress({ host: '127.0.0.1', port });
 }
 
 /** Parses a bootstrap URL ("https://peer.example:7575", "peer.example", "203.0.113.5:7575"). */
@@ -496,5 +499,5 @@ export function parseBootstrap(url: string): { address: string; domain: string |
   const host = u.hostname.replace(/^\[|\]$/g, '');
   const port = Number(u.port || 7575);
   const isIp = /^[\d.]+$/.test(host) || host.includes(':');
-  return { address: joinAddress(host, port), domain: isIp ? null : host };
+  return { address: formatAddress({ host, port }), domain: isIp ? null : host };
 }

@@ -11,17 +11,16 @@ import { buildConnector, Pool } from 'undici';
 import type { InboundResponse, Logger, OutboundRequest, PinSpec, RequestHandler, Transport } from '../../ports.ts';
 import { TransportError } from '../../ports.ts';
 import { DEFAULT_PORT, MESH_PATH } from '../../protocol/constants.ts';
+import { formatAddress, parseAddress } from '../../util/address.ts';
 import {
   badRequestReply,
   Edge,
   type EdgeReply,
-  formatAddress,
   formatRemote,
   internalReply,
   JSON_CONTENT_TYPE,
   lowerHeaders,
   notFoundReply,
-  parseAddress,
   type RateLimitOptions,
   tooLargeReply,
 } from '../edge.ts';
@@ -185,7 +184,7 @@ export class HttpsTransport implements Transport {
     if (this.closed) throw new TransportError('ABORTED', 'Transport is closed');
     let target: ReturnType<typeof parseAddress>;
     try {
-      target = parseAddress(req.address);
+      target = parseAddress(req.address, DEFAULT_PORT);
     } catch (err) {
       throw new TransportError('CONNECT_FAILED', `Bad address "${req.address}"`, { cause: err });
     }

@@ -4,7 +4,9 @@
  */
 import type { InboundResponse, OutboundRequest, RequestHandler, Transport } from '../../ports.ts';
 import { TransportError } from '../../ports.ts';
-import { Edge, type EdgeInit, formatAddress, lowerHeaders, parseAddress } from '../edge.ts';
+import { DEFAULT_PORT } from '../../protocol/constants.ts';
+import { formatAddress, parseAddress } from '../../util/address.ts';
+import { Edge, type EdgeInit, lowerHeaders } from '../edge.ts';
 
 /** Options of a {@link MemoryNetwork}. */
 export interface MemoryNetworkInit {
@@ -192,7 +194,7 @@ export class MemoryTransport implements Transport {
             new TransportError('TLS_PIN', `Certificate of ${req.address} is not valid for ${req.pin.domain}`),
           );
         }
-        const { host } = parseAddress(this.address);
+        const { host } = parseAddress(this.address, DEFAULT_PORT);
         const remote = formatAddress({ host, port: this.net.ephemeralPort() });
         const handler = ep.handler;
         void peer.edge.serve(handler, { remote, headers, body }).then((r) => {
@@ -213,5 +215,5 @@ export class MemoryTransport implements Transport {
 }
 
 function normalise(address: string): string {
-  return formatAddress(parseAddress(address));
+  return formatAddress(parseAddress(address, DEFAULT_PORT));
 }
