@@ -3,6 +3,8 @@
  * The simulator (docs/SIMULATION.md) chose the routing defaults; each is configurable per node
  * through `CoreInit`.
  */
+import { MESH_PORT } from '../util/address.ts';
+
 export const SECOND = 1000;
 export const MINUTE = 60 * SECOND;
 export const HOUR = 60 * MINUTE;
@@ -11,8 +13,8 @@ export const KIB = 1024;
 
 /** Wire protocol version carried in `Mesh-Version`. */
 export const PROTOCOL_VERSION = 1;
-/** Default TCP port (seed: "POST to port 7575"). */
-export const DEFAULT_PORT = 7575;
+/** Default TCP port (seed: "POST to port 7575"; defined with the address parser in util). */
+export const DEFAULT_PORT = MESH_PORT;
 /** Default local API port (DESIGN.md §7). */
 export const DEFAULT_API_PORT = 7576;
 /** HTTP path every Mesh request is POSTed to. */

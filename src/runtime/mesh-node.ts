@@ -7,15 +7,16 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { networkInterfaces } from 'node:os';
 import { toB64u } from '../crypto/index.ts';
-import { MeshError } from '../errors.ts';
+import { MeshError, WIRE_ERRORS, type WireErrorCode } from '../errors.ts';
 import type { Clock, Logger, Random, Store, Transport } from '../ports.ts';
 import { TransportError } from '../ports.ts';
+import { errorBody } from '../protocol/codec.ts';
 import type { CoreInit } from '../protocol/config.ts';
 import type { AppEvent, Command, CoreEvent, Effect } from '../protocol/events.ts';
 import { MeshCore } from '../protocol/node.ts';
 import { timerKey } from '../protocol/timers.ts';
 import type { ContactRecord, InboxRecord, OutboxRecord } from '../protocol/types.ts';
-import { formatAddress, parseAddress } from '../util/address.ts';
+import { formatAddress, parseAddress, parseBootstrap } from '../util/address.ts';
 
 /** Options of a MeshNode. */
 export interface MeshNodeInit {
@@ -171,10 +172,7 @@ export class MeshNode extends EventEmitter {
     this.#timers.clear();
     for (const [id, p] of this.#inbound) {
       clearTimeout(p.timer);
-      p.resolve({
-        status: 503,
-        body: new TextEncoder().encode(JSON.stringify({ error: 'UNAVAILABLE', message: 'node is stopping' })),
-      });
+      p.resolve({ status: WIRE_ERRORS.UNAVAILABLE, body: errorBody('UNAVAILABLE', 'node is stopping') });
       this.#inbound.delete(id);
     }
     await this.transport.close();
@@ -198,8 +196,7 @@ export class MeshNode extends EventEmitter {
       fx = this.#core.handle(event, this.#clock.now());
     } catch (err) {
       this.log.error({ err, event: event.type }, 'core threw');
-      if (event.type === 'request')
-        this.#answer(event.requestId, 500, { error: 'INTERNAL', message: 'internal error' });
+      if (event.type === 'request') this.#answerError(event.requestId, 'INTERNAL', 'internal error');
       return;
     }
     // One transaction per event: every write of this step becomes durable before any answer,
@@ -209,12 +206,13 @@ export class MeshNode extends EventEmitter {
     for (const e of fx) if (e.type !== 'persist') this.#carryOut(e);
   }
 
-  #answer(requestId: number, status: number, body: unknown): void {
+  /** Answers an inbound request with a wire error when the core could not (it threw, or took too long). */
+  #answerError(requestId: number, code: WireErrorCode, message: string): void {
     const p = this.#inbound.get(requestId);
     if (!p) return;
     clearTimeout(p.timer);
     this.#inbound.delete(requestId);
-    p.resolve({ status, body: new TextEncoder().encode(JSON.stringify(body)) });
+    p.resolve({ status: WIRE_ERRORS[code], body: errorBody(code, message) });
   }
 
   #onInbound(
@@ -225,7 +223,7 @@ export class MeshNode extends EventEmitter {
     const requestId = this.#nextInbound++;
     return new Promise((resolve) => {
       const timer = setTimeout(
-        () => this.#answer(requestId, 504, { error: 'UNREACHABLE', message: 'no answer in time' }),
+        () => this.#answerError(requestId, 'UNREACHABLE', 'no answer in time'),
         INBOUND_ANSWER_TIMEOUT_MS,
       );
       timer.unref();
@@ -485,19 +483,4 @@ export function advertisedAddress(bound: string): string {
     for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return formatAddress({ host: a.address, port });
   }
   return formatAddress({ host: '127.0.0.1', port });
-}
-
-/** Parses a bootstrap URL ("https://peer.example:7575", "peer.example", "203.0.113.5:7575"). */
-export function parseBootstrap(url: string): { address: string; domain: string | null } {
-  const withScheme = /^[a-z]+:\/\//i.test(url) ? url : `https://${url}`;
-  let u: URL;
-  try {
-    u = new URL(withScheme);
-  } catch {
-    throw MeshError.invalidArgument(`not a bootstrap URL: ${url} (expected https://name:7575)`);
-  }
-  const host = u.hostname.replace(/^\[|\]$/g, '');
-  const port = Number(u.port || 7575);
-  const isIp = /^[\d.]+$/.test(host) || host.includes(':');
-  return { address: formatAddress({ host, port }), domain: isIp ? null : host };
 }

@@ -6,6 +6,10 @@
  *   formatAddress({ host: 'fe80::1', port: 7575 }) // '[fe80::1]:7575'
  */
 import { isIP } from 'node:net';
+import { MeshError } from '../errors.ts';
+
+/** The Mesh port (docs/PROTOCOL.md: "POST to port 7575"); protocol/constants.ts DEFAULT_PORT is this value. */
+export const MESH_PORT = 7575;
 
 /** A Mesh address split into host (no brackets) and port. */
 export interface HostPort {
@@ -56,4 +60,19 @@ export function formatAddress({ host, port }: HostPort): string {
 /** The IP (or host) part of an address; the input itself when it does not parse. */
 export function hostOf(address: string): string {
   return tryParseAddress(address)?.host ?? address;
+}
+
+/** Parses a bootstrap URL into the peer's address and domain ("https://peer.example:7575", "peer.example", "203.0.113.5:7575"). */
+export function parseBootstrap(url: string): { address: string; domain: string | null } {
+  const withScheme = /^[a-z]+:\/\//i.test(url) ? url : `https://${url}`;
+  let u: URL;
+  try {
+    u = new URL(withScheme);
+  } catch {
+    throw MeshError.invalidArgument(`not a bootstrap URL: ${url} (expected https://name:7575)`);
+  }
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(u.port || MESH_PORT);
+  const isIp = /^[\d.]+$/.test(host) || host.includes(':');
+  return { address: formatAddress({ host, port }), domain: isIp ? null : host };
 }
