@@ -1,6 +1,8 @@
 /**
- * One error type for caller and configuration mistakes (bad remote input never throws out of the
- * core; it becomes a `drop` effect and an HTTP error code at the edge).
+ * Every error code Mesh uses, as const lists, and one error type for caller and configuration
+ * mistakes (bad remote input never throws out of the core; it becomes a `drop` effect and an HTTP
+ * error code at the edge). The codec, the transports, the core, the runtime and the API all name
+ * codes from these lists, so a typo is a type error and docs/PROTOCOL.md §Errors has one source.
  */
 
 /** Wire error codes (docs/PROTOCOL.md §Errors) with their HTTP status. */
@@ -23,10 +25,77 @@ export const WIRE_ERRORS = {
 /** A wire error code. */
 export type WireErrorCode = keyof typeof WIRE_ERRORS;
 
+/**
+ * Wire errors a node answers without judging the request (the edge's own replies and "try again"):
+ * they are not counted as drops by the core.
+ */
+export const NON_DROP_WIRE_ERRORS = ['NOT_FOUND', 'RATE_LIMITED', 'INTERNAL', 'UNAVAILABLE'] as const;
+
+/** Why a request got no HTTP answer (thrown by `Transport.request`, reported as `send-failed`). */
+export const TRANSPORT_ERRORS = ['CONNECT_FAILED', 'TIMEOUT', 'TLS_PIN', 'ABORTED'] as const;
+
+/** A transport failure code. */
+export type TransportErrorCode = (typeof TRANSPORT_ERRORS)[number];
+
+/** Drop reasons of the core that are not wire answers: trouble with answers to our own requests. */
+export const LOCAL_DROP_REASONS = ['UNKNOWN_REQUEST', 'BAD_RESPONSE'] as const;
+
+/** Why the core dropped a request, message or answer: counted by the runtime, asserted by the simulator. */
+export type DropReason =
+  | Exclude<WireErrorCode, (typeof NON_DROP_WIRE_ERRORS)[number]>
+  | (typeof LOCAL_DROP_REASONS)[number];
+
+/** True when a wire error code is one the core counts as a drop. */
+export function isDropReason(
+  code: WireErrorCode,
+): code is Exclude<WireErrorCode, (typeof NON_DROP_WIRE_ERRORS)[number]> {
+  return !(NON_DROP_WIRE_ERRORS as readonly string[]).includes(code);
+}
+
+/**
+ * What a failed request tells its sender: a wire error code from the answer, a transport failure, or
+ * a response that was not a Mesh answer (`BAD_RESPONSE`, `HTTP_<status>` without an error body, or an
+ * unknown code from a newer peer — kept as text because it comes from the network).
+ */
+export type FailureCode = WireErrorCode | TransportErrorCode | 'BAD_RESPONSE' | (string & {});
+
+/** MeshError codes (caller, command and local-API errors) with when each is used. */
+export const MESH_ERRORS = {
+  BAD_INVITE: 'an invite code cannot be parsed or has expired',
+  CONTACT_UNKNOWN: 'no contact with that uuid or name',
+  REQUEST_UNKNOWN: 'no pending contact request from that uuid',
+  ALREADY_CONTACT: 'the invite is from someone who is already a contact',
+  INVALID_ARGUMENT: 'a malformed argument (key length, uuid, text size, duration...)',
+  UNREACHABLE: 'a command could not reach the other node (add, bootstrap)',
+  ALREADY_INITIALISED: 'mesh init found an identity already there',
+  NOT_INITIALISED: 'the data dir holds no identity yet',
+  NOT_STARTED: 'the node is not started',
+  STOPPED: 'the node stopped while a command waited',
+  STORE: 'the store failed or is not a Mesh database',
+  ALREADY_RUNNING: 'a daemon already runs on this data dir',
+  NOT_RUNNING: 'no daemon runs on this data dir',
+  ADDRESS_IN_USE: 'a port to listen on is taken',
+  ADDRESS_NOT_AVAILABLE: 'the address to listen on is not on this machine',
+  BAD_RESPONSE: 'the daemon (or a peer) answered something that is not its protocol',
+  GRAPH_NOT_FOUND: 'the simulator graph file does not exist',
+  FORBIDDEN: 'the local API answers only to localhost',
+  UNAUTHORIZED: 'the local API token is missing or wrong',
+  NOT_FOUND: 'no such local API route',
+  INTERNAL: 'an unexpected error (see the log)',
+} as const;
+
+/** A MeshError code. */
+export type MeshErrorCode = keyof typeof MESH_ERRORS;
+
+/** True when `code` is a known MeshError code (e.g. one read back from the local API). */
+export function isMeshErrorCode(code: unknown): code is MeshErrorCode {
+  return typeof code === 'string' && Object.hasOwn(MESH_ERRORS, code);
+}
+
 /** Thrown for caller / configuration mistakes; `code` is stable, `message` is for people. */
 export class MeshError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: MeshErrorCode,
     message: string,
     options?: { cause?: unknown },
   ) {

@@ -3,6 +3,7 @@
  * The protocol core itself uses none of them; it only returns effects.
  */
 
+import type { TransportErrorCode } from './errors.ts';
 import type { PinSpec } from './protocol/events.ts';
 import type {
   ContactRecord,
@@ -67,7 +68,7 @@ export interface InboundResponse {
 /** Thrown (rejected) by Transport.request when no HTTP answer came: connection refused, timeout, TLS pin mismatch. */
 export class TransportError extends Error {
   constructor(
-    readonly code: 'CONNECT_FAILED' | 'TIMEOUT' | 'TLS_PIN' | 'ABORTED',
+    readonly code: TransportErrorCode,
     message: string,
     options?: { cause?: unknown },
   ) {

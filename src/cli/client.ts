@@ -11,7 +11,7 @@ import {
   apiRequest,
 } from '../api/contract.ts';
 import { dataPaths, readDaemonInfo } from '../daemon/paths.ts';
-import { MeshError } from '../errors.ts';
+import { isMeshErrorCode, MeshError } from '../errors.ts';
 
 function notRunning(dir: string): MeshError {
   return new MeshError('NOT_RUNNING', `the node is not running — start it with \`mesh start\` (data dir ${dir})`);
@@ -61,7 +61,9 @@ export class ApiClient {
     }
     if (!res.ok) {
       const e = json as Partial<ApiErrorBody>;
-      throw new MeshError(e.error ?? 'ERROR', e.message ?? `the daemon answered ${res.status}`);
+      // A code this CLI does not know (a newer daemon) is reported as INTERNAL, with the daemon's message.
+      const code = isMeshErrorCode(e.error) ? e.error : 'INTERNAL';
+      throw new MeshError(code, e.message ?? `the daemon answered ${res.status}`);
     }
     return json as T;
   }

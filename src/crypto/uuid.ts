@@ -1,7 +1,8 @@
 /** Node uuids: RFC 9562 UUIDv8 derived from the node's two public keys. */
 import { concatBytes, sha256 } from './hash.ts';
 
-const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/** Canonical uuid syntax: lower-case only (docs/PROTOCOL.md §6.1: `Mesh-From` and every uuid field are lower-case). */
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Derives the UUIDv8 of a node: first 16 bytes of SHA-256(signPub || boxPub), version 8, RFC variant. */
 export function deriveUuid(signPub: Uint8Array, boxPub: Uint8Array): string {
@@ -11,17 +12,17 @@ export function deriveUuid(signPub: Uint8Array, boxPub: Uint8Array): string {
   return uuidFromBytes(h);
 }
 
-/** True when `uuid` (any case) is the uuid derived from these keys. */
+/** True when `uuid` (lower-case, as every uuid on the wire) is the uuid derived from these keys. */
 export function checkUuid(uuid: string, signPub: Uint8Array, boxPub: Uint8Array): boolean {
   try {
-    return isUuid(uuid) && uuid.toLowerCase() === deriveUuid(signPub, boxPub);
+    return isUuid(uuid) && uuid === deriveUuid(signPub, boxPub);
   } catch {
     return false;
   }
 }
 
-/** True when `s` is uuid syntax: 8-4-4-4-12 hex digits, either case. */
-export function isUuid(s: string): boolean {
+/** True when `s` is a canonical uuid: 8-4-4-4-12 lower-case hex digits (the one uuid check of Mesh). */
+export function isUuid(s: unknown): s is string {
   return typeof s === 'string' && UUID_RE.test(s);
 }
 

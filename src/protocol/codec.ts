@@ -2,6 +2,8 @@
  * Encode / decode Mesh requests and responses. Decoding never throws: it returns a result with
  * the wire error code, so bad remote input becomes a `drop` and an HTTP error (docs/PROTOCOL.md §3).
  */
+import { isUuid } from '../crypto/uuid.ts';
+import type { FailureCode, WireErrorCode } from '../errors.ts';
 import { MAX_BODY_BYTES, PROTOCOL_VERSION } from './constants.ts';
 import {
   type ContactCard,
@@ -19,9 +21,8 @@ import {
 /** Result of a decode: the value, or the wire error code and a human reason. */
 export type Decoded<T> =
   | { ok: true; value: T }
-  | { ok: false; code: 'BAD_REQUEST' | 'UNSUPPORTED_VERSION' | 'TOO_LARGE'; message: string };
+  | { ok: false; code: Extract<WireErrorCode, 'BAD_REQUEST' | 'UNSUPPORTED_VERSION' | 'TOO_LARGE'>; message: string };
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const B64U_RE = /^[A-Za-z0-9_-]*$/;
 /** Longest header value we accept (pub key + signature are the longest, 86 chars). */
 const MAX_HEADER_CHARS = 128;
@@ -35,11 +36,6 @@ const fail = (message: string): Decoded<never> => ({ ok: false, code: 'BAD_REQUE
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 const textEncoder = new TextEncoder();
 
-/** True for a lower-case canonical UUID string. */
-export function isUuid(s: unknown): s is string {
-  return typeof s === 'string' && UUID_RE.test(s);
-}
-
 /** True for base64url text of at most `maxChars` characters (and at least `minChars`). */
 export function isB64u(s: unknown, minChars = 1, maxChars = MAX_BODY_BYTES * 2): s is string {
   return typeof s === 'string' && s.length >= minChars && s.length <= maxChars && B64U_RE.test(s);
@@ -50,19 +46,6 @@ export function isAddress(s: unknown): s is string {
   if (typeof s !== 'string' || s.length > MAX_ADDRESS_CHARS || !ADDRESS_RE.test(s)) return false;
   const port = Number(s.slice(s.lastIndexOf(':') + 1));
   return port >= 1 && port <= 65535;
-}
-
-/** Splits "ip:port" / "[v6]:port" into host and port. */
-export function splitAddress(address: string): { host: string; port: number } {
-  const i = address.lastIndexOf(':');
-  let host = address.slice(0, i);
-  if (host.startsWith('[')) host = host.slice(1, -1);
-  return { host, port: Number(address.slice(i + 1)) };
-}
-
-/** Joins host and port, bracketing IPv6. */
-export function joinAddress(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 function isHops(n: unknown): n is number {
@@ -247,13 +230,13 @@ export function decodeJson(bytes: Uint8Array): unknown {
 }
 
 /** An error response body. */
-export function errorBody(code: string, message: string): Uint8Array {
+export function errorBody(code: WireErrorCode, message: string): Uint8Array {
   const e: ErrorResponse = { error: code, message };
   return encodeJson(e);
 }
 
-/** A parsed response: 200 with its fields, or an error code. */
-export type ParsedResponse = { ok: true; value: OkResponse } | { ok: false; code: string; message: string };
+/** A parsed response: 200 with its fields, or the failure code (the peer's wire code, `HTTP_<status>` or BAD_RESPONSE). */
+export type ParsedResponse = { ok: true; value: OkResponse } | { ok: false; code: FailureCode; message: string };
 
 /** Parses a response by status; never throws. */
 export function decodeResponse(status: number, body: Uint8Array): ParsedResponse {

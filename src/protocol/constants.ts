@@ -3,6 +3,8 @@
  * The simulator (docs/SIMULATION.md) chose the routing defaults; each is configurable per node
  * through `CoreInit`.
  */
+import { MESH_PORT } from '../util/address.ts';
+
 export const SECOND = 1000;
 export const MINUTE = 60 * SECOND;
 export const HOUR = 60 * MINUTE;
@@ -11,8 +13,8 @@ export const KIB = 1024;
 
 /** Wire protocol version carried in `Mesh-Version`. */
 export const PROTOCOL_VERSION = 1;
-/** Default TCP port (seed: "POST to port 7575"). */
-export const DEFAULT_PORT = 7575;
+/** Default TCP port (seed: "POST to port 7575"; defined with the address parser in util). */
+export const DEFAULT_PORT = MESH_PORT;
 /** Default local API port (DESIGN.md §7). */
 export const DEFAULT_API_PORT = 7576;
 /** HTTP path every Mesh request is POSTed to. */
@@ -65,8 +67,21 @@ export const REQUEST_TIMEOUT_MS = 5 * SECOND;
 export const REFERRAL_TTL_MS = 6 * HOUR;
 /** A node announces itself to each contact this often (presence = referral about self, hops 0); refreshes referrals. */
 export const ANNOUNCE_INTERVAL_MS = 1 * HOUR;
-/** A contact is shown online if heard from within this time. */
-export const ONLINE_WINDOW_MS = ANNOUNCE_INTERVAL_MS + 5 * MINUTE;
+/**
+ * A contact is shown online if heard from within its announce interval plus this grace, ms: an
+ * announce that arrives a little late (clock skew, a slow network) must not flicker it offline.
+ */
+export const ONLINE_GRACE_MS = 5 * MINUTE;
+/**
+ * How stale a persisted `lastSeen` may get before it is written again, ms: a busy chat must not
+ * write the contact record per message, and "online" only needs minute precision.
+ */
+export const LAST_SEEN_PERSIST_MS = 1 * MINUTE;
+/**
+ * How often expired referrals, invites, old requests and seen ids are swept, ms. Expired entries
+ * are already ignored where they are read, so the sweep only bounds memory; 10 min keeps it cheap.
+ */
+export const SWEEP_INTERVAL_MS = 10 * MINUTE;
 
 /** Outbox retry: first delay, ms; doubles per attempt up to OUTBOX_RETRY_MAX_MS. */
 export const OUTBOX_RETRY_MIN_MS = 2 * SECOND;
@@ -77,10 +92,8 @@ export const OUTBOX_EXPIRY_MS = 30 * DAY;
 
 /** Default invite lifetime, ms. Short so a leaked code is soon useless. */
 export const INVITE_TTL_MS = 24 * HOUR;
-/** Pending contact requests older than this are dropped, ms. */
+/** Pending contact requests older than this are dropped, ms: a request nobody answered in a week is stale. */
 export const PENDING_REQUEST_TTL_MS = 7 * DAY;
-/** Number of words in the auth phrase (defined with the phrase in crypto). */
-export { AUTH_PHRASE_WORDS } from '../crypto/auth-phrase.ts';
 
 /** Per-sender rate limit: requests per window (transport edge). */
 export const RATE_LIMIT_MAX = 600;

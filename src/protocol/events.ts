@@ -2,7 +2,11 @@
  * The core's contract: events in, effects out (docs/ARCHITECTURE.md).
  * Only the runtime and the simulator carry effects out.
  */
+import type { DropReason, FailureCode, MeshErrorCode, TransportErrorCode } from '../errors.ts';
+import type { TimerId } from './timers.ts';
 import type { InboxRecord, OutboxState, PersistOp } from './types.ts';
+
+export type { DropReason, TimerId };
 
 /** How a client call pins the server it reaches. */
 export interface PinSpec {
@@ -38,25 +42,10 @@ export type CoreEvent =
   /** The answer to one of our `send` effects. */
   | { type: 'response'; requestId: number; status: number; body: Uint8Array }
   /** One of our `send` effects got no HTTP answer (refused, timeout, TLS pin mismatch). */
-  | { type: 'send-failed'; requestId: number; reason: string }
+  | { type: 'send-failed'; requestId: number; reason: TransportErrorCode }
   /** A timer set with `set-timer` fired. */
-  | { type: 'timer'; timerId: string }
+  | { type: 'timer'; timer: TimerId }
   | { type: 'command'; commandId: number; command: Command };
-
-/** Why the core dropped a request, message or effect: counted by the runtime, asserted by the simulator. */
-export type DropReason =
-  | 'BAD_REQUEST'
-  | 'TOO_LARGE'
-  | 'UNKNOWN_SENDER'
-  | 'BAD_SECRET'
-  | 'BAD_SIGNATURE'
-  | 'REPLAYED'
-  | 'DUPLICATE'
-  | 'UNREACHABLE'
-  | 'UNSUPPORTED_VERSION'
-  | 'UNKNOWN_REQUEST'
-  | 'BAD_RESPONSE'
-  | 'EXPIRED';
 
 /** Events the application can observe (runtime `node.on(...)`). */
 export type AppEvent =
@@ -82,14 +71,32 @@ export type Effect =
       body: Uint8Array;
       timeoutMs: number;
       /** For accounting only: the wire type, and whether it is maintenance or a search. */
-      kind: string;
+      kind: SendKind;
     }
   | { type: 'respond'; requestId: number; status: number; body: Uint8Array }
-  | { type: 'set-timer'; timerId: string; at: number }
-  | { type: 'clear-timer'; timerId: string }
+  /** Set (or replace) the timer `timer` to fire at absolute time `at`. */
+  | { type: 'set-timer'; timer: TimerId; at: number }
+  | { type: 'clear-timer'; timer: TimerId }
   | { type: 'persist'; ops: PersistOp[] }
   | { type: 'deliver'; message: InboxRecord }
   | { type: 'emit'; data: AppEvent }
   | { type: 'drop'; reason: DropReason; detail?: string }
   | { type: 'result'; commandId: number; ok: true; value: unknown }
-  | { type: 'result'; commandId: number; ok: false; code: string; message: string };
+  | { type: 'result'; commandId: number; ok: false; code: MeshErrorCode; message: string };
+
+/**
+ * What a `send` is for (accounting only): presence, referral spread and withdrawal, a chat message,
+ * a search we started (`ip`, `contact_req`) or one we relay for others.
+ */
+export type SendKind =
+  | 'announce'
+  | 'referral'
+  | 'withdraw'
+  | 'message'
+  | 'ip'
+  | 'contact_req'
+  | 'ip-relay'
+  | 'contact_req-relay';
+
+/** Why one of our requests failed, as the core sees it (for handlers of answers). */
+export type { FailureCode };

@@ -2,6 +2,7 @@
  * Pure next-hop decisions for IP and contact_req (onmessage chart: "for self / is referred to /
  * reached max hops / relay to connected peers"). No state is changed here.
  */
+import { reachable, usable } from './reachability.ts';
 import type { ContactRecord, ReferralRecord } from './types.ts';
 
 /** Where a relay sends a message for `to`. */
@@ -24,11 +25,6 @@ export interface RoutingView {
   contacts(): Iterable<ContactRecord>;
 }
 
-/** A contact we can send to now: confirmed with a known address. */
-export function usable(c: ContactRecord | undefined): c is ContactRecord {
-  return c !== undefined && c.status !== 'pending' && c.address !== null;
-}
-
 /**
  * Decides the next hop for a message to `to` that arrived from `from` after `hops` hops
  * (`from` = null when we originate). Flooding happens only while `hops < searchRadius`.
@@ -49,7 +45,7 @@ export function route(
   for (const r of bestReferrals(view.referrals(to), now)) {
     if (r.via === from || r.via === to) continue;
     const c = view.contact(r.via);
-    if (usable(c) && c.status === 'active') vias.push(c);
+    if (reachable(c)) vias.push(c);
     if (vias.length >= (opts.maxViaReferrals ?? 2)) break;
   }
   if (vias.length > 0) return { kind: 'referral', vias };
@@ -72,7 +68,7 @@ export function floodTargets(
   fanout: number,
 ): ContactRecord[] {
   const out: ContactRecord[] = [];
-  for (const c of contacts) if (usable(c) && c.status === 'active' && !exclude.includes(c.uuid)) out.push(c);
+  for (const c of contacts) if (reachable(c) && !exclude.includes(c.uuid)) out.push(c);
   out.sort((a, b) => (b.lastSeen ?? 0) - (a.lastSeen ?? 0) || (a.uuid < b.uuid ? -1 : 1));
   return fanout > 0 ? out.slice(0, fanout) : out;
 }
@@ -86,7 +82,7 @@ export function searchOrder(view: RoutingView, target: string, now: number): Con
   const seen = new Set<string>([target]);
   for (const r of bestReferrals(view.referrals(target), now)) {
     const c = view.contact(r.via);
-    if (!seen.has(r.via) && usable(c) && c.status === 'active' && c.domain === null) {
+    if (!seen.has(r.via) && reachable(c) && c.domain === null) {
       first.push(c);
       seen.add(r.via);
     }

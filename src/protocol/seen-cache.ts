@@ -1,40 +1,39 @@
 /**
- * Bounded set of recently seen ids with expiry (the replay window and flood de-duplication).
- * Insertion-ordered Map: the oldest entry is evicted first when full.
+ * Bounded set of recently seen ids with expiry (the replay window and flood de-duplication), as plain
+ * data in the core's state. Insertion-ordered Map: the oldest entry is evicted first when full.
  */
-export class SeenCache {
-  readonly #entries = new Map<string, number>();
 
-  constructor(
-    readonly max: number,
-    readonly ttlMs: number,
-  ) {}
+/** The seen ids and when each expires (unix ms), oldest first. */
+export interface SeenCache {
+  readonly max: number;
+  readonly ttlMs: number;
+  readonly entries: Map<string, number>;
+}
 
-  /** True if `key` was seen and has not expired. */
-  has(key: string, now: number): boolean {
-    const exp = this.#entries.get(key);
-    return exp !== undefined && exp > now;
+/** An empty cache holding at most `max` ids, each for `ttlMs`. */
+export function createSeenCache(max: number, ttlMs: number): SeenCache {
+  return { max, ttlMs, entries: new Map() };
+}
+
+/** True if `key` was seen and has not expired. */
+export function seenHas(cache: SeenCache, key: string, now: number): boolean {
+  const exp = cache.entries.get(key);
+  return exp !== undefined && exp > now;
+}
+
+/** Remembers `key` until now + ttl; evicts the oldest entries beyond `max`. */
+export function seenAdd(cache: SeenCache, key: string, now: number): void {
+  cache.entries.delete(key);
+  cache.entries.set(key, now + cache.ttlMs);
+  while (cache.entries.size > cache.max) {
+    const oldest = cache.entries.keys().next().value as string;
+    cache.entries.delete(oldest);
   }
+}
 
-  /** Remembers `key` until now + ttl; evicts the oldest entries beyond `max`. */
-  add(key: string, now: number): void {
-    this.#entries.delete(key);
-    this.#entries.set(key, now + this.ttlMs);
-    while (this.#entries.size > this.max) {
-      const oldest = this.#entries.keys().next().value as string;
-      this.#entries.delete(oldest);
-    }
-  }
-
-  /** Drops expired entries (called from the periodic sweep). */
-  sweep(now: number): void {
-    for (const [k, exp] of this.#entries) {
-      if (exp <= now) this.#entries.delete(k);
-    }
-  }
-
-  /** Number of ids held. */
-  get size(): number {
-    return this.#entries.size;
+/** Drops expired entries (called from the periodic sweep). */
+export function seenSweep(cache: SeenCache, now: number): void {
+  for (const [k, exp] of cache.entries) {
+    if (exp <= now) cache.entries.delete(k);
   }
 }

@@ -7,14 +7,16 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { networkInterfaces } from 'node:os';
 import { toB64u } from '../crypto/index.ts';
-import { MeshError } from '../errors.ts';
+import { MeshError, WIRE_ERRORS, type WireErrorCode } from '../errors.ts';
 import type { Clock, Logger, Random, Store, Transport } from '../ports.ts';
 import { TransportError } from '../ports.ts';
-import { joinAddress, splitAddress } from '../protocol/codec.ts';
+import { errorBody } from '../protocol/codec.ts';
 import type { CoreInit } from '../protocol/config.ts';
 import type { AppEvent, Command, CoreEvent, Effect } from '../protocol/events.ts';
 import { MeshCore } from '../protocol/node.ts';
+import { timerKey } from '../protocol/timers.ts';
 import type { ContactRecord, InboxRecord, OutboxRecord } from '../protocol/types.ts';
+import { formatAddress, parseAddress, parseBootstrap } from '../util/address.ts';
 
 /** Options of a MeshNode. */
 export interface MeshNodeInit {
@@ -149,12 +151,12 @@ export class MeshNode extends EventEmitter {
         deliveredIds: s.listInbox().map((m) => m.id),
       },
       { random: (n) => this.#random.bytes(n) },
-      { port: splitAddress(bound).port, ...this.#init.core },
+      { port: parseAddress(bound).port, ...this.#init.core },
       this.#clock.now(),
     );
     this.log.info({ uuid: self.uuid, listen: bound, advertise }, 'node started');
     await this.command({ kind: 'start' });
-    const { host } = splitAddress(bound);
+    const { host } = parseAddress(bound);
     if (host === '0.0.0.0' || host === '::') {
       this.#interfaceTimer = setInterval(() => this.#checkInterfaces(), this.#init.interfaceCheckMs ?? 30_000);
       this.#interfaceTimer.unref();
@@ -170,10 +172,7 @@ export class MeshNode extends EventEmitter {
     this.#timers.clear();
     for (const [id, p] of this.#inbound) {
       clearTimeout(p.timer);
-      p.resolve({
-        status: 503,
-        body: new TextEncoder().encode(JSON.stringify({ error: 'UNAVAILABLE', message: 'node is stopping' })),
-      });
+      p.resolve({ status: WIRE_ERRORS.UNAVAILABLE, body: errorBody('UNAVAILABLE', 'node is stopping') });
       this.#inbound.delete(id);
     }
     await this.transport.close();
@@ -197,8 +196,7 @@ export class MeshNode extends EventEmitter {
       fx = this.#core.handle(event, this.#clock.now());
     } catch (err) {
       this.log.error({ err, event: event.type }, 'core threw');
-      if (event.type === 'request')
-        this.#answer(event.requestId, 500, { error: 'INTERNAL', message: 'internal error' });
+      if (event.type === 'request') this.#answerError(event.requestId, 'INTERNAL', 'internal error');
       return;
     }
     // One transaction per event: every write of this step becomes durable before any answer,
@@ -208,12 +206,13 @@ export class MeshNode extends EventEmitter {
     for (const e of fx) if (e.type !== 'persist') this.#carryOut(e);
   }
 
-  #answer(requestId: number, status: number, body: unknown): void {
+  /** Answers an inbound request with a wire error when the core could not (it threw, or took too long). */
+  #answerError(requestId: number, code: WireErrorCode, message: string): void {
     const p = this.#inbound.get(requestId);
     if (!p) return;
     clearTimeout(p.timer);
     this.#inbound.delete(requestId);
-    p.resolve({ status, body: new TextEncoder().encode(JSON.stringify(body)) });
+    p.resolve({ status: WIRE_ERRORS[code], body: errorBody(code, message) });
   }
 
   #onInbound(
@@ -224,7 +223,7 @@ export class MeshNode extends EventEmitter {
     const requestId = this.#nextInbound++;
     return new Promise((resolve) => {
       const timer = setTimeout(
-        () => this.#answer(requestId, 504, { error: 'UNREACHABLE', message: 'no answer in time' }),
+        () => this.#answerError(requestId, 'UNREACHABLE', 'no answer in time'),
         INBOUND_ANSWER_TIMEOUT_MS,
       );
       timer.unref();
@@ -256,23 +255,25 @@ export class MeshNode extends EventEmitter {
         break;
       }
       case 'set-timer': {
-        const old = this.#timers.get(e.timerId);
+        const key = timerKey(e.timer);
+        const old = this.#timers.get(key);
         if (old) clearTimeout(old);
         const t = setTimeout(
           () => {
-            this.#timers.delete(e.timerId);
-            this.#dispatch({ type: 'timer', timerId: e.timerId });
+            this.#timers.delete(key);
+            this.#dispatch({ type: 'timer', timer: e.timer });
           },
           Math.max(0, e.at - this.#clock.now()),
         );
         t.unref();
-        this.#timers.set(e.timerId, t);
+        this.#timers.set(key, t);
         break;
       }
       case 'clear-timer': {
-        const t = this.#timers.get(e.timerId);
+        const key = timerKey(e.timer);
+        const t = this.#timers.get(key);
         if (t) clearTimeout(t);
-        this.#timers.delete(e.timerId);
+        this.#timers.delete(key);
         break;
       }
       case 'deliver':
@@ -476,25 +477,10 @@ export class MeshNode extends EventEmitter {
 
 /** The address to advertise for a bound "ip:port": itself when specific, else the first external IPv4. */
 export function advertisedAddress(bound: string): string {
-  const { host, port } = splitAddress(bound);
+  const { host, port } = parseAddress(bound);
   if (host !== '0.0.0.0' && host !== '::') return bound;
   for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return joinAddress(a.address, port);
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return formatAddress({ host: a.address, port });
   }
-  return joinAddress('127.0.0.1', port);
-}
-
-/** Parses a bootstrap URL ("https://peer.example:7575", "peer.example", "203.0.113.5:7575"). */
-export function parseBootstrap(url: string): { address: string; domain: string | null } {
-  const withScheme = /^[a-z]+:\/\//i.test(url) ? url : `https://${url}`;
-  let u: URL;
-  try {
-    u = new URL(withScheme);
-  } catch {
-    throw MeshError.invalidArgument(`not a bootstrap URL: ${url} (expected https://name:7575)`);
-  }
-  const host = u.hostname.replace(/^\[|\]$/g, '');
-  const port = Number(u.port || 7575);
-  const isIp = /^[\d.]+$/.test(host) || host.includes(':');
-  return { address: joinAddress(host, port), domain: isIp ? null : host };
+  return formatAddress({ host: '127.0.0.1', port });
 }

@@ -42,10 +42,12 @@
  * other than through their (stale) direct edge
  */
 import { deriveUuid, generateKeyPairs } from '../crypto/index.ts';
+import type { TransportErrorCode } from '../errors.ts';
 import { type CoreInit, SEED_CONFIG } from '../protocol/config.ts';
 import { HOUR, MINUTE, SECOND } from '../protocol/constants.ts';
 import type { Command, CoreEvent, Effect } from '../protocol/events.ts';
 import { type CoreSnapshot, MeshCore } from '../protocol/node.ts';
+import { PERIODIC_TIMERS, type TimerId, timerKey } from '../protocol/timers.ts';
 import type { ContactRecord, SelfRecord } from '../protocol/types.ts';
 import { EventQueue } from './event-queue.ts';
 import { connectedAmong, type Graph, generate, loadEdgeList } from './graph.ts';
@@ -186,6 +188,8 @@ interface SimEvent {
   headers: Record<string, string> | null;
   body: Uint8Array | null;
   command: Command | null;
+  /** timer: which one. */
+  timer: TimerId | null;
 }
 
 interface PendingSend {
@@ -424,6 +428,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     headers: null,
     body: null,
     command: null,
+    timer: null,
   });
 
   const count = (tag: number, kind: string, bytes: number): void => {
@@ -501,17 +506,19 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
           let m = timers[v];
           if (!m) m = timers[v] = new Map();
           const gen = timerGen++;
-          m.set(e.timerId, gen);
+          const key = timerKey(e.timer);
+          m.set(key, gen);
           // Periodic timers are maintenance whatever set them; the rest inherit the causal tag.
-          const periodic = e.timerId === 'announce' || e.timerId === 'sweep';
+          const periodic = PERIODIC_TIMERS.includes(e.timer.kind);
           const t = ev(Math.max(e.at, now), E_TIMER, v, periodic ? T_MAINT : tag);
           t.sid = gen;
-          t.str = e.timerId;
+          t.str = key;
+          t.timer = e.timer;
           schedule(t);
           break;
         }
         case 'clear-timer':
-          timers[v]?.delete(e.timerId);
+          timers[v]?.delete(timerKey(e.timer));
           break;
         case 'drop':
           drops[e.reason] = (drops[e.reason] ?? 0) + 1;
@@ -573,13 +580,13 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
         return;
       }
       case E_FAIL:
-        deliver(e.node, { type: 'send-failed', requestId: e.sid, reason: e.str }, e.tag);
+        deliver(e.node, { type: 'send-failed', requestId: e.sid, reason: e.str as TransportErrorCode }, e.tag);
         return;
       case E_TIMER: {
         const m = timers[e.node];
         if (!m || m.get(e.str) !== e.sid) return; // replaced or cleared
         m.delete(e.str);
-        deliver(e.node, { type: 'timer', timerId: e.str }, e.tag);
+        if (e.timer) deliver(e.node, { type: 'timer', timer: e.timer }, e.tag);
         return;
       }
       case E_COMMAND:

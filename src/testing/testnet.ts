@@ -12,6 +12,7 @@ import { deriveUuid, generateKeyPairs } from '../crypto/index.ts';
 import type { CoreInit } from '../protocol/config.ts';
 import type { AppEvent, Command, CoreEvent, DropReason, Effect } from '../protocol/events.ts';
 import { type CoreSnapshot, MeshCore } from '../protocol/node.ts';
+import { timerKey } from '../protocol/timers.ts';
 import type { ContactRecord, InboxRecord, SelfRecord } from '../protocol/types.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 
@@ -285,17 +286,18 @@ export class Testnet {
         break;
       }
       case 'set-timer': {
-        node.timers.set(e.timerId, e.at);
+        const key = timerKey(e.timer);
+        node.timers.set(key, e.at);
         const core = node.core;
         this.schedule(e.at, () => {
-          if (node.core !== core || !node.online || node.timers.get(e.timerId) !== e.at) return;
-          node.timers.delete(e.timerId);
-          this.deliver(node, { type: 'timer', timerId: e.timerId });
+          if (node.core !== core || !node.online || node.timers.get(key) !== e.at) return;
+          node.timers.delete(key);
+          this.deliver(node, { type: 'timer', timer: e.timer });
         });
         break;
       }
       case 'clear-timer':
-        node.timers.delete(e.timerId);
+        node.timers.delete(timerKey(e.timer));
         break;
       case 'persist':
         node.store.apply(e.ops);

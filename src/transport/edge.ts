@@ -6,7 +6,8 @@
 import { isIP } from 'node:net';
 import { WIRE_ERRORS, type WireErrorCode } from '../errors.ts';
 import type { InboundRequest, Logger, OutboundResponse, RequestHandler } from '../ports.ts';
-import { DEFAULT_PORT, MAX_BODY_BYTES, RATE_LIMIT_MAX, RATE_LIMIT_WINDOW_MS } from '../protocol/constants.ts';
+import { MAX_BODY_BYTES, RATE_LIMIT_MAX, RATE_LIMIT_WINDOW_MS } from '../protocol/constants.ts';
+import { formatAddress, hostOf } from '../util/address.ts';
 
 /** Content type of every Mesh response (answers and errors). */
 export const JSON_CONTENT_TYPE = 'application/json';
@@ -129,7 +130,7 @@ export class Edge {
   /** Rate-limits by the IP of `remote` ("ip:port"); returns the 429 reply or null when admitted. */
   admit(remote: string): EdgeReply | null {
     if (!this.limiter) return null;
-    const d = this.limiter.hit(ipOf(remote));
+    const d = this.limiter.hit(hostOf(remote));
     if (d.ok) return null;
     this.logger?.debug({ remote }, 'mesh transport: rate limited');
     return rateLimitedReply(d.retryAfterSec);
@@ -168,54 +169,8 @@ function isBytes(b: unknown): b is Uint8Array {
 
 /** Formats a socket address as "ip:port": IPv6 in brackets, v4-mapped IPv6 ("::ffff:1.2.3.4") as plain IPv4. */
 export function formatRemote(ip: string, port: number): string {
-  const addr = ip.toLowerCase().startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
-  return isIP(addr) === 6 ? `[${addr}]:${port}` : `${addr}:${port}`;
-}
-
-/** A Mesh address split into host (no brackets) and port. */
-export interface HostPort {
-  host: string;
-  port: number;
-}
-
-/** Parses "ip:port", "[v6]:port", "host:port" or a bare host/IPv6 (port defaults to DEFAULT_PORT). */
-export function parseAddress(address: string): HostPort {
-  const a = address.trim();
-  let host: string;
-  let portStr: string | undefined;
-  if (a.startsWith('[')) {
-    const end = a.indexOf(']');
-    if (end < 0) throw new TypeError(`Bad address "${address}": missing "]"`);
-    host = a.slice(1, end);
-    const rest = a.slice(end + 1);
-    if (rest !== '' && !rest.startsWith(':')) throw new TypeError(`Bad address "${address}"`);
-    portStr = rest === '' ? undefined : rest.slice(1);
-  } else if (isIP(a) === 6) {
-    host = a;
-  } else {
-    const i = a.lastIndexOf(':');
-    host = i < 0 ? a : a.slice(0, i);
-    portStr = i < 0 ? undefined : a.slice(i + 1);
-  }
-  const port = portStr === undefined ? DEFAULT_PORT : Number(portStr);
-  if (host === '' || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new TypeError(`Bad address "${address}": expected ip:port, [ipv6]:port or host:port`);
-  }
-  return { host, port };
-}
-
-/** Formats host and port back to an address ("[v6]:port" for IPv6). */
-export function formatAddress({ host, port }: HostPort): string {
-  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-/** The IP (or host) part of an "ip:port" / "[v6]:port" address. */
-export function ipOf(remote: string): string {
-  try {
-    return parseAddress(remote).host;
-  } catch {
-    return remote;
-  }
+  const host = ip.toLowerCase().startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
+  return formatAddress({ host, port });
 }
 
 /** Copies header names to lower case with string values (arrays joined by ", "; undefined dropped). */

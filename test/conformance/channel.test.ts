@@ -22,10 +22,10 @@ import {
   MAX_FRAME_BYTES,
 } from '../../src/transport/channel-frames.ts';
 import type { RateLimitOptions } from '../../src/transport/edge.ts';
-import { parseAddress } from '../../src/transport/edge.ts';
 import { dialWs } from '../../src/transport/https/channel-ws.ts';
 import { HttpsTransport } from '../../src/transport/https/index.ts';
 import { MemoryNetwork, type MemoryTransport } from '../../src/transport/memory/index.ts';
+import { parseAddress } from '../../src/util/address.ts';
 
 interface NodeOpts {
   /** false = a POST-only node (no channel binding). @default true */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { AUTH_PHRASE_WORDS } from '../../src/crypto/auth-phrase.ts';
 import {
   aeadOpen,
   aeadSeal,
@@ -34,7 +35,6 @@ import {
   WORDS,
 } from '../../src/crypto/index.ts';
 import { MeshError } from '../../src/errors.ts';
-import { AUTH_PHRASE_WORDS } from '../../src/protocol/constants.ts';
 
 const rnd = (n: number) => new Uint8Array(randomBytes(n));
 const flip = (b: Uint8Array, i = 0): Uint8Array => {
@@ -91,18 +91,23 @@ describe('keys and uuids', () => {
 
   const uuidTable: [string, () => boolean, boolean][] = [
     ['own keys', () => checkUuid(uA, A.signPub, A.boxPub), true],
-    ['upper case', () => checkUuid(uA.toUpperCase(), A.signPub, A.boxPub), true],
     ['tampered signPub', () => checkUuid(uA, flip(A.signPub), A.boxPub), false],
     ['tampered boxPub', () => checkUuid(uA, A.signPub, flip(A.boxPub, 31)), false],
     ['other node keys', () => checkUuid(uA, B.signPub, B.boxPub), false],
     ['not a uuid', () => checkUuid('nope', A.signPub, A.boxPub), false],
+    [
+      'upper case (uuids are lower-case, PROTOCOL.md §6.1)',
+      () => checkUuid(uA.toUpperCase(), A.signPub, A.boxPub),
+      false,
+    ],
     ['wrong key length', () => checkUuid(uA, A.signPub.subarray(1), A.boxPub), false],
   ];
   for (const [name, fn, want] of uuidTable) it(`checkUuid: ${name} → ${want}`, () => assert.equal(fn(), want));
 
   const isUuidTable: [string, boolean][] = [
     [uA, true],
-    [uA.toUpperCase(), true],
+    // Lower-case only, as docs/PROTOCOL.md §6.1 fixes for the wire (one rule for every uuid check).
+    [uA.toUpperCase(), false],
     ['00000000-0000-0000-0000-000000000000', true],
     ['0000000-0000-0000-0000-000000000000', false],
     ['00000000-0000-0000-0000-00000000000g', false],

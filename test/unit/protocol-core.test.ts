@@ -30,9 +30,10 @@ import {
 import { decodeJson, encodeJson } from '../../src/protocol/codec.ts';
 import type { CoreInit } from '../../src/protocol/config.ts';
 import type { AppEvent, CoreEvent, Effect } from '../../src/protocol/events.ts';
-import { ipAad, ipAnswerAad, ipAnswerProofInput, ipProofInput } from '../../src/protocol/handlers/search.ts';
+import { ipAad, ipAnswerAad, ipAnswerProofInput, ipProofInput } from '../../src/protocol/handlers/locate.ts';
 import type { ContactAnswerSealed, ContactCard, IpAnswerSealed, MessageType } from '../../src/protocol/messages.ts';
 import { type CoreSnapshot, MeshCore } from '../../src/protocol/node.ts';
+import { indexOutbox } from '../../src/protocol/state.ts';
 import type { ContactRecord, ContactStatus, PersistOp, SelfRecord } from '../../src/protocol/types.ts';
 import { seededRandom } from '../../src/testing/testnet.ts';
 
@@ -778,13 +779,13 @@ describe('onmessage: IP', () => {
     assert.equal(fwd[0].headers['mesh-id'], id);
     assert.equal(fwd[0].headers['mesh-from'], rig.me.uuid);
     assert.deepEqual(bodyOf(fwd[0]), { ...ip, hops: 2 });
-    assert.ok(fx.some((e) => e.type === 'set-timer' && e.timerId.startsWith('relay')));
+    assert.ok(fx.some((e) => e.type === 'set-timer' && e.timer.kind === 'relay'));
     // t answers with sealed data → the relay answers upstream with the same data
     const data = toB64u(rand(120));
     const back = rig.handle(rig.okResponse(fwd[0], t, { data }));
     const up = assertOk(back);
     assert.equal(up.data, data);
-    assert.ok(back.some((e) => e.type === 'clear-timer' && e.timerId.startsWith('relay')));
+    assert.ok(back.some((e) => e.type === 'clear-timer' && e.timer.kind === 'relay'));
   });
 
   it('not for self, referral known → relayed along it (not flooded)', () => {
@@ -836,7 +837,7 @@ describe('onmessage: IP', () => {
     const fx = rig.handle(rig.fromContact(a, 'IP', ipBody(a, ident('z'), rand(32), id, '1.2.3.4:7575', 1), { id }));
     const timer = fx.find((e): e is Extract<Effect, { type: 'set-timer' }> => e.type === 'set-timer')!;
     rig.now = timer.at;
-    assertError(rig.handle({ type: 'timer', timerId: timer.timerId }), 504, 'UNREACHABLE');
+    assertError(rig.handle({ type: 'timer', timer: timer.timer }), 504, 'UNREACHABLE');
   });
 
   it('not for self, no route and hops = searchRadius → 504 UNREACHABLE, nothing sent', () => {
@@ -1234,10 +1235,10 @@ describe('sendmessage', () => {
     const ip = sends(fail, 'ip');
     assert.deepEqual(ip.map((x) => x.address).sort(), others.map((o) => o.address).sort());
     for (const x of ip) assert.equal(bodyOf(x).to, b.uuid);
-    const timer = fail.find((e) => e.type === 'set-timer' && e.timerId === 'outbox');
+    const timer = fail.find((e) => e.type === 'set-timer' && e.timer.kind === 'outbox');
     assert.deepEqual(
       timer,
-      { type: 'set-timer', timerId: 'outbox', at: rig.now + 2000 },
+      { type: 'set-timer', timer: { kind: 'outbox' }, at: rig.now + 2000 },
       'first retry after min delay',
     );
     // the search fails everywhere → exhausted; then the retry timer → attempt 2 → fails → 4 s backoff
@@ -1245,14 +1246,14 @@ describe('sendmessage', () => {
     for (const x of ip) rig.handle({ type: 'send-failed', requestId: x.requestId, reason: 'CONNECT_FAILED' });
     assert.equal(rig.core.searches.size, 0, 'search ended');
     rig.now = T0 + 2080;
-    const retry = rig.handle({ type: 'timer', timerId: 'outbox' });
+    const retry = rig.handle({ type: 'timer', timer: { kind: 'outbox' } });
     const [s2] = sends(retry, 'message');
     assert.ok(s2, 'retried at the associated address');
     assert.equal(s2.address, b.address);
     rig.now += 40;
     const fail2 = rig.handle({ type: 'send-failed', requestId: s2.requestId, reason: 'TIMEOUT' });
-    const timer2 = fail2.find((e) => e.type === 'set-timer' && e.timerId === 'outbox');
-    assert.deepEqual(timer2, { type: 'set-timer', timerId: 'outbox', at: rig.now + 4000 }, 'backoff doubles');
+    const timer2 = fail2.find((e) => e.type === 'set-timer' && e.timer.kind === 'outbox');
+    assert.deepEqual(timer2, { type: 'set-timer', timer: { kind: 'outbox' }, at: rig.now + 4000 }, 'backoff doubles');
     const m = [...rig.core.outbox.values()][0];
     assert.equal(m.attempts, 2);
     assert.equal(m.state, 'queued');
@@ -1263,14 +1264,14 @@ describe('sendmessage', () => {
     const m = [...rig.core.outbox.values()][0];
     m.attempts = 30; // as after many failures
     m.state = 'queued';
-    rig.core.indexOutbox(m); // the core keeps a per-contact queue index next to the record
+    indexOutbox(rig.core.state, m); // the core keeps a per-contact queue index next to the record
     rig.core.contact(b.uuid)!.status = 'active';
-    const retry = rig.handle({ type: 'timer', timerId: 'outbox' });
+    const retry = rig.handle({ type: 'timer', timer: { kind: 'outbox' } });
     const [s] = sends(retry, 'message');
     const fail = rig.handle({ type: 'send-failed', requestId: s.requestId, reason: 'CONNECT_FAILED' });
     assert.deepEqual(
-      fail.find((e) => e.type === 'set-timer' && e.timerId === 'outbox'),
-      { type: 'set-timer', timerId: 'outbox', at: rig.now + 60_000 },
+      fail.find((e) => e.type === 'set-timer' && e.timer.kind === 'outbox'),
+      { type: 'set-timer', timer: { kind: 'outbox' }, at: rig.now + 60_000 },
     );
   });
 
@@ -1375,5 +1376,79 @@ describe('sendmessage', () => {
     assert.ok(drops(r).includes('BAD_SECRET'));
     assert.equal(rig.core.contact(b.uuid)!.address, b.address);
     assert.deepEqual(emits(r, 'relocated'), []);
+  });
+});
+
+describe('state is plain data', () => {
+  /**
+   * A core in the middle of things: a message failed (search in flight, outbox retry timer), a relay
+   * waits for downstream, an invite is out, referrals and seen ids are held.
+   */
+  function busyRig() {
+    const b = ident('b');
+    const c = ident('c');
+    const d = ident('d');
+    const e = ident('e');
+    const rig = new Rig([{ who: b }, { who: c }, { who: d }, { who: e }], { searchRadius: 2 });
+    rig.command({ kind: 'invite' });
+    rig.handle(rig.fromContact(c, 'referral', { referent: ident('y').uuid, hops: 1 }));
+    const [msg] = sends(rig.command({ kind: 'send', to: b.uuid, text: 'hi' }), 'message');
+    rig.now += 40;
+    const failed = rig.handle({ type: 'send-failed', requestId: msg.requestId, reason: 'CONNECT_FAILED' });
+    const id = toB64u(rand(16));
+    const relayed = rig.handle(
+      rig.fromContact(c, 'IP', ipBody(c, ident('z'), rand(32), id, '1.2.3.4:7575', 1), { id }),
+    );
+    return { rig, searchSends: sends(failed, 'ip'), relaySends: sends(relayed, 'ip-relay') };
+  }
+
+  it('holds searches, relays and outstanding requests as records, and survives structuredClone', () => {
+    const { rig, searchSends, relaySends } = busyRig();
+    const state = rig.core.state;
+    assert.ok(searchSends.length > 0 && relaySends.length > 0, 'work is in flight');
+    assert.equal(state.searches.size, 1);
+    assert.equal(state.relays.size, 1);
+    assert.deepEqual([...new Set([...state.outstanding.values()].map((o) => o.then.kind))].sort(), ['relay', 'search']);
+    // structuredClone throws on a function; deepStrictEqual also fails on a class instance (its
+    // prototype and private fields do not survive the clone), so this passes for plain data only.
+    assert.deepStrictEqual(structuredClone(state), state);
+  });
+
+  it('a core rebuilt from a clone of the state carries on exactly like the original', () => {
+    const { rig, searchSends, relaySends } = busyRig();
+    const snapshot: CoreSnapshot = {
+      self: rig.me.self,
+      addresses: [],
+      contacts: [],
+      referrals: [],
+      invites: [],
+      requests: [],
+      outbox: [],
+      deliveredIds: [],
+    };
+    const init: CoreInit = { searchRadius: 2 };
+    const random = () => {
+      const r = seededRandom(77);
+      return (n: number) => r.bytes(n);
+    };
+    const original = new MeshCore(snapshot, { random: random() }, init, rig.now, rig.core.state);
+    const rebuilt = new MeshCore(snapshot, { random: random() }, init, rig.now, structuredClone(rig.core.state));
+    const events: [number, CoreEvent][] = [
+      ...searchSends.map((s): [number, CoreEvent] => [
+        rig.now + 50,
+        { type: 'send-failed', requestId: s.requestId, reason: 'TIMEOUT' },
+      ]),
+      [rig.now + 8000, { type: 'timer', timer: { kind: 'relay', id: 1 } }],
+      [rig.now + 10_000, { type: 'timer', timer: { kind: 'outbox' } }],
+      [rig.now + 10_100, { type: 'send-failed', requestId: relaySends[0].requestId, reason: 'CONNECT_FAILED' }],
+    ];
+    let effects = 0;
+    for (const [now, event] of events) {
+      const a = original.handle(event, now);
+      assert.deepStrictEqual(rebuilt.handle(event, now), a, `same effects for ${event.type}`);
+      effects += a.length;
+    }
+    assert.ok(effects > 5, 'the events did something');
+    assert.deepStrictEqual(rebuilt.state, original.state);
   });
 });

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { usable } from '../../src/protocol/reachability.ts';
 import {
   bestReferrals,
   floodTargets,
@@ -11,9 +12,8 @@ import {
   type RoutingView,
   route,
   searchOrder,
-  usable,
 } from '../../src/protocol/routing.ts';
-import { SeenCache } from '../../src/protocol/seen-cache.ts';
+import { createSeenCache, seenAdd, seenHas, seenSweep } from '../../src/protocol/seen-cache.ts';
 import type { ContactRecord, ContactStatus, ReferralRecord } from '../../src/protocol/types.ts';
 
 const NOW = 1_000_000;
@@ -528,21 +528,21 @@ describe('SeenCache', () => {
   ];
   for (const { desc, input, expected } of cases)
     it(desc, () => {
-      const cache = new SeenCache(input.max, input.ttl);
+      const cache = createSeenCache(input.max, input.ttl);
       for (const s of input.steps) {
-        if (s[0] === 'add') cache.add(s[1], s[2]);
-        else if (s[0] === 'has') assert.equal(cache.has(s[1], s[2]), s[3], `has(${s[1]}, ${s[2]})`);
-        else if (s[0] === 'sweep') cache.sweep(s[1]);
-        else assert.equal(cache.size, s[1], 'size');
+        if (s[0] === 'add') seenAdd(cache, s[1], s[2]);
+        else if (s[0] === 'has') assert.equal(seenHas(cache, s[1], s[2]), s[3], `has(${s[1]}, ${s[2]})`);
+        else if (s[0] === 'sweep') seenSweep(cache, s[1]);
+        else assert.equal(cache.entries.size, s[1], 'size');
       }
       assert.equal('ok', expected);
     });
 
   it('stays bounded under many distinct ids', () => {
-    const cache = new SeenCache(100, 1_000_000);
-    for (let i = 0; i < 10_000; i++) cache.add(`id${i}`, i);
-    assert.equal(cache.size, 100);
-    assert.equal(cache.has('id9899', 10_000), false);
-    assert.equal(cache.has('id9900', 10_000), true);
+    const cache = createSeenCache(100, 1_000_000);
+    for (let i = 0; i < 10_000; i++) seenAdd(cache, `id${i}`, i);
+    assert.equal(cache.entries.size, 100);
+    assert.equal(seenHas(cache, 'id9899', 10_000), false);
+    assert.equal(seenHas(cache, 'id9900', 10_000), true);
   });
 });

@@ -1,16 +1,9 @@
 /** Shared transport edge: addresses, rate limiter, error JSON, handler guard. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  Edge,
-  errorReply,
-  formatAddress,
-  formatRemote,
-  ipOf,
-  lowerHeaders,
-  parseAddress,
-  RateLimiter,
-} from '../../src/transport/edge.ts';
+import { DEFAULT_PORT } from '../../src/protocol/constants.ts';
+import { Edge, errorReply, formatRemote, lowerHeaders, RateLimiter } from '../../src/transport/edge.ts';
+import { formatAddress, hostOf, parseAddress, tryParseAddress } from '../../src/util/address.ts';
 
 const dec = new TextDecoder();
 
@@ -19,8 +12,10 @@ describe('transport edge', () => {
     assert.deepEqual(parseAddress('127.0.0.2:7575'), { host: '127.0.0.2', port: 7575 });
     assert.deepEqual(parseAddress('[::1]:8000'), { host: '::1', port: 8000 });
     assert.deepEqual(parseAddress('host.example:7575'), { host: 'host.example', port: 7575 });
-    assert.deepEqual(parseAddress('host.example'), { host: 'host.example', port: 7575 });
-    assert.deepEqual(parseAddress('fe80::1'), { host: 'fe80::1', port: 7575 });
+    assert.deepEqual(parseAddress('host.example', DEFAULT_PORT), { host: 'host.example', port: 7575 });
+    assert.deepEqual(parseAddress('fe80::1', DEFAULT_PORT), { host: 'fe80::1', port: 7575 });
+    assert.throws(() => parseAddress('host.example'), 'no port and no default');
+    assert.equal(tryParseAddress('1.2.3.4:x'), null);
     assert.throws(() => parseAddress('1.2.3.4:99999'));
     assert.throws(() => parseAddress('[::1'));
     assert.equal(formatAddress({ host: '::1', port: 1 }), '[::1]:1');
@@ -31,8 +26,8 @@ describe('transport edge', () => {
     assert.equal(formatRemote('::ffff:192.0.2.7', 5000), '192.0.2.7:5000');
     assert.equal(formatRemote('2001:db8::1', 5000), '[2001:db8::1]:5000');
     assert.equal(formatRemote('127.0.0.1', 5000), '127.0.0.1:5000');
-    assert.equal(ipOf('[2001:db8::1]:5000'), '2001:db8::1');
-    assert.equal(ipOf('192.0.2.7:5000'), '192.0.2.7');
+    assert.equal(hostOf('[2001:db8::1]:5000'), '2001:db8::1');
+    assert.equal(hostOf('192.0.2.7:5000'), '192.0.2.7');
   });
 
   it('lower-cases headers and joins arrays', () => {

@@ -21,23 +21,25 @@ import {
 } from '../../crypto/index.ts';
 import { MeshError } from '../../errors.ts';
 import { decodeJson, isAddress, validateCard } from '../codec.ts';
+import type { CoreContext, InboundContext } from '../context.ts';
 import type { ContactAnswerSealed, ContactCard, ContactReqBody, OkResponse } from '../messages.ts';
-import type { InboundContext, MeshCore, SendTarget } from '../node.ts';
 import { searchOrder } from '../routing.ts';
+import type { SearchPurpose, SearchRecord, Via } from '../state.ts';
+import { saveContact } from '../tables.ts';
 import type { ContactRecord, PendingRequestRecord } from '../types.ts';
+import { addressFrom } from './presence.ts';
 import { relay } from './relay.ts';
-import { RoutedRequest } from './search.ts';
 
 const reqAad = (to: string) => utf8(`mesh-v1-contact_req|${to}`);
 const answerAad = (searchId: string) => utf8(`mesh-v1-contact_resp|${searchId}`);
 
-function myCard(core: MeshCore): ContactCard {
+function myCard(core: CoreContext): ContactCard {
   return {
     uuid: core.self.uuid,
     name: core.self.name,
     signPub: toB64u(core.self.signPub),
     boxPub: toB64u(core.self.boxPub),
-    address: core.address,
+    address: core.state.address,
   };
 }
 
@@ -46,7 +48,7 @@ function myCard(core: MeshCore): ContactCard {
  * signature (first contact) verifies, and our own auth phrase equals theirs.
  */
 function openAnswer(
-  core: MeshCore,
+  core: CoreContext,
   resp: OkResponse,
   searchId: string,
   expectUuid: string | null,
@@ -83,14 +85,14 @@ function openAnswer(
 }
 
 function addContactFromAnswer(
-  core: MeshCore,
+  core: CoreContext,
   a: NonNullable<ReturnType<typeof openAnswer>>,
   address: string | null,
   domain: string | null,
   status: ContactRecord['status'],
   name?: string,
 ): ContactRecord {
-  const existing = core.contact(a.answer.uuid);
+  const existing = core.state.contacts.get(a.answer.uuid);
   const c: ContactRecord = {
     uuid: a.answer.uuid,
     name: name ?? (a.answer.name || existing?.name || a.answer.uuid.slice(0, 8)),
@@ -104,17 +106,17 @@ function addContactFromAnswer(
     domain,
   };
   core.forgetKeys(c.uuid);
-  core.contactMap.set(c.uuid, c);
-  core.saveContact(c);
+  core.state.contacts.set(c.uuid, c);
+  saveContact(core, c);
   return c;
 }
 
 /** `mesh add <code>`: sends contact_req to the invite's UUID — address hints first, then through contacts, then peers with a domain. */
-export function startAdd(core: MeshCore, commandId: number, code: string, name?: string): void {
+export function startAdd(core: CoreContext, commandId: number, code: string, name?: string): void {
   const inv = decodeInvite(code);
   if (inv.expiresAt <= core.now) throw MeshError.badInvite('it has expired');
   if (inv.uuid === core.self.uuid) throw MeshError.invalidArgument('this is your own invite code: give it to a friend');
-  const existing = core.contact(inv.uuid);
+  const existing = core.state.contacts.get(inv.uuid);
   if (existing && existing.status === 'active')
     throw new MeshError('ALREADY_CONTACT', `${existing.name} (${existing.uuid}) is already your contact`);
   const nonce = core.random(12);
@@ -123,66 +125,98 @@ export function startAdd(core: MeshCore, commandId: number, code: string, name?:
   packed.set(nonce, 0);
   packed.set(ct, 12);
   const body: ContactReqBody = { to: inv.uuid, hops: 1, invite: inviteId(inv.secret), encrypted: toB64u(packed) };
-  const hints: SendTarget[] = inv.addresses
-    .filter((a) => a !== core.address)
+  const hints: Via[] = inv.addresses
+    .filter((a) => a !== core.state.address)
     .map((address) => ({ address, domain: null }));
-  const targets: SendTarget[] = [...hints, ...searchOrder(core, inv.uuid, core.now).map((contact) => ({ contact }))];
-  const req: RoutedRequest = new RoutedRequest(core, {
-    key: `add:${inv.uuid}`,
+  const queue: Via[] = [...hints, ...searchOrder(core, inv.uuid, core.now).map((c) => ({ contact: c.uuid }))];
+  // A key per attempt: a second `mesh add` of the same code runs beside the first, as its own command.
+  const meshId = core.newId();
+  core.startRouted({
+    key: `add:${inv.uuid}:${meshId}`,
+    meshId,
+    startedAt: core.now,
     type: 'contact_req',
     body,
     kind: 'contact_req',
-    targets,
-    onAnswer: (resp, via) => {
-      const a = openAnswer(core, resp, req.meshId, inv.uuid);
-      if (!a) return false;
-      const direct = 'address' in via ? via.address : null;
-      const c = addContactFromAnswer(core, a, direct, null, 'pending', name);
-      core.result(commandId, { uuid: c.uuid, name: c.name, authPhrase: a.answer.authPhrase });
-      return true;
-    },
-    onExhausted: () =>
-      core.fail(
-        commandId,
-        'UNREACHABLE',
-        targets.length === 0
-          ? 'The invite has no address and you have no contacts to ask: ask your friend for an invite with their address, or add a peer with a domain (mesh start --bootstrap URL).'
-          : 'Could not reach the inviter: check that their node is running and reachable, then try again.',
-      ),
+    queue,
+    inFlight: [],
+    deadline: core.now,
+    purpose: { kind: 'add', commandId, inviter: inv.uuid, name, hadTargets: queue.length > 0 },
   });
-  req.start(core);
+}
+
+/** The inviter's sealed answer to `mesh add`: add it as a pending contact and answer the command. */
+export function addAnswered(
+  core: CoreContext,
+  s: SearchRecord,
+  purpose: Extract<SearchPurpose, { kind: 'add' }>,
+  resp: OkResponse,
+  via: Via,
+): boolean {
+  const a = openAnswer(core, resp, s.meshId, purpose.inviter);
+  if (!a) return false;
+  const direct = 'address' in via ? via.address : null;
+  const c = addContactFromAnswer(core, a, direct, null, 'pending', purpose.name);
+  core.result(purpose.commandId, { uuid: c.uuid, name: c.name, authPhrase: a.answer.authPhrase });
+  return true;
+}
+
+/** Nobody reached the inviter. */
+export function addExhausted(core: CoreContext, purpose: Extract<SearchPurpose, { kind: 'add' }>): void {
+  core.fail(
+    purpose.commandId,
+    'UNREACHABLE',
+    purpose.hadTargets
+      ? 'Could not reach the inviter: check that their node is running and reachable, then try again.'
+      : 'The invite has no address and you have no contacts to ask: ask your friend for an invite with their address, or add a peer with a domain (mesh start --bootstrap URL).',
+  );
 }
 
 /** `--bootstrap URL`: first contact with a peer with a domain (signed, card in clear). */
-export function startBootstrap(core: MeshCore, commandId: number, address: string, domain: string | null): void {
+export function startBootstrap(core: CoreContext, commandId: number, address: string, domain: string | null): void {
   if (!isAddress(address)) throw MeshError.invalidArgument(`not an address: ${address}`);
   const body: ContactReqBody = { to: null, hops: 1, card: myCard(core) };
-  const req: RoutedRequest = new RoutedRequest(core, {
-    key: `bootstrap:${address}`,
+  const meshId = core.newId();
+  core.startRouted({
+    key: `bootstrap:${address}:${meshId}`,
+    meshId,
+    startedAt: core.now,
     type: 'contact_req',
     body,
     kind: 'contact_req',
-    targets: [{ address, domain }],
-    onAnswer: (resp) => {
-      const a = openAnswer(core, resp, req.meshId, null);
-      if (!a) return false;
-      const c = addContactFromAnswer(core, a, address, domain, 'active');
-      core.result(commandId, { uuid: c.uuid, name: c.name, authPhrase: a.answer.authPhrase });
-      core.contactSeen(c, address);
-      return true;
-    },
-    onExhausted: () =>
-      core.fail(
-        commandId,
-        'UNREACHABLE',
-        `The peer with a domain at ${address} did not accept us: check the URL and that it runs with --public.`,
-      ),
+    queue: [{ address, domain }],
+    inFlight: [],
+    deadline: core.now,
+    purpose: { kind: 'bootstrap', commandId, address, domain },
   });
-  req.start(core);
+}
+
+/** The peer with a domain added us: it is an active contact at once. */
+export function bootstrapAnswered(
+  core: CoreContext,
+  s: SearchRecord,
+  purpose: Extract<SearchPurpose, { kind: 'bootstrap' }>,
+  resp: OkResponse,
+): boolean {
+  const a = openAnswer(core, resp, s.meshId, null);
+  if (!a) return false;
+  const c = addContactFromAnswer(core, a, purpose.address, purpose.domain, 'active');
+  core.result(purpose.commandId, { uuid: c.uuid, name: c.name, authPhrase: a.answer.authPhrase });
+  core.contactSeen(c, purpose.address);
+  return true;
+}
+
+/** The peer with a domain did not accept us. */
+export function bootstrapExhausted(core: CoreContext, purpose: Extract<SearchPurpose, { kind: 'bootstrap' }>): void {
+  core.fail(
+    purpose.commandId,
+    'UNREACHABLE',
+    `The peer with a domain at ${purpose.address} did not accept us: check the URL and that it runs with --public.`,
+  );
 }
 
 /** Handles a contact_req: for us → open, record a pending request, answer sealed; else relay by UUID. */
-export function handleContactReq(core: MeshCore, ctx: InboundContext, body: ContactReqBody): void {
+export function handleContactReq(core: CoreContext, ctx: InboundContext, body: ContactReqBody): void {
   if (body.to !== null && body.to !== core.self.uuid) {
     if (!ctx.sender && !core.cfg.isPublic)
       return core.respondError(ctx.requestId, 'UNKNOWN_SENDER', 'this node relays for its contacts only');
@@ -191,8 +225,8 @@ export function handleContactReq(core: MeshCore, ctx: InboundContext, body: Cont
   let card: ContactCard | null;
   let usedInvite: string | null = null;
   if (body.invite !== undefined && body.encrypted !== undefined) {
-    const spent = core.spentInvites.get(body.invite);
-    const inv = core.invites.get(body.invite) ?? spent?.invite;
+    const spent = core.state.spentInvites.get(body.invite);
+    const inv = core.state.invites.get(body.invite) ?? spent?.invite;
     if (!inv || inv.expiresAt <= core.now)
       return core.respondError(ctx.requestId, 'BAD_SECRET', 'unknown or expired invite: ask for a new one');
     const packed = fromB64u(body.encrypted);
@@ -228,8 +262,8 @@ export function handleContactReq(core: MeshCore, ctx: InboundContext, body: Cont
     return core.respondError(ctx.requestId, 'BAD_SIGNATURE', 'the card keys do not match its UUID');
   if (ctx.stranger && (ctx.headers.from !== card.uuid || toB64u(ctx.stranger.signPub) !== card.signPub))
     return core.respondError(ctx.requestId, 'BAD_SIGNATURE', 'the signer is not the requester');
-  const existing = core.contact(card.uuid);
-  let pending = core.requests.get(card.uuid);
+  const existing = core.state.contacts.get(card.uuid);
+  let pending = core.state.requests.get(card.uuid);
   let secret: Uint8Array;
   let phrase: string;
   if (existing && toB64u(existing.signPub) === card.signPub) {
@@ -242,7 +276,7 @@ export function handleContactReq(core: MeshCore, ctx: InboundContext, body: Cont
     // "generate auth_phrase and secret → user"
     secret = core.random(32);
     phrase = authPhrase(core.self, { signPub, boxPub }, secret);
-    const address = card.address ?? (ctx.stranger ? core.addressFrom(ctx) : null);
+    const address = card.address ?? (ctx.stranger ? addressFrom(core, ctx) : null);
     pending = {
       uuid: card.uuid,
       name: card.name,
@@ -253,38 +287,38 @@ export function handleContactReq(core: MeshCore, ctx: InboundContext, body: Cont
       address,
       receivedAt: core.now,
     };
-    core.requests.set(card.uuid, pending);
+    core.state.requests.set(card.uuid, pending);
     core.persist({ op: 'request:put', request: { ...pending } });
     core.emit({ event: 'contact:request', uuid: card.uuid, name: card.name, authPhrase: phrase });
   }
-  if (usedInvite && core.invites.has(usedInvite)) {
+  if (usedInvite && core.state.invites.has(usedInvite)) {
     // One-time invite: once it opened a request it is spent (remembered in memory for retries).
-    core.spentInvites.set(usedInvite, { invite: core.invites.get(usedInvite)!, uuid: card.uuid });
-    core.invites.delete(usedInvite);
+    core.state.spentInvites.set(usedInvite, { invite: core.state.invites.get(usedInvite)!, uuid: card.uuid });
+    core.state.invites.delete(usedInvite);
     core.persist({ op: 'invite:delete', id: usedInvite });
   }
   const answer: ContactAnswerSealed = { ...myCard(core), secret: toB64u(secret), authPhrase: phrase };
   const data = toB64u(sealTo(core.self, boxPub, utf8(JSON.stringify(answer)), answerAad(ctx.headers.id), core.random));
-  core.respondOk(ctx, data);
+  core.respondOk(ctx.upstream, data);
   // "→ reply"; a peer with a domain that accepts everyone adds at once.
-  if (core.cfg.acceptAll && core.requests.has(card.uuid)) acceptRequest(core, card.uuid);
+  if (core.cfg.acceptAll && core.state.requests.has(card.uuid)) acceptRequest(core, card.uuid);
 }
 
 /** `mesh accept <uuid>`: the user compared the auth phrase; add the contact and "send connect". */
-export function acceptRequest(core: MeshCore, uuid: string): { uuid: string } {
-  const req = core.requests.get(uuid);
+export function acceptRequest(core: CoreContext, uuid: string): { uuid: string } {
+  const req = core.state.requests.get(uuid);
   if (!req) throw MeshError.requestUnknown(uuid);
   const c = contactFromRequest(core, req);
-  core.requests.delete(uuid);
+  core.state.requests.delete(uuid);
   core.forgetKeys(uuid);
-  core.contactMap.set(uuid, c);
+  core.state.contacts.set(uuid, c);
   core.persist({ op: 'contact:put', contact: { ...c } }, { op: 'request:delete', uuid });
   core.emit({ event: 'contact:added', uuid, name: c.name });
   core.announceTo(c, true);
   return { uuid };
 }
 
-function contactFromRequest(core: MeshCore, req: PendingRequestRecord): ContactRecord {
+function contactFromRequest(core: CoreContext, req: PendingRequestRecord): ContactRecord {
   return {
     uuid: req.uuid,
     name: req.name,
@@ -300,8 +334,8 @@ function contactFromRequest(core: MeshCore, req: PendingRequestRecord): ContactR
 }
 
 /** `mesh reject <uuid>`: forget the request; nothing is sent. */
-export function rejectRequest(core: MeshCore, uuid: string): { uuid: string } {
-  if (!core.requests.delete(uuid)) throw MeshError.requestUnknown(uuid);
+export function rejectRequest(core: CoreContext, uuid: string): { uuid: string } {
+  if (!core.state.requests.delete(uuid)) throw MeshError.requestUnknown(uuid);
   core.persist({ op: 'request:delete', uuid });
   return { uuid };
 }

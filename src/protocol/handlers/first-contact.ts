@@ -3,8 +3,8 @@
  */
 import { checkUuid, encodeInvite, fromB64u, inviteId, verifyEd25519 } from '../../crypto/index.ts';
 import { MeshError } from '../../errors.ts';
+import type { CoreContext } from '../context.ts';
 import type { RequestHeaders } from '../messages.ts';
-import type { MeshCore } from '../node.ts';
 
 /** Checks Mesh-Pub-Key against Mesh-From (self-certifying UUID) and the Ed25519 signature; returns the keys or null. */
 export function verifyStranger(
@@ -22,7 +22,7 @@ export function verifyStranger(
 
 /** `mesh invite`: a one-time invite secret with an expiry, and the code that carries it. */
 export function inviteCommand(
-  core: MeshCore,
+  core: CoreContext,
   ttlMs: number | undefined,
   addresses: string[] | undefined,
   domain: string | null,
@@ -34,9 +34,9 @@ export function inviteCommand(
   const id = inviteId(secret);
   // Invite codes carry whole seconds: round the expiry down so both sides agree on it.
   const expiresAt = Math.floor((core.now + ttl) / 1000) * 1000;
-  core.invites.set(id, { id, secret, createdAt: core.now, expiresAt });
+  core.state.invites.set(id, { id, secret, createdAt: core.now, expiresAt });
   core.persist({ op: 'invite:put', invite: { id, secret, createdAt: core.now, expiresAt } });
-  const addrs = addresses ?? (core.address ? [core.address] : []);
+  const addrs = addresses ?? (core.state.address ? [core.state.address] : []);
   const code = encodeInvite({ uuid: core.self.uuid, secret, expiresAt, addresses: addrs, domain });
   return { code, expiresAt, id };
 }

@@ -4,13 +4,14 @@
  */
 import { checkProof, computeProof, fromB64u, openSealed, sealTo, toB64u, utf8 } from '../../crypto/index.ts';
 import { decodeJson, isAddress } from '../codec.ts';
+import type { CoreContext, InboundContext } from '../context.ts';
 import type { IpAnswerSealed, IpBody, IpSealed } from '../messages.ts';
-import type { InboundContext, MeshCore } from '../node.ts';
+import { seenAdd, seenHas } from '../seen-cache.ts';
+import { ipAad, ipAnswerAad, ipAnswerProofInput, ipProofInput } from './locate.ts';
 import { relay } from './relay.ts';
-import { ipAad, ipAnswerAad, ipAnswerProofInput, ipProofInput } from './search.ts';
 
 /** Handles an authenticated IP request. */
-export function handleIp(core: MeshCore, ctx: InboundContext, body: IpBody): void {
+export function handleIp(core: CoreContext, ctx: InboundContext, body: IpBody): void {
   if (body.to !== core.self.uuid)
     return relay(
       core,
@@ -22,21 +23,21 @@ export function handleIp(core: MeshCore, ctx: InboundContext, body: IpBody): voi
       body.maxHops,
     );
   const searchKey = `s|${ctx.headers.id}`;
-  if (core.seen.has(searchKey, core.now))
+  if (seenHas(core.state.seen, searchKey, core.now))
     return core.respondError(ctx.requestId, 'DUPLICATE', 'this search already reached us');
-  core.seen.add(searchKey, core.now);
+  seenAdd(core.state.seen, searchKey, core.now);
   const opened = openSealed(core.self, fromB64u(body.encrypted), ipAad(core.self.uuid));
   if (!opened) return core.respondError(ctx.requestId, 'BAD_SECRET', 'the sealed part does not open for this node');
   const inner = decodeJson(opened.plaintext) as IpSealed | null;
   if (!inner || typeof inner.from !== 'string' || typeof inner.ip !== 'string' || typeof inner.proof !== 'string')
     return core.respondError(ctx.requestId, 'BAD_REQUEST', 'malformed sealed part');
-  const origin = core.contact(inner.from);
+  const origin = core.state.contacts.get(inner.from);
   if (!origin || toB64u(origin.boxPub) !== toB64u(opened.senderBoxPub))
     return core.respondError(ctx.requestId, 'UNKNOWN_SENDER', 'the searcher is not our contact');
   // "decrypt secret → equal to saved secret?"
   if (!checkProof(core.linkKey(origin), ipProofInput(ctx.headers.id, inner.ip), inner.proof))
     return core.respondError(ctx.requestId, 'BAD_SECRET', 'the searcher does not know our shared secret');
-  const ip = core.address ?? '';
+  const ip = core.state.address ?? '';
   const answer: IpAnswerSealed = {
     ip,
     proof: computeProof(core.linkKey(origin), ipAnswerProofInput(ctx.headers.id, ip)),
@@ -44,7 +45,7 @@ export function handleIp(core: MeshCore, ctx: InboundContext, body: IpBody): voi
   const data = toB64u(
     sealTo(core.self, origin.boxPub, utf8(JSON.stringify(answer)), ipAnswerAad(ctx.headers.id), core.random),
   );
-  core.respondOk(ctx, data);
+  core.respondOk(ctx.upstream, data);
   // "yes → send connect": update the searcher's address, then reach it directly.
   if (isAddress(inner.ip)) {
     const moved = inner.ip !== origin.address || origin.status !== 'active';

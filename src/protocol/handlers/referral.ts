@@ -3,18 +3,23 @@
  * (referent, hops, via sender); gen < limit → send referral messages (gen++)". Soft state: they
  * expire, and are withdrawn when a contact goes away.
  */
+import type { CoreContext, InboundContext } from '../context.ts';
 import type { ReferralBody } from '../messages.ts';
-import type { InboundContext, MeshCore } from '../node.ts';
-import type { ContactRecord } from '../types.ts';
+import { reachable } from '../reachability.ts';
+import { deleteReferral, putReferral } from '../tables.ts';
+import type { ContactRecord, ReferralRecord } from '../types.ts';
+
+const referralsOf = (core: CoreContext, referent: string): readonly ReferralRecord[] =>
+  core.state.referrals.get(referent) ?? [];
 
 /** Most alternative routes kept per referent (the shortest first). */
 export const MAX_VIAS_PER_REFERENT = 3;
 
 /** Handles an authenticated referral (or a presence announce: referent = sender, hops 0). */
-export function handleReferral(core: MeshCore, ctx: InboundContext, body: ReferralBody): void {
+export function handleReferral(core: CoreContext, ctx: InboundContext, body: ReferralBody): void {
   const sender = ctx.sender;
   if (!sender) return core.respondError(ctx.requestId, 'UNKNOWN_SENDER', 'referrals come from contacts only');
-  core.respondOk(ctx);
+  core.respondOk(ctx.upstream);
   const { referent, hops } = body;
   // Presence: the auth step already updated the sender's address.
   if (referent === sender.uuid && hops === 0) return;
@@ -22,18 +27,18 @@ export function handleReferral(core: MeshCore, ctx: InboundContext, body: Referr
   if (hops === 0) return core.drop('BAD_REQUEST', 'a referral about someone else needs hops ≥ 1');
   if (body.withdraw) {
     const wasBest = bestHops(core, referent);
-    if (core.deleteReferral(referent, sender.uuid) && wasBest === hops && bestHops(core, referent) === undefined)
+    if (deleteReferral(core, referent, sender.uuid) && wasBest === hops && bestHops(core, referent) === undefined)
       forward(core, { referent, hops: hops + 1, withdraw: true }, [sender.uuid, referent]);
     return;
   }
-  const direct = core.contact(referent);
+  const direct = core.state.contacts.get(referent);
   if (direct && direct.status === 'active') return; // a direct contact beats any referral
-  const list = core.referrals(referent);
+  const list = referralsOf(core, referent);
   const mine = list.find((r) => r.via === sender.uuid);
   const best = bestHops(core, referent);
   const isNewOrShorter = best === undefined || hops < best;
   if (!mine && !isNewOrShorter && list.length >= MAX_VIAS_PER_REFERENT) return;
-  core.putReferral({
+  putReferral(core, {
     referent,
     via: sender.uuid,
     hops,
@@ -44,40 +49,37 @@ export function handleReferral(core: MeshCore, ctx: InboundContext, body: Referr
   if (isNewOrShorter) forward(core, { referent, hops: hops + 1 }, [sender.uuid, referent]);
 }
 
-function bestHops(core: MeshCore, referent: string): number | undefined {
+function bestHops(core: CoreContext, referent: string): number | undefined {
   let best: number | undefined;
-  for (const r of core.referrals(referent))
+  for (const r of referralsOf(core, referent))
     if (r.expiresAt > core.now && (best === undefined || r.hops < best)) best = r.hops;
   return best;
 }
 
-function trimVias(core: MeshCore, referent: string): void {
-  const list = [...core.referrals(referent)].sort((a, b) => a.hops - b.hops || b.updatedAt - a.updatedAt);
-  for (const r of list.slice(MAX_VIAS_PER_REFERENT)) core.deleteReferral(referent, r.via);
+function trimVias(core: CoreContext, referent: string): void {
+  const list = [...referralsOf(core, referent)].sort((a, b) => a.hops - b.hops || b.updatedAt - a.updatedAt);
+  for (const r of list.slice(MAX_VIAS_PER_REFERENT)) deleteReferral(core, referent, r.via);
 }
 
 /** "gen < limit → send referral messages (gen++)" to active contacts except `exclude`. */
-function forward(core: MeshCore, body: ReferralBody, exclude: string[]): void {
+function forward(core: CoreContext, body: ReferralBody, exclude: string[]): void {
   if (body.hops > core.cfg.referralRadius) return;
-  for (const c of core.contacts()) {
-    if (c.status !== 'active' || c.address === null || exclude.includes(c.uuid)) continue;
-    core.send({ contact: c }, 'referral', body, body.withdraw ? 'withdraw' : 'referral', {
-      onOk: () => {},
-      onFail: () => {},
-    });
+  for (const c of core.state.contacts.values()) {
+    if (!reachable(c) || exclude.includes(c.uuid)) continue;
+    core.send({ contact: c }, 'referral', body, body.withdraw ? 'withdraw' : 'referral', { kind: 'referral' });
   }
 }
 
 /** onmessage "IP changed → yes → referrals → send referral message to contacts": we reach `c` in 1 hop. */
-export function announceContactMoved(core: MeshCore, c: ContactRecord): void {
-  core.lastReferralSent.set(c.uuid, core.now);
+export function announceContactMoved(core: CoreContext, c: ContactRecord): void {
+  core.state.lastReferralSent.set(c.uuid, core.now);
   forward(core, { referent: c.uuid, hops: 1 }, [c.uuid]);
 }
 
 /** Withdraws the referral we gave about `c` (it went away). */
-export function withdrawReferrals(core: MeshCore, c: ContactRecord): void {
-  if (!core.lastReferralSent.has(c.uuid)) return;
-  core.lastReferralSent.delete(c.uuid);
-  core.withdrawn.add(c.uuid);
+export function withdrawReferrals(core: CoreContext, c: ContactRecord): void {
+  if (!core.state.lastReferralSent.has(c.uuid)) return;
+  core.state.lastReferralSent.delete(c.uuid);
+  core.state.withdrawn.add(c.uuid);
   forward(core, { referent: c.uuid, hops: 1, withdraw: true }, [c.uuid]);
 }

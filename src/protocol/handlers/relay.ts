@@ -1,17 +1,22 @@
 /**
  * Relaying IP and contact_req messages that are not for us (onmessage chart: "is referred to? →
  * relay message", "reached max hops? no → relay to connected peers"). The first good downstream
- * answer travels back upstream; duplicates are answered, not re-flooded.
+ * answer travels back upstream; duplicates are answered, not re-flooded. A relay in flight is a
+ * `RelayRecord` in the state, ended by its first good answer, its last failure or its timer.
  */
+import type { FailureCode } from '../../errors.ts';
 import { MAX_WIRE_HOPS } from '../codec.ts';
+import type { CoreContext, InboundContext } from '../context.ts';
 import type { MessageType, OkResponse } from '../messages.ts';
-import type { InboundContext, MeshCore } from '../node.ts';
+import { unreachableAfter } from '../reachability.ts';
 import { route } from '../routing.ts';
+import { seenAdd, seenHas } from '../seen-cache.ts';
+import type { RelayRecord } from '../state.ts';
 import type { ContactRecord } from '../types.ts';
 
 /** Forwards `body` (with hops+1) toward `to`, answering the upstream request when done. */
 export function relay(
-  core: MeshCore,
+  core: CoreContext,
   ctx: InboundContext,
   type: MessageType,
   to: string,
@@ -19,20 +24,21 @@ export function relay(
   body: Record<string, unknown>,
   maxHops?: number,
 ): void {
+  const { state, now, cfg } = core;
   const searchKey = `s|${ctx.headers.id}`;
-  if (core.seen.has(searchKey, core.now))
+  if (seenHas(state.seen, searchKey, now))
     return core.respondError(ctx.requestId, 'DUPLICATE', 'this search already passed here');
-  core.seen.add(searchKey, core.now);
+  seenAdd(state.seen, searchKey, now);
   if (hops >= MAX_WIRE_HOPS) return core.respondError(ctx.requestId, 'UNREACHABLE', 'hop limit reached');
-  const r = route(core, to, ctx.sender?.uuid ?? null, hops, core.now, {
-    searchRadius: Math.min(core.cfg.searchRadius, maxHops ?? MAX_WIRE_HOPS),
-    relayFanout: core.cfg.relayFanout,
+  const r = route(core, to, ctx.sender?.uuid ?? null, hops, now, {
+    searchRadius: Math.min(cfg.searchRadius, maxHops ?? MAX_WIRE_HOPS),
+    relayFanout: cfg.relayFanout,
   });
   let targets: ContactRecord[];
   switch (r.kind) {
     case 'self':
     case 'unreachable':
-      return core.respondError(ctx.requestId, 'UNREACHABLE', `no route to ${to} within ${core.cfg.searchRadius} hops`);
+      return core.respondError(ctx.requestId, 'UNREACHABLE', `no route to ${to} within ${cfg.searchRadius} hops`);
     case 'direct':
       targets = [r.contact];
       break;
@@ -44,43 +50,48 @@ export function relay(
       break;
   }
   const kind = type === 'IP' ? 'ip-relay' : 'contact_req-relay';
-  const timerId = core.newTimerId('relay');
   // Deeper relays give up sooner so their UNREACHABLE reaches the searcher before its own timeout.
-  const budget = Math.max(1000, core.cfg.relayTimeoutMs - hops * 1000);
-  const pending = new Set<number>();
-  let done = false;
-  const finish = (status: 'ok' | 'fail', resp?: OkResponse) => {
-    if (done) return;
-    done = true;
-    core.relays.delete(timerId);
-    core.clearTimer(timerId);
-    if (status === 'ok') core.respondOk(ctx, resp?.data);
-    else core.respondError(ctx.requestId, 'UNREACHABLE', `no answer from ${to}`);
-  };
-  core.relays.set(timerId, { finish });
+  const budget = Math.max(1000, cfg.relayTimeoutMs - hops * 1000);
+  const rec: RelayRecord = { id: state.nextRelayId++, upstream: ctx.upstream, to, pending: [], deadline: now + budget };
+  state.relays.set(rec.id, rec);
   const next = { ...body, hops: hops + 1 };
   for (const c of targets) {
-    const id = core.send(
-      { contact: c },
-      type,
-      next,
-      kind,
-      {
-        onOk: (resp) => {
-          pending.delete(id);
-          if (resp.data) finish('ok', resp);
-          else if (pending.size === 0) finish('fail');
-        },
-        onFail: (code) => {
-          pending.delete(id);
-          if (r.kind === 'direct' && (code === 'CONNECT_FAILED' || code === 'TIMEOUT')) core.contactUnreachable(c);
-          if (pending.size === 0) finish('fail');
-        },
-      },
-      ctx.headers.id,
-      budget,
-    );
-    pending.add(id);
+    const then = { kind: 'relay', relayId: rec.id, contact: c.uuid, direct: r.kind === 'direct' } as const;
+    rec.pending.push(core.send({ contact: c }, type, next, kind, then, ctx.headers.id, budget));
   }
-  core.setTimer(timerId, core.now + budget);
+  core.setTimer({ kind: 'relay', id: rec.id }, rec.deadline);
+}
+
+/** Answers upstream and forgets the relay: with the downstream data, or UNREACHABLE. */
+function finishRelay(core: CoreContext, rec: RelayRecord, resp?: OkResponse): void {
+  core.state.relays.delete(rec.id);
+  core.clearTimer({ kind: 'relay', id: rec.id });
+  if (resp) core.respondOk(rec.upstream, resp.data);
+  else core.respondError(rec.upstream.requestId, 'UNREACHABLE', `no answer from ${rec.to}`);
+}
+
+/** A downstream leg answered (`resp`) or failed (`failure`). */
+export function relayAnswered(
+  core: CoreContext,
+  requestId: number,
+  then: { relayId: number; contact: string; direct: boolean },
+  resp: OkResponse | null,
+  failure: FailureCode | null,
+): void {
+  if (failure !== null && then.direct && unreachableAfter(failure, 'relayed')) {
+    // Even after the relay ended: the target itself did not answer, so it is not at its address.
+    const c = core.state.contacts.get(then.contact);
+    if (c) core.contactUnreachable(c);
+  }
+  const rec = core.state.relays.get(then.relayId);
+  if (!rec) return;
+  rec.pending = rec.pending.filter((id) => id !== requestId);
+  if (resp?.data) finishRelay(core, rec, resp);
+  else if (rec.pending.length === 0) finishRelay(core, rec);
+}
+
+/** The relay's timer: no good answer in time. */
+export function relayTimedOut(core: CoreContext, relayId: number): void {
+  const rec = core.state.relays.get(relayId);
+  if (rec) finishRelay(core, rec);
 }

@@ -11,10 +11,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import WebSocket from 'ws';
 import { TransportError } from '../../ports.ts';
 import { MESH_PATH } from '../../protocol/constants.ts';
+import { formatAddress } from '../../util/address.ts';
 import { CLOSE } from '../channel/constants.ts';
 import type { ChannelLink } from '../channel/link.ts';
 import { EXPORTER_BYTES, EXPORTER_LABEL, MAX_FRAME_BYTES } from '../channel-frames.ts';
-import { formatAddress } from '../edge.ts';
 import { peerEd25519 } from './certificate.ts';
 
 /** The TLS 1.3 exporter value of this connection for the channel HELLO (RFC 8446 §7.5; RFC 5705 label). */

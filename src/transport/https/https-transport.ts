@@ -20,19 +20,18 @@ import type {
 } from '../../ports.ts';
 import { TransportError } from '../../ports.ts';
 import { DEFAULT_PORT, MESH_PATH } from '../../protocol/constants.ts';
+import { formatAddress, parseAddress } from '../../util/address.ts';
 import { ChannelHub, type ChannelInit } from '../channel/hub.ts';
 import {
   badRequestReply,
   Edge,
   type EdgeReply,
   errorReply,
-  formatAddress,
   formatRemote,
   internalReply,
   JSON_CONTENT_TYPE,
   lowerHeaders,
   notFoundReply,
-  parseAddress,
   type RateLimitOptions,
   tooLargeReply,
 } from '../edge.ts';
@@ -230,7 +229,7 @@ export class HttpsTransport implements ChannelTransport {
     if (this.closed) throw new TransportError('ABORTED', 'Transport is closed');
     let target: ReturnType<typeof parseAddress>;
     try {
-      target = parseAddress(req.address);
+      target = parseAddress(req.address, DEFAULT_PORT);
     } catch (err) {
       throw new TransportError('CONNECT_FAILED', `Bad address "${req.address}"`, { cause: err });
     }

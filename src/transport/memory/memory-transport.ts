@@ -11,9 +11,11 @@ import type {
   RequestHandler,
 } from '../../ports.ts';
 import { TransportError } from '../../ports.ts';
+import { DEFAULT_PORT } from '../../protocol/constants.ts';
+import { formatAddress, parseAddress } from '../../util/address.ts';
 import { ChannelHub, type ChannelInit } from '../channel/hub.ts';
 import type { ChannelLink } from '../channel/link.ts';
-import { Edge, type EdgeInit, errorReply, formatAddress, lowerHeaders, parseAddress } from '../edge.ts';
+import { Edge, type EdgeInit, errorReply, lowerHeaders } from '../edge.ts';
 import { MemoryLinks } from './memory-channel.ts';
 
 /** Options of a {@link MemoryNetwork}. */
@@ -234,7 +236,7 @@ export class MemoryTransport implements ChannelTransport {
             new TransportError('TLS_PIN', `Certificate of ${req.address} is not valid for ${req.pin.domain}`),
           );
         }
-        const { host } = parseAddress(this.address);
+        const { host } = parseAddress(this.address, DEFAULT_PORT);
         const remote = formatAddress({ host, port: this.net.ephemeralPort() });
         const handler = ep.handler;
         void peer.edge.serve(handler, { remote, headers, body }).then((r) => {
@@ -315,5 +317,5 @@ export class MemoryTransport implements ChannelTransport {
 }
 
 function normalise(address: string): string {
-  return formatAddress(parseAddress(address));
+  return formatAddress(parseAddress(address, DEFAULT_PORT));
 }

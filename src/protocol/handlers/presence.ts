@@ -1,0 +1,112 @@
+/**
+ * Presence (sendmessage chart "Program start" / "IP change" → "send connect"; onmessage "IP
+ * changed?"): announcing ourselves to contacts, noting that a contact is there (or not), and
+ * learning addresses from requests.
+ */
+import type { FailureCode } from '../../errors.ts';
+import { formatAddress, hostOf, tryParseAddress } from '../../util/address.ts';
+import { LAST_SEEN_PERSIST_MS } from '../constants.ts';
+import type { CoreContext, InboundContext } from '../context.ts';
+import { unreachableAfter, usable } from '../reachability.ts';
+import { queuedCount } from '../state.ts';
+import { endSearch, relocated, saveContact } from '../tables.ts';
+import type { ContactRecord } from '../types.ts';
+import { announceContactMoved, withdrawReferrals } from './referral.ts';
+
+/**
+ * We heard from (or reached) a contact at `address`: update it (the onmessage chart's "IP changed?"),
+ * tell other contacts by referral when it changed, and deliver what waits for it.
+ */
+export function contactSeen(ctx: CoreContext, c: ContactRecord, address: string | null, spread = true): void {
+  const { state, now } = ctx;
+  const wasInactive = c.status !== 'active';
+  const previous = c.address;
+  const changed = address !== null && address !== previous;
+  if (c.status === 'pending') ctx.emit({ event: 'contact:added', uuid: c.uuid, name: c.name });
+  const lastSaved = c.lastSeen ?? 0;
+  c.lastSeen = now;
+  c.status = 'active';
+  if (changed) {
+    c.address = address;
+    ctx.emit({ event: 'contact:address', uuid: c.uuid, address });
+  }
+  if (changed || wasInactive || now - lastSaved >= LAST_SEEN_PERSIST_MS) saveContact(ctx, c);
+  if (wasInactive && c.address) ctx.emit({ event: 'contact:online', uuid: c.uuid, address: c.address });
+  const search = state.searches.get(c.uuid);
+  if (search && (changed || wasInactive)) {
+    // The contact reached us first ("send connect" beat the relayed answer): the search succeeded.
+    if (c.address) relocated(ctx, c, c.uuid, search.key, c.address);
+    endSearch(ctx, search.key);
+  }
+  // Referrals carry address changes only (a contact that merely came back at the same address needs
+  // none), and only when the contact told us itself: a searcher that found it through others adds
+  // nothing the contact's own announce did not already spread (the simulator measured the waste).
+  // A referral we withdrew when we lost the contact is given again once we find it.
+  const withdrawn = state.withdrawn.delete(c.uuid);
+  if ((spread || withdrawn) && changed && previous !== null) announceContactMoved(ctx, c);
+  if (wasInactive || changed) ctx.flushOutbox(c);
+}
+
+/** A direct attempt to reach a contact failed: mark it inactive ("deactivate"), withdraw referrals about it. */
+export function contactUnreachable(ctx: CoreContext, c: ContactRecord): void {
+  if (c.status === 'active') {
+    c.status = 'inactive';
+    saveContact(ctx, c);
+    ctx.emit({ event: 'contact:offline', uuid: c.uuid });
+    withdrawReferrals(ctx, c);
+  }
+}
+
+/**
+ * sendmessage chart on "Program start" and "IP change": try each contact at its associated IP
+ * (a presence referral, hops 0). A failure deactivates the contact and, on start / IP change,
+ * searches for it through the other contacts.
+ */
+export function announceAll(ctx: CoreContext, searchOnFailure: boolean): void {
+  for (const c of [...ctx.state.contacts.values()]) {
+    if (!usable(c)) continue;
+    // A contact we already failed to reach is tried again only when a message waits for it; it
+    // finds us itself when it comes back (its stale address for us fails and it searches).
+    if (c.status !== 'active' && (!searchOnFailure || queuedCount(ctx.state, c.uuid) === 0)) continue;
+    announceTo(ctx, c, searchOnFailure);
+  }
+}
+
+/** Sends our presence to one contact ("send connect"). */
+export function announceTo(ctx: CoreContext, c: ContactRecord, searchOnFailure: boolean): void {
+  if (!usable(c)) return;
+  ctx.send({ contact: c }, 'referral', { referent: ctx.self.uuid, hops: 0 }, 'announce', {
+    kind: 'announce',
+    contact: c.uuid,
+    searchOnFailure,
+  });
+}
+
+/** The answer to an announce: the contact is there, or (on a failure that says so) it is not. */
+export function announceAnswered(
+  ctx: CoreContext,
+  uuid: string,
+  searchOnFailure: boolean,
+  failure: FailureCode | null,
+): void {
+  const c = ctx.state.contacts.get(uuid);
+  if (!c) return;
+  if (failure === null) return contactSeen(ctx, c, c.address);
+  if (!unreachableAfter(failure, 'own')) return;
+  contactUnreachable(ctx, c);
+  // Search only when something waits for it: an offline contact cannot be found anyway, and it
+  // finds us when it comes back (the simulator: searching for every offline contact on start
+  // cost ~900 messages per node at 30% offline).
+  if (searchOnFailure && queuedCount(ctx.state, c.uuid) > 0) ctx.startSearch(c);
+}
+
+/** Our IP:PORT as a contact should store it, learnt from a request's socket and Mesh-Port. */
+export function addressFrom(ctx: CoreContext, inbound: InboundContext): string {
+  // A peer with a domain is reached by its DNS name, whatever IP it speaks from.
+  if (inbound.sender?.domain && inbound.sender.address) return inbound.sender.address;
+  const host = hostOf(inbound.remote);
+  const port =
+    inbound.headers.port ??
+    (inbound.sender?.address ? (tryParseAddress(inbound.sender.address)?.port ?? ctx.cfg.port) : ctx.cfg.port);
+  return formatAddress({ host, port });
+}

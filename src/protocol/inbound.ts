@@ -1,0 +1,112 @@
+/**
+ * An incoming request (onmessage chart and the auth chart): check the headers, the replay window and
+ * the sender (Mesh-Secret for contacts, a signature for first contact), then hand the decoded body
+ * to its handler.
+ */
+import { checkProof, requestSigningInput, toB64u } from '../crypto/index.ts';
+import { formatAddress, hostOf } from '../util/address.ts';
+import { decodeBody, decodeHeaders } from './codec.ts';
+import type { CoreContext, InboundContext } from './context.ts';
+import { handleContactReq } from './handlers/contact-request.ts';
+import { verifyStranger } from './handlers/first-contact.ts';
+import { handleIp } from './handlers/ip.ts';
+import { handleMessage } from './handlers/message.ts';
+import { addressFrom } from './handlers/presence.ts';
+import { handleReferral } from './handlers/referral.ts';
+import { reachable } from './reachability.ts';
+import { seenAdd, seenHas } from './seen-cache.ts';
+
+/** Authenticates and dispatches one inbound request; every path ends in a `respond` (maybe later, for relays). */
+export function onRequest(
+  core: CoreContext,
+  requestId: number,
+  remote: string,
+  rawHeaders: Record<string, string>,
+  body: Uint8Array,
+): void {
+  const { state, now } = core;
+  const h = decodeHeaders(rawHeaders);
+  if (!h.ok) return core.respondError(requestId, h.code, h.message);
+  const headers = h.value;
+  if (Math.abs(now - headers.ts) > core.cfg.replayWindowMs)
+    return core.respondError(requestId, 'REPLAYED', 'Mesh-Ts is outside the ±5 minute replay window; check your clock');
+  const replayKey = `${headers.from}|${headers.id}`;
+  if (seenHas(state.seen, replayKey, now))
+    return core.respondError(requestId, 'REPLAYED', 'this (Mesh-From, Mesh-Id) was already received');
+  const decoded = decodeBody(headers.type, body);
+  const input = requestSigningInput({
+    version: headers.version,
+    type: headers.type,
+    from: headers.from,
+    id: headers.id,
+    ts: headers.ts,
+    port: headers.port,
+    body,
+  });
+  const sender = state.contacts.get(headers.from) ?? null;
+  const ctx: InboundContext = {
+    requestId,
+    remote,
+    headers,
+    body,
+    sender: null,
+    stranger: null,
+    upstream: { requestId, remote, meshId: headers.id, sender: null },
+  };
+  if (sender && headers.secret !== null) {
+    // auth chart: recompute the proof with our copy of the secret → are equal?
+    if (!checkProof(core.linkKey(sender), input, headers.secret))
+      return core.respondError(requestId, 'BAD_SECRET', 'Mesh-Secret does not match our shared secret');
+    ctx.sender = sender;
+    ctx.upstream.sender = sender.uuid;
+  } else if (headers.pubKey !== null && headers.signature !== null) {
+    const stranger = verifyStranger(headers, input);
+    if (!stranger)
+      return core.respondError(requestId, 'BAD_SIGNATURE', 'Mesh-Signature or Mesh-Pub-Key does not match Mesh-From');
+    // A contact that lost its secret? Keys must match; it is still not authenticated as the contact.
+    if (sender && toB64u(sender.signPub) !== toB64u(stranger.signPub))
+      return core.respondError(requestId, 'BAD_SIGNATURE', 'key does not match the contact');
+    if (headers.type !== 'contact_req') {
+      unknownSender(core, ctx);
+      return core.respondError(
+        requestId,
+        'UNKNOWN_SENDER',
+        'you are not a contact of this node; send a contact request first',
+      );
+    }
+    ctx.stranger = stranger;
+  } else {
+    unknownSender(core, ctx);
+    return core.respondError(requestId, 'UNKNOWN_SENDER', 'Mesh-From is not a contact of this node');
+  }
+  if (!decoded.ok) return core.respondError(requestId, decoded.code, decoded.message);
+  seenAdd(state.seen, replayKey, now);
+  if (ctx.sender) core.contactSeen(ctx.sender, addressFrom(core, ctx));
+  const m = decoded.value;
+  switch (m.type) {
+    case 'IP':
+      return handleIp(core, ctx, m.body);
+    case 'referral':
+      return handleReferral(core, ctx, m.body);
+    case 'message':
+      return handleMessage(core, ctx, m.body);
+    case 'contact_req':
+      return handleContactReq(core, ctx, m.body);
+  }
+}
+
+/**
+ * onmessage "sender in peers? no → IP → remove IP → peers → try": a stranger speaks from the address
+ * we hold for one of our contacts, so that contact is no longer there; look for it.
+ */
+function unknownSender(core: CoreContext, ctx: InboundContext): void {
+  const port = ctx.headers.port;
+  if (port === null) return;
+  const address = formatAddress({ host: hostOf(ctx.remote), port });
+  for (const c of core.state.contacts.values()) {
+    if (c.address === address && c.uuid !== ctx.headers.from && reachable(c)) {
+      core.contactUnreachable(c);
+      core.startSearch(c);
+    }
+  }
+}
