@@ -7,13 +7,17 @@
  */
 import { fileURLToPath } from 'node:url';
 
-/** Absolute path of the built page (src/web/dist), which the daemon serves as static files. */
+// This file runs as src/web/serve.ts (tests, via tsx) and as dist/web/serve.js (the built package):
+// both sit two folders below the package root, so one relative path reaches the root from either.
+const fromRoot = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
+
+/** Absolute path of the built page (dist/page at the package root), which the daemon serves as static files. */
 export function webRoot(): string {
-  return fileURLToPath(new URL('./dist/', import.meta.url));
+  return fromRoot('dist/page/');
 }
 
 /** Builds the page into webRoot() with Vite (a dev dependency, so it is loaded only when called). */
 export async function buildWeb(): Promise<void> {
   const { build } = await import('vite');
-  await build({ configFile: fileURLToPath(new URL('./vite.config.ts', import.meta.url)), logLevel: 'warn' });
+  await build({ configFile: fromRoot('src/web/vite.config.ts'), logLevel: 'warn' });
 }
