@@ -6,12 +6,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { MeshError } from '../errors.ts';
 import type { MeshNode } from '../runtime/mesh-node.ts';
 import { parseDuration } from '../util/duration.ts';
 import { webRoot } from '../web/serve.ts';
+import { serveWebFiles } from './web-files.ts';
 
 /** Options of the local API. */
 export interface LocalApiInit {
@@ -242,7 +242,7 @@ export async function createLocalApi(init: LocalApiInit): Promise<FastifyInstanc
 
   const dir = init.webDir ?? webRoot();
   if (existsSync(join(dir, 'index.html'))) {
-    await app.register(fastifyStatic, { root: dir, prefix: '/', index: ['index.html'] });
+    serveWebFiles(app, dir);
   } else {
     app.get('/', async (_req, reply) =>
       reply
