@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { MeshError } from '../errors.ts';
 import type { MeshNode } from '../runtime/mesh-node.ts';
+import { lazySchemaCompilers } from '../transport/lazy-schema-compilers.ts';
 import { parseDuration } from '../util/duration.ts';
 import { webRoot } from '../web/serve.ts';
 import { serveWebFiles } from './web-files.ts';
@@ -89,7 +90,7 @@ function str(v: unknown, what: string, max = 100_000): string {
 /** Builds the local API server (not yet listening). */
 export async function createLocalApi(init: LocalApiInit): Promise<FastifyInstance> {
   const { node, token } = init;
-  const app = Fastify({ logger: false, bodyLimit: 256 * 1024 });
+  const app = Fastify({ logger: false, bodyLimit: 256 * 1024, schemaController: lazySchemaCompilers() });
 
   const streams = new Set<import('node:http').ServerResponse>();
   app.addHook('preClose', async () => {

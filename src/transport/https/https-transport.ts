@@ -25,6 +25,7 @@ import {
   type RateLimitOptions,
   tooLargeReply,
 } from '../edge.ts';
+import { lazySchemaCompilers } from '../lazy-schema-compilers.ts';
 import { createSelfSignedCert, rawEd25519FromSpki } from './certificate.ts';
 
 /** Options of {@link HttpsTransport}. */
@@ -125,6 +126,7 @@ export class HttpsTransport implements Transport {
 
     const app = Fastify({
       logger: false,
+      schemaController: lazySchemaCompilers(),
       https: {
         key: keyPem,
         cert: certPem,
