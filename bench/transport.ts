@@ -2,13 +2,15 @@
  * Transport benchmark: two real MeshNodes (HTTPS on 127.0.0.2 / 127.0.0.3, SQLite stores), `send`
  * on A → delivered to the app on B: msgs/s and latency p50/p99 with 10 messages in flight; in the
  * same run the bare HTTPS keep-alive POST baseline (undici → fastify, 512 B JSON, 10 connections)
- * as the ratio's base. Also the daemon's start-up time and idle RSS (`bin/mesh start`).
+ * as the ratio's base. Also the daemon's start-up time and idle RSS: the real `bin/mesh start` (the
+ * built dist/, as a user runs it) from spawn until it prints that it is running, then RSS after 3 s
+ * idle; median of 5 fresh data dirs, each `mesh init`-ed first as a user would.
  *
- *   node --import tsx bench/transport.ts [--seconds 5]
+ *   npm run build && node --import tsx bench/transport.ts [--seconds 5] [--daemon-only]
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { deriveUuid, generateKeyPairs } from '../src/crypto/index.ts';
@@ -19,6 +21,8 @@ import { HttpsTransport } from '../src/transport/https/index.ts';
 import { runBaseline } from './transport-baseline.ts';
 
 const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 5;
+const DAEMON_ONLY = process.argv.includes('--daemon-only');
+const DAEMON_RUNS = 5;
 const IN_FLIGHT = 10;
 const rand = (n: number) => new Uint8Array(randomBytes(n));
 
@@ -117,7 +121,7 @@ async function meshRun(seconds: number) {
   };
 }
 
-async function daemonStartup() {
+async function daemonStartupOnce() {
   const mesh = resolve(import.meta.dirname, '../bin/mesh');
   const dir = mkdtempSync(join(tmpdir(), 'mesh-bench-daemon-'));
   await new Promise<void>((r, j) =>
@@ -154,9 +158,37 @@ async function daemonStartup() {
     p.kill('SIGTERM');
   });
   rmSync(dir, { recursive: true, force: true });
-  return { startupMs: Math.round(startupMs), idleRssMb: Math.round(rssMb) };
+  return { startupMs, rssMb };
 }
 
+/** Median (and range) over DAEMON_RUNS starts: one start is at the mercy of whatever else the machine does. */
+async function daemonStartup() {
+  const runs = [];
+  for (let i = 0; i < DAEMON_RUNS; i++) runs.push(await daemonStartupOnce());
+  const med = (xs: number[]) => Math.round(xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]);
+  const range = (xs: number[]) => `${Math.round(Math.min(...xs))}–${Math.round(Math.max(...xs))}`;
+  const ms = runs.map((r) => r.startupMs);
+  const mb = runs.map((r) => r.rssMb);
+  return {
+    startupMs: med(ms),
+    startupRangeMs: range(ms),
+    idleRssMb: med(mb),
+    idleRssRangeMb: range(mb),
+    runs: DAEMON_RUNS,
+  };
+}
+
+if (!existsSync(resolve(import.meta.dirname, '../dist/cli/main.js'))) {
+  console.error('bench/transport: bin/mesh runs the built package — run `npm run build` first');
+  process.exit(2);
+}
+if (DAEMON_ONLY) {
+  const daemon = await daemonStartup();
+  console.log(
+    `daemon: start-up ${daemon.startupMs} ms (${daemon.startupRangeMs}), idle RSS ${daemon.idleRssMb} MB (${daemon.idleRssRangeMb}), median of ${daemon.runs}`,
+  );
+  process.exit(0);
+}
 const baseline = await runBaseline({ durationMs: SECONDS * 1000, connections: IN_FLIGHT });
 const mesh = await meshRun(SECONDS);
 const daemon = await daemonStartup();
@@ -177,7 +209,9 @@ console.table([
     ratio: fmt(mesh.msgsPerSec / baseline.msgsPerSec),
   },
 ]);
-console.log(`daemon: start-up ${daemon.startupMs} ms (bin/mesh start → running), idle RSS ${daemon.idleRssMb} MB`);
+console.log(
+  `daemon: start-up ${daemon.startupMs} ms (${daemon.startupRangeMs}; bin/mesh start → running), idle RSS ${daemon.idleRssMb} MB (${daemon.idleRssRangeMb}), median of ${daemon.runs}`,
+);
 console.log(
   JSON.stringify({ bench: 'transport', baseline, mesh, ratio: mesh.msgsPerSec / baseline.msgsPerSec, daemon }),
 );

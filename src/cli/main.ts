@@ -32,8 +32,21 @@ function client(cmd: Command): ApiClient {
   return ApiClient.forDataDir(dataDirOf(cmd));
 }
 
-/** Builds the program (exported for tests and for `mesh sim` wiring). */
-export async function buildProgram(): Promise<Command> {
+/** The command word of argv (`start` in `mesh --data-dir d start --json`), or undefined. */
+function commandWord(argv: string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    if (argv[i] === '--data-dir') i++;
+    else if (!argv[i].startsWith('-')) return argv[i];
+  }
+  return undefined;
+}
+
+/**
+ * Builds the program. `mesh sim` (the simulator and its progress bar) is registered only when argv
+ * may need it — the sim command itself, help, or no command — so that `mesh start` and the quick
+ * commands do not load it. Without argv everything is registered.
+ */
+export async function buildProgram(argv?: string[]): Promise<Command> {
   const program = new Command();
   program
     .name('mesh')
@@ -47,7 +60,7 @@ export async function buildProgram(): Promise<Command> {
     .description('create this node’s identity (Ed25519 + X25519 keys, self-certifying UUID); refuses to overwrite')
     .option('--name <name>', 'your display name, shown to contacts')
     .option('--json', 'print JSON')
-    .action((opts: { name?: string; json?: boolean }, cmd: Command) => {
+    .action(async (opts: { name?: string; json?: boolean }, cmd: Command) => {
       const dir = dataDirOf(cmd);
       ensureDataDir(dir);
       const store = SqliteStore.open(dataPaths(dir).db);
@@ -57,6 +70,9 @@ export async function buildProgram(): Promise<Command> {
         const self = createIdentity(name, { random: (n) => new Uint8Array(randomBytes(n)), now: Date.now() });
         const uuid = self.uuid;
         store.apply([{ op: 'self:put', self }]);
+        // The TLS certificate is made here, once, so that `mesh start` never loads the X.509 library.
+        const { loadOrCreateIdentityCert } = await import('../daemon/identity-cert.ts');
+        await loadOrCreateIdentityCert(dir, self);
         out(opts.json === true, { uuid, name, dataDir: dir }, () => {
           console.log(`${pc.green('✔')} Created your Mesh identity in ${dir}`);
           console.log(`  UUID ${pc.bold(uuid)}  name ${name}`);
@@ -317,14 +333,17 @@ export async function buildProgram(): Promise<Command> {
       });
     });
 
-  const { registerSimCommand } = await import('../sim/cli.ts');
-  registerSimCommand(program);
+  const word = argv ? commandWord(argv) : undefined;
+  if (word === undefined || !program.commands.some((c) => c.name() === word)) {
+    const { registerSimCommand } = await import('../sim/cli.ts');
+    registerSimCommand(program);
+  }
   return program;
 }
 
 /** Runs the CLI with argv; maps errors to a sentence on stderr and an exit code. */
 export async function main(argv: string[]): Promise<void> {
-  const program = await buildProgram();
+  const program = await buildProgram(argv);
   program.exitOverride();
   try {
     await program.parseAsync(argv);

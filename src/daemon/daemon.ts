@@ -11,6 +11,7 @@ import { DEFAULT_API_PORT, DEFAULT_PORT } from '../protocol/constants.ts';
 import { MeshNode } from '../runtime/mesh-node.ts';
 import { SqliteStore } from '../store/index.ts';
 import { HttpsTransport } from '../transport/https/index.ts';
+import { loadOrCreateIdentityCert } from './identity-cert.ts';
 import { createLocalApi } from './local-api.ts';
 import {
   dataPaths,
@@ -86,10 +87,12 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
     port: init.port ?? DEFAULT_PORT,
     signPriv: self.signPriv,
     signPub: self.signPub,
+    // A peer with a domain serves its CA certificate; every other node its stored self-signed one
+    // (the transport would otherwise create a fresh one on each start, see identity-cert.ts).
     tls:
       init.tlsCert && init.tlsKey
         ? { certPem: readFileSync(init.tlsCert, 'utf8'), keyPem: readFileSync(init.tlsKey, 'utf8') }
-        : undefined,
+        : await loadOrCreateIdentityCert(dir, self),
     logger: logger.child({ component: 'https' }),
   });
   const node = new MeshNode({

@@ -6,7 +6,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import {
   API_ERRORS,
@@ -26,8 +25,9 @@ import { MeshError } from '../errors.ts';
 import type { AppEvent } from '../protocol/events.ts';
 import type { InboxRecord } from '../protocol/types.ts';
 import type { MeshNode } from '../runtime/mesh-node.ts';
+import { lazySchemaCompilers } from '../transport/lazy-schema-compilers.ts';
 import { parseDuration } from '../util/duration.ts';
-import { webRoot } from '../web/serve.ts';
+import { serveWebFiles, webRoot } from './web-files.ts';
 
 /** Options of the local API. */
 export interface LocalApiInit {
@@ -109,7 +109,7 @@ function str(v: unknown, what: string, max = 100_000): string {
 /** Builds the local API server (not yet listening). */
 export async function createLocalApi(init: LocalApiInit): Promise<FastifyInstance> {
   const { node, token } = init;
-  const app = Fastify({ logger: false, bodyLimit: 256 * 1024 });
+  const app = Fastify({ logger: false, bodyLimit: 256 * 1024, schemaController: lazySchemaCompilers() });
 
   const streams = new Set<import('node:http').ServerResponse>();
   app.addHook('preClose', async () => {
@@ -234,7 +234,7 @@ export async function createLocalApi(init: LocalApiInit): Promise<FastifyInstanc
 
   const dir = init.webDir ?? webRoot();
   if (existsSync(join(dir, 'index.html'))) {
-    await app.register(fastifyStatic, { root: dir, prefix: '/', index: ['index.html'] });
+    serveWebFiles(app, dir);
   } else {
     app.get('/', async (_req, reply) =>
       reply

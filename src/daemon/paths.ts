@@ -1,5 +1,6 @@
 /**
- * Files in a node's data dir (DESIGN.md §7): the SQLite store, the local API token (0600) and the
+ * Files in a node's data dir (DESIGN.md §7): the SQLite store, the local API token (0600), the
+ * node's self-signed TLS certificate (public; its key is the identity key in the store) and the
  * running daemon's description (pid, ports) that CLI commands read to find it.
  */
 import { randomBytes } from 'node:crypto';
@@ -13,8 +14,13 @@ export function resolveDataDir(option: string | undefined, env: NodeJS.ProcessEn
 }
 
 /** Paths of the files in a data dir. */
-export function dataPaths(dir: string): { db: string; token: string; daemon: string } {
-  return { db: join(dir, 'mesh.db'), token: join(dir, 'api-token'), daemon: join(dir, 'daemon.json') };
+export function dataPaths(dir: string): { db: string; token: string; daemon: string; cert: string } {
+  return {
+    db: join(dir, 'mesh.db'),
+    token: join(dir, 'api-token'),
+    daemon: join(dir, 'daemon.json'),
+    cert: join(dir, 'tls-cert.pem'),
+  };
 }
 
 /** Creates the data dir with mode 0700 if missing. */

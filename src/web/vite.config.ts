@@ -1,4 +1,8 @@
-/** Vite build of the local web chat page: src/web/app → src/web/dist (no external URLs, works offline). */
+/**
+ * Vite build of the local web chat page: src/web/app → dist/page (no external URLs, works offline).
+ * dist/page sits beside tsc's output so the published package carries it; `npm run build` (tsc) never
+ * touches it, and webRoot() in src/daemon/web-files.ts finds it from src/ and from dist/ alike.
+ */
 import { fileURLToPath } from 'node:url';
 import preact from '@preact/preset-vite';
 import { defineConfig } from 'vite';
@@ -10,7 +14,7 @@ export default defineConfig({
   base: '/',
   plugins: [preact({ prerender: { enabled: false } })],
   build: {
-    outDir: here('./dist'),
+    outDir: here('../../dist/page'),
     emptyOutDir: true,
     // Everything is inlined or bundled: the page is served by the daemon on 127.0.0.1 and must work offline.
     assetsInlineLimit: 8192,

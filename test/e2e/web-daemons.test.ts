@@ -7,11 +7,11 @@
  * screenshotDir() (docs/screenshots/ with UPDATE_SCREENSHOTS=1).
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { buildWeb, webRoot } from '../../src/web/serve.ts';
+import { ensureWebBuilt } from '../helpers/web-build.ts';
 import { CHROMIUM, hasChromium, launchChromium, screenshotDir } from './browser.ts';
 import { cleanup, initNode, meshJson, type RunningNode, startNode } from './cli-helpers.ts';
 
@@ -70,7 +70,7 @@ describe('web page against two real daemons', { skip: !hasChromium && `${CHROMIU
   }
 
   before(async () => {
-    if (!existsSync(join(webRoot(), 'index.html'))) await buildWeb();
+    await ensureWebBuilt();
     const [na, nb] = await Promise.all([initNode('alice'), initNode('bob')]);
     dirA = na.dir;
     dirB = nb.dir;

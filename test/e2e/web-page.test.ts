@@ -5,12 +5,11 @@
  * Saves a screenshot of each view to screenshotDir() (docs/screenshots/ with UPDATE_SCREENSHOTS=1).
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { API_ROUTES, cookieName } from '../../src/api/contract.ts';
-import { buildWeb, webRoot } from '../../src/web/serve.ts';
+import { ensureWebBuilt } from '../helpers/web-build.ts';
 import { CHROMIUM, hasChromium, launchChromium, screenshotDir } from './browser.ts';
 import { startWebFixture, until, type WebFixture } from './web-fixture.ts';
 
@@ -40,7 +39,7 @@ describe('web page against the real local API', { skip: !hasChromium && `${CHROM
     });
 
   before(async () => {
-    if (!existsSync(join(webRoot(), 'index.html'))) await buildWeb();
+    await ensureWebBuilt();
     fx = await startWebFixture({ token: TOKEN });
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1200, height: 780 }, colorScheme: 'light' });

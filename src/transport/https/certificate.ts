@@ -2,12 +2,20 @@
  * Self-signed TLS certificate whose key is the node's Ed25519 identity key, so a client that knows
  * a contact's signPub can pin the server certificate to it.
  */
-import 'reflect-metadata';
 import { createPrivateKey, createPublicKey, randomBytes, webcrypto } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import * as x509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+/**
+ * @peculiar/x509 (with the reflect-metadata polyfill it needs) costs ~14 MB and ~0.3 s to load, and
+ * only certificate creation uses it: load it on first use so the transport, the CLI and a daemon
+ * that reuses its stored certificate never pay for it.
+ */
+async function loadX509(): Promise<typeof import('@peculiar/x509')> {
+  await import('reflect-metadata');
+  const x509 = await import('@peculiar/x509');
+  x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+  return x509;
+}
 
 /** PKCS#8 DER prefix for a raw 32-byte Ed25519 seed. */
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -76,6 +84,7 @@ export async function createSelfSignedCert(
   });
   if (!derived.equals(spki)) throw new TypeError('signPub does not belong to signPriv');
 
+  const x509 = await loadX509();
   const alg = { name: 'Ed25519' };
   const privateKey = await webcrypto.subtle.importKey('pkcs8', pkcs8, alg, false, ['sign']);
   const publicKey = await webcrypto.subtle.importKey('spki', spki, alg, true, ['verify']);

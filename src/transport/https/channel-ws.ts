@@ -48,7 +48,8 @@ export function wsLink(ws: WebSocket, exporter: Uint8Array, remote: string): Cha
   ws.on('message', (data, isBinary) => {
     // Frames are binary; a text message is a peer that does not speak this protocol.
     if (!isBinary) return link.close(CLOSE.BAD_FRAME, 'text message');
-    link.onMessage(data);
+    // binaryType is the default 'nodebuffer', so a binary message is one Buffer (never fragments).
+    link.onMessage(data as Buffer);
   });
   ws.on('pong', () => link.onPong());
   ws.on('close', (code, reason) => link.onClose(code, reason.toString('utf8')));

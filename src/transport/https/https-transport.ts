@@ -7,7 +7,7 @@ import type { Server } from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import { rootCertificates, type TLSSocket } from 'node:tls';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { buildConnector, Pool } from 'undici';
+import type { buildConnector, Pool } from 'undici';
 import type {
   ChannelEvent,
   ChannelPeer,
@@ -35,6 +35,7 @@ import {
   type RateLimitOptions,
   tooLargeReply,
 } from '../edge.ts';
+import { lazySchemaCompilers } from '../lazy-schema-compilers.ts';
 import { createSelfSignedCert, peerEd25519 } from './certificate.ts';
 import { addChannelRoute, dialWs } from './channel-ws.ts';
 
@@ -91,6 +92,17 @@ const TIMEOUT_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
   'ETIMEDOUT',
 ]);
+
+type Undici = typeof import('undici');
+let undici: Undici | undefined;
+/**
+ * undici is the largest module a node loads (~10 MB of memory, ~80 ms): load it with the first
+ * outgoing request, so a daemon starts without it and one that never sends never pays for it.
+ */
+async function loadUndici(): Promise<Undici> {
+  undici ??= await import('undici');
+  return undici;
+}
 
 /** HTTPS transport for real nodes; see src/transport/https/index.ts for usage. */
 export class HttpsTransport implements ChannelTransport {
@@ -150,6 +162,7 @@ export class HttpsTransport implements ChannelTransport {
 
     const app = Fastify({
       logger: false,
+      schemaController: lazySchemaCompilers(),
       https: {
         key: keyPem,
         cert: certPem,
@@ -235,7 +248,9 @@ export class HttpsTransport implements ChannelTransport {
     }
     const viaChannel = req.pin?.signPub && this.hub?.request(req.pin.signPub, req.headers, req.body, req.timeoutMs);
     if (viaChannel) return viaChannel;
-    const pool = this.poolFor(target, req.pin);
+    const u = await loadUndici();
+    if (this.closed) throw new TransportError('ABORTED', 'Transport is closed');
+    const pool = this.poolFor(u, target, req.pin);
     const ac = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -312,7 +327,7 @@ export class HttpsTransport implements ChannelTransport {
     ]);
   }
 
-  private poolFor(target: { host: string; port: number }, pin: PinSpec | undefined): Pool {
+  private poolFor(u: Undici, target: { host: string; port: number }, pin: PinSpec | undefined): Pool {
     const pinKey = pin?.signPub
       ? `k:${Buffer.from(pin.signPub).toString('hex')}`
       : pin?.domain
@@ -328,10 +343,10 @@ export class HttpsTransport implements ChannelTransport {
     }
     const origin = `https://${formatAddress(target)}`;
     const local = this.localFor(target.host);
-    pool = new Pool(origin, {
+    pool = new u.Pool(origin, {
       connections: this.init.connectionsPerPeer ?? 16,
       localAddress: local.localAddress,
-      connect: this.connector(pin, local.family),
+      connect: this.connector(u, pin, local.family),
     });
     this.pools.set(key, pool);
     const max = this.init.maxPeerPools ?? 256;
@@ -358,13 +373,13 @@ export class HttpsTransport implements ChannelTransport {
     return tf === lf ? { localAddress: la } : {};
   }
 
-  private connector(pin: PinSpec | undefined, family: number | undefined): buildConnector.connector {
+  private connector(u: Undici, pin: PinSpec | undefined, family: number | undefined): buildConnector.connector {
     const common = { timeout: 10_000, ...(family ? { family } : {}) };
     if (pin?.signPub) {
       const expected = Buffer.from(pin.signPub);
       // Key pin: chain and name are irrelevant, the certificate key must be the contact's identity key.
       // No TLS session cache, so every connection presents (and we check) the certificate.
-      const base = buildConnector({
+      const base = u.buildConnector({
         ...common,
         rejectUnauthorized: false,
         minVersion: 'TLSv1.3',
@@ -387,11 +402,11 @@ export class HttpsTransport implements ChannelTransport {
     if (pin?.domain) {
       const domain = pin.domain;
       const ca = this.trustedCas();
-      const base = buildConnector({ ...common, servername: domain, ...(ca ? { ca } : {}) });
+      const base = u.buildConnector({ ...common, servername: domain, ...(ca ? { ca } : {}) });
       return (opts, cb) => base({ ...opts, servername: domain }, cb);
     }
     // No pin: first contact only (e.g. answering an invite); the protocol layer authenticates the answer.
-    return buildConnector({ ...common, rejectUnauthorized: false, minVersion: 'TLSv1.3' });
+    return u.buildConnector({ ...common, rejectUnauthorized: false, minVersion: 'TLSv1.3' });
   }
 
   /** Explicit CA list when extra CAs are configured: system roots + NODE_EXTRA_CA_CERTS + init.ca. */
