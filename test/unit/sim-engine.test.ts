@@ -34,10 +34,23 @@ const send = (address: string, requestId = 1): Effect => ({
 });
 
 describe('one engine for testnet and simulator', () => {
-  it('the testnet runs on the Engine class the simulator exports', () => {
+  it('the testnet and the simulator both drive Engine (src/sim/engine.ts)', async () => {
     const net = createTestnet(2, { seed: 1 });
     assert.ok(net.engine instanceof Engine);
     assert.equal(SimEngine, Engine);
+    // The simulator builds no engine of its own: count the runs it makes on Engine.prototype.
+    const original = Engine.prototype.runUntil;
+    let runs = 0;
+    Engine.prototype.runUntil = function (this: Engine, ...args: Parameters<Engine['runUntil']>) {
+      runs++;
+      return original.apply(this, args);
+    };
+    try {
+      await runSimulation({ graph: generate('ws:30:4:0.1', new Rng(1)), seed: 1, offline: 0, moved: 0.1, lookups: 2 });
+    } finally {
+      Engine.prototype.runUntil = original;
+    }
+    assert.ok(runs >= 5, `one run per phase at least, got ${runs}`);
   });
 
   it('testnet: same seed → identical run, another seed → different identities', () => {
