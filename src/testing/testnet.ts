@@ -1,6 +1,8 @@
 /**
- * A virtual-time network of protocol cores for tests and benchmarks: every effect is carried out
- * in memory, time jumps to the next event. Deterministic for a given seed.
+ * A virtual-time network of protocol cores for tests and benchmarks, on the one discrete-event
+ * engine (src/sim/engine.ts) the simulator also runs on: every effect is carried out in memory,
+ * time jumps to the next event. Deterministic for a given seed. An offline node refuses connections
+ * (a closed port); every link has the same latency.
  *
  *   const net = createTestnet(3, { seed: 1 });
  *   net.connect(0, 1); net.connect(1, 2);
@@ -12,60 +14,31 @@ import { deriveUuid, generateKeyPairs } from '../crypto/index.ts';
 import type { CoreInit } from '../protocol/config.ts';
 import type { AppEvent, Command, CoreEvent, DropReason, Effect } from '../protocol/events.ts';
 import { type CoreSnapshot, MeshCore } from '../protocol/node.ts';
-import { timerKey } from '../protocol/timers.ts';
 import type { ContactRecord, InboxRecord, SelfRecord } from '../protocol/types.ts';
+import { Engine } from '../sim/engine.ts';
+import { Rng } from '../sim/rng.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 
-/** A tiny seeded PRNG (sfc32) used for keys, latencies and the cores' randomness. */
-export function seededRandom(seed: number): { next(): number; bytes(n: number): Uint8Array } {
-  let a = 0x9e3779b9 ^ seed;
-  let b = 0x243f6a88 ^ (seed * 31);
-  let c = 0xb7e15162;
-  let d = 1;
-  const next = () => {
-    a |= 0;
-    b |= 0;
-    c |= 0;
-    d |= 0;
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    return (t >>> 0) / 4294967296;
-  };
-  for (let i = 0; i < 16; i++) next();
-  return {
-    next,
-    bytes(n: number) {
-      const out = new Uint8Array(n);
-      for (let i = 0; i < n; i++) out[i] = Math.floor(next() * 256);
-      return out;
-    },
-  };
+/** The engine's seeded PRNG (src/sim/rng.ts), for tests that need random bytes: `seededRandom(7).bytes(32)`. */
+export function seededRandom(seed: number): Rng {
+  return new Rng(seed);
 }
 
-/** One node of the testnet. */
+/** One node of the testnet (address, online and core are the engine's view of it). */
 export interface TestNode {
   index: number;
   uuid: string;
   self: SelfRecord;
-  address: string;
-  online: boolean;
-  core: MeshCore;
+  readonly address: string;
+  readonly online: boolean;
+  readonly core: MeshCore;
   store: MemoryStore;
   inbox: InboxRecord[];
   events: AppEvent[];
   drops: { reason: DropReason; detail?: string }[];
   results: Map<number, Extract<Effect, { type: 'result' }>>;
-  timers: Map<string, number>;
-}
-
-interface QueueItem {
-  at: number;
-  seq: number;
-  run: () => void;
+  /** The node's pending timers (timer key → engine generation). */
+  readonly timers: ReadonlyMap<string, number>;
 }
 
 /** Options of a testnet. */
@@ -73,6 +46,8 @@ export interface TestnetInit {
   seed?: number;
   /** One-way latency per message, ms. @default 20 */
   latencyMs?: number;
+  /** Probability that a request is lost (the sender sees its timeout). @default 0 */
+  loss?: number;
   /** Protocol options for every core. */
   core?: CoreInit;
   /** Start time, unix ms. @default 1_767_225_600_000 */
@@ -82,30 +57,47 @@ export interface TestnetInit {
 /** A virtual-time network of cores. */
 export class Testnet {
   readonly nodes: TestNode[] = [];
-  now: number;
   /** Sends by effect kind. */
   readonly sent: Record<string, number> = {};
-  #queue: QueueItem[] = [];
-  #seq = 0;
-  #nextCommand = 1;
-  #nextInbound = 1;
-  #pendingReplies = new Map<number, { from: TestNode; core: MeshCore; requestId: number }>();
-  #rng: ReturnType<typeof seededRandom>;
   readonly latencyMs: number;
   readonly init: TestnetInit;
+  /** The engine underneath (shared with the simulator). */
+  readonly engine: Engine<MeshCore>;
+  #coresMade = 0;
 
   constructor(n: number, init: TestnetInit = {}) {
     this.init = init;
-    this.now = init.startAt ?? 1_767_225_600_000;
     this.latencyMs = init.latencyMs ?? 20;
-    this.#rng = seededRandom(init.seed ?? 1);
+    const latency = this.latencyMs;
+    this.engine = new Engine<MeshCore>(
+      {
+        seed: init.seed ?? 1,
+        startAt: init.startAt ?? 1_767_225_600_000,
+        latency: () => latency,
+        loss: init.loss ?? 0,
+        offline: 'refuse',
+      },
+      {
+        onSend: (_v, e) => {
+          this.sent[e.kind] = (this.sent[e.kind] ?? 0) + 1;
+        },
+        onEffect: (v, e) => this.#record(this.nodes[v], e),
+        pinOk: (to, pin) => !pin.signPub || sameBytes(pin.signPub, this.nodes[to].self.signPub),
+      },
+    );
     for (let i = 0; i < n; i++) this.addNode();
+  }
+
+  /** Virtual time, unix ms. */
+  get now(): number {
+    return this.engine.now;
   }
 
   /** Adds a node with a fresh identity at 10.0.x.y:7575. */
   addNode(name?: string): TestNode {
+    const engine = this.engine;
     const index = this.nodes.length;
-    const keys = generateKeyPairs((k) => this.#rng.bytes(k));
+    const keys = generateKeyPairs((k) => engine.rng.bytes(k));
     const uuid = deriveUuid(keys.signPub, keys.boxPub);
     const self: SelfRecord = { uuid, name: name ?? `node${index}`, ...keys, createdAt: this.now };
     const store = new MemoryStore();
@@ -114,26 +106,36 @@ export class Testnet {
       index,
       uuid,
       self,
-      address: `10.0.${index >> 8}.${(index & 255) + 1}:7575`,
-      online: true,
-      core: null as unknown as MeshCore,
+      get address() {
+        return engine.address(index);
+      },
+      get online() {
+        return engine.isOnline(index);
+      },
+      get core() {
+        return engine.core(index);
+      },
       store,
       inbox: [],
       events: [],
       drops: [],
       results: new Map(),
-      timers: new Map(),
+      get timers() {
+        return engine.timers(index);
+      },
     };
-    node.core = this.#makeCore(node);
     this.nodes.push(node);
+    const address = `10.0.${index >> 8}.${(index & 255) + 1}:7575`;
+    engine.addNode(this.#makeCore(node, address), address);
     return node;
   }
 
-  #makeCore(node: TestNode): MeshCore {
+  /** A fresh core from the node's store, as a process builds it at start. */
+  #makeCore(node: TestNode, address: string): MeshCore {
     const s = node.store;
     const snapshot: CoreSnapshot = {
       self: s.getSelf()!,
-      addresses: [node.address],
+      addresses: [address],
       contacts: s.listContacts(),
       referrals: s.listReferrals(),
       invites: s.listInvites(),
@@ -141,13 +143,17 @@ export class Testnet {
       outbox: s.listOutbox(),
       deliveredIds: s.listInbox().map((m) => m.id),
     };
-    const rng = seededRandom((this.init.seed ?? 1) * 7919 + node.index * 104729 + this.#seq);
+    const rng = new Rng((this.init.seed ?? 1) * 7919 + node.index * 104729 + this.#coresMade++);
     return new MeshCore(snapshot, { random: (k) => rng.bytes(k) }, this.init.core, this.now);
   }
 
-  /** Makes a and b contacts of each other (as after an accepted contact request). */
+  /**
+   * Makes a and b contacts of each other (as after an accepted contact request): the records go into
+   * both stores and each node's core is rebuilt from its store (meant for building the network before
+   * `startAll`; later it is a process restart without the `start` announce).
+   */
   connect(a: number, b: number): void {
-    const secret = this.#rng.bytes(32);
+    const secret = this.engine.rng.bytes(32);
     const A = this.nodes[a];
     const B = this.nodes[b];
     const rec = (other: TestNode): ContactRecord => ({
@@ -164,37 +170,22 @@ export class Testnet {
     });
     A.store.apply([{ op: 'contact:put', contact: rec(B) }]);
     B.store.apply([{ op: 'contact:put', contact: rec(A) }]);
-    A.core.contactMap.set(B.uuid, rec(B));
-    B.core.contactMap.set(A.uuid, rec(A));
+    for (const n of [A, B]) this.engine.restart(n.index, this.#makeCore(n, n.address));
   }
 
   /** Schedules `run` at absolute virtual time `at`. */
   schedule(at: number, run: () => void): void {
-    const item = { at, seq: this.#seq++, run };
-    // Binary insertion keeps the queue ordered by (at, seq).
-    let lo = 0;
-    let hi = this.#queue.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      const q = this.#queue[mid];
-      if (q.at < at || (q.at === at && q.seq < item.seq)) lo = mid + 1;
-      else hi = mid;
-    }
-    this.#queue.splice(lo, 0, item);
+    this.engine.schedule(at, run);
   }
 
   /** Delivers an event to a node now and carries out its effects. */
   deliver(node: TestNode, event: CoreEvent): Effect[] {
-    const fx = node.core.handle(event, this.now);
-    for (const e of fx) this.#carryOut(node, e);
-    return fx;
+    return this.engine.deliver(node.index, event);
   }
 
   /** Issues a command; returns its id (see `result`). */
   command(i: number, command: Command): number {
-    const commandId = this.#nextCommand++;
-    this.deliver(this.nodes[i], { type: 'command', commandId, command });
-    return commandId;
+    return this.engine.command(i, command);
   }
 
   /** The result effect of a command, once there. */
@@ -209,96 +200,38 @@ export class Testnet {
 
   /** Runs until no event is due before `until` (default: 1 virtual minute from now) or the queue is empty. */
   run(forMs = 60_000): void {
-    const until = this.now + forMs;
-    while (this.#queue.length > 0 && this.#queue[0].at <= until) {
-      const item = this.#queue.shift()!;
-      this.now = Math.max(this.now, item.at);
-      item.run();
-    }
-    this.now = Math.max(this.now, until);
+    this.engine.runUntil(this.now + forMs);
   }
 
-  /** Takes a node offline (its address stops answering; its timers stop). */
+  /** Takes a node offline (its address refuses connections; its timers are lost) or back. */
   setOnline(i: number, online: boolean): void {
-    this.nodes[i].online = online;
+    this.engine.setOnline(i, online);
   }
 
   /** Restarts a node from its store (a process restart): fresh core, same persisted state. */
   restart(i: number, address?: string): void {
     const n = this.nodes[i];
-    if (address) n.address = address;
-    n.timers.clear();
-    n.online = true;
-    n.core = this.#makeCore(n);
+    if (address) this.engine.setAddress(i, address);
+    this.engine.setOnline(i, true);
+    this.engine.restart(i, this.#makeCore(n, n.address));
     this.command(i, { kind: 'start' });
   }
 
   /** Moves a running node to a new address and tells its core (an "IP change"). */
   move(i: number, address: string): void {
-    const n = this.nodes[i];
-    n.address = address;
+    this.engine.setAddress(i, address);
     this.command(i, { kind: 'address', addresses: [address] });
   }
 
   /** The node currently listening at an address. */
   at(address: string): TestNode | undefined {
-    return this.nodes.find((n) => n.online && n.address === address);
+    const v = this.engine.nodeAt(address);
+    return v !== undefined && this.engine.isOnline(v) ? this.nodes[v] : undefined;
   }
 
-  #carryOut(node: TestNode, e: Effect): void {
+  /** What the engine leaves to the host: the store, the inbox, events, drops and results. */
+  #record(node: TestNode, e: Effect): void {
     switch (e.type) {
-      case 'send': {
-        this.sent[e.kind] = (this.sent[e.kind] ?? 0) + 1;
-        const core = node.core;
-        const arrive = this.now + this.latencyMs;
-        this.schedule(arrive, () => {
-          if (node.core !== core || !node.online) return;
-          const target = this.at(e.address);
-          if (!target || (e.pin?.signPub && !sameBytes(e.pin.signPub, target.self.signPub))) {
-            // Nobody there (or someone else with another key: TLS pin fails): refused after one RTT.
-            this.schedule(this.now + this.latencyMs, () => {
-              if (node.core === core)
-                this.deliver(node, { type: 'send-failed', requestId: e.requestId, reason: 'CONNECT_FAILED' });
-            });
-            return;
-          }
-          const inbound = this.#nextInbound++;
-          this.#pendingReplies.set(inbound, { from: node, core, requestId: e.requestId });
-          const remoteHost = node.address.slice(0, node.address.lastIndexOf(':'));
-          this.deliver(target, {
-            type: 'request',
-            requestId: inbound,
-            remote: `${remoteHost}:40000`,
-            headers: e.headers,
-            body: e.body,
-          });
-        });
-        break;
-      }
-      case 'respond': {
-        const p = this.#pendingReplies.get(e.requestId);
-        if (!p) break;
-        this.#pendingReplies.delete(e.requestId);
-        this.schedule(this.now + this.latencyMs, () => {
-          if (p.from.core === p.core && p.from.online)
-            this.deliver(p.from, { type: 'response', requestId: p.requestId, status: e.status, body: e.body });
-        });
-        break;
-      }
-      case 'set-timer': {
-        const key = timerKey(e.timer);
-        node.timers.set(key, e.at);
-        const core = node.core;
-        this.schedule(e.at, () => {
-          if (node.core !== core || !node.online || node.timers.get(key) !== e.at) return;
-          node.timers.delete(key);
-          this.deliver(node, { type: 'timer', timer: e.timer });
-        });
-        break;
-      }
-      case 'clear-timer':
-        node.timers.delete(timerKey(e.timer));
-        break;
       case 'persist':
         node.store.apply(e.ops);
         break;

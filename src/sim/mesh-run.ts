@@ -1,0 +1,214 @@
+/**
+ * A Mesh run: one `MeshCore` per graph vertex (the class real nodes run) on the engine, the
+ * scenario's phases (scenario.ts), then the result document. Cores are built from snapshots — one
+ * contact pair per edge, keys from the seeded PRNG, one shared secret per edge, address
+ * "10.a.b.c:7575" — and afterwards change only through events.
+ */
+import { deriveUuid, generateKeyPairs } from '../crypto/index.ts';
+import { type CoreInit, SEED_CONFIG } from '../protocol/config.ts';
+import { HOUR } from '../protocol/constants.ts';
+import { type CoreSnapshot, MeshCore } from '../protocol/node.ts';
+import type { ContactRecord, PersistOp, SelfRecord } from '../protocol/types.ts';
+import { MemoryStore } from '../store/memory-store.ts';
+import { Accounting, headerBytes, isPeriodicTimer, T_MOVE, T_RELOC, TAG_COUNT } from './accounting.ts';
+import { Engine } from './engine.ts';
+import { LookupWatch } from './lookup-watch.ts';
+import type { SimPlan } from './plan.ts';
+import { MESH_SCENARIO, type MeshWorld, runScenario } from './scenario.ts';
+import {
+  initialAddress,
+  latencySummary,
+  linkLatency,
+  peakRss,
+  round,
+  type SimOptions,
+  type SimResult,
+  sortKeys,
+} from './sim-types.ts';
+
+function contactRecord(other: SelfRecord, secret: Uint8Array, address: string): ContactRecord {
+  return {
+    uuid: other.uuid,
+    name: other.name,
+    signPub: other.signPub,
+    boxPub: other.boxPub,
+    secret,
+    address,
+    status: 'active',
+    lastSeen: 0,
+    addedAt: 0,
+    domain: null,
+  };
+}
+
+function snapshotOf(self: SelfRecord, address: string, contacts: ContactRecord[]): CoreSnapshot {
+  return {
+    self,
+    addresses: [address],
+    contacts,
+    referrals: [],
+    invites: [],
+    requests: [],
+    outbox: [],
+    deliveredIds: [],
+  };
+}
+
+/** The core options of a strategy. */
+function coreInitOf(options: SimOptions): CoreInit {
+  const init: CoreInit =
+    options.strategy === 'seed'
+      ? { ...SEED_CONFIG }
+      : {
+          ...(options.referralRadius !== undefined ? { referralRadius: options.referralRadius } : {}),
+          ...(options.searchRadius !== undefined ? { searchRadius: options.searchRadius } : {}),
+        };
+  return Object.assign(init, options.coreInit ?? {});
+}
+
+/** Identities of all nodes and their contact lists, one pair of records per edge. */
+function identities(plan: SimPlan): { selves: SelfRecord[]; contactsOf: ContactRecord[][] } {
+  const { g, progress } = plan;
+  const keyRng = plan.rng.key;
+  const n = g.nodes;
+  const selves: SelfRecord[] = new Array(n);
+  for (let v = 0; v < n; v++) {
+    const kp = generateKeyPairs((k) => keyRng.bytes(k));
+    selves[v] = { uuid: deriveUuid(kp.signPub, kp.boxPub), name: `n${v}`, ...kp, createdAt: 0 };
+    if ((v & 4095) === 0) progress({ phase: 'setup', done: v, total: n });
+  }
+  const contactsOf: ContactRecord[][] = Array.from({ length: n }, () => []);
+  for (let u = 0; u < n; u++) {
+    for (let i = g.offsets[u]; i < g.offsets[u + 1]; i++) {
+      const v = g.neighbours[i];
+      if (v < u) continue;
+      const secret = keyRng.bytes(32);
+      contactsOf[u].push(contactRecord(selves[v], secret, initialAddress(v)));
+      contactsOf[v].push(contactRecord(selves[u], secret, initialAddress(u)));
+    }
+  }
+  return { selves, contactsOf };
+}
+
+/** Runs the Mesh scenario on `plan`. */
+export function runMesh(plan: SimPlan, options: SimOptions): SimResult {
+  const n = plan.g.nodes;
+  const coreInit = coreInitOf(options);
+  const coreRng = plan.rng.core;
+  const random = (k: number): Uint8Array => coreRng.bytes(k);
+  const { selves, contactsOf } = identities(plan);
+  const acc = new Accounting();
+  const watch = new LookupWatch();
+  // Only searchers restart, so only they keep a store (memory per node stays what the cores hold).
+  const stores: (MemoryStore | undefined)[] = new Array(n);
+  for (const [s] of plan.pairs) stores[s] ??= new MemoryStore();
+
+  const engine: Engine<MeshCore> = new Engine<MeshCore>(
+    {
+      rng: plan.rng.engine,
+      latency: (a, b) => linkLatency(plan.seed, a, b),
+      offline: 'silent',
+      tags: TAG_COUNT,
+    },
+    {
+      onSend: (_v, e, tag) => acc.count(engine.now, tag, e.kind, e.body.length + headerBytes(e.headers)),
+      onRespond: (_v, e, kind, tag) => acc.count(engine.now, tag, `${kind ?? 'late'}:response`, e.body.length),
+      onEffect: (v, e) => {
+        if (e.type === 'drop') acc.drop(e.reason);
+        else if (e.type === 'persist') stores[v]?.apply(e.ops);
+        else watch.onEffect(v, e, engine.now);
+      },
+      periodicTimer: isPeriodicTimer,
+    },
+  );
+  for (let v = 0; v < n; v++) {
+    const address = initialAddress(v);
+    const store = stores[v];
+    if (store) {
+      const ops: PersistOp[] = [{ op: 'self:put', self: selves[v] }];
+      for (const c of contactsOf[v]) ops.push({ op: 'contact:put', contact: c });
+      store.apply(ops); // the store copies: the core's records stay its own
+    }
+    engine.addNode(new MeshCore(snapshotOf(selves[v], address, contactsOf[v]), { random }, coreInit, 0), address);
+    contactsOf[v] = [];
+  }
+
+  const world: MeshWorld = {
+    engine,
+    plan,
+    acc,
+    watch,
+    uuidOf: (v) => selves[v].uuid,
+    restartMissingMove: (s, t, oldAddress) => {
+      const st = stores[s]!;
+      const target = selves[t].uuid;
+      const snap: CoreSnapshot = {
+        self: st.getSelf()!,
+        addresses: [engine.address(s)],
+        contacts: st
+          .listContacts()
+          .map((c) => (c.uuid === target ? { ...c, address: oldAddress, status: 'active' as const } : c)),
+        referrals: st.listReferrals(),
+        invites: st.listInvites(),
+        requests: st.listRequests(),
+        outbox: st.listOutbox(),
+        deliveredIds: st.listInbox().map((m) => m.id),
+      };
+      engine.restart(s, new MeshCore(snap, { random }, coreInit, engine.now));
+    },
+    oldAddress: new Map(),
+    latencies: [],
+    successes: 0,
+  };
+  runScenario(world, MESH_SCENARIO);
+  return meshResult(world, engine, plan);
+}
+
+/** The result document of a finished Mesh run. */
+function meshResult(w: MeshWorld, engine: Engine<MeshCore>, plan: SimPlan): SimResult {
+  const acc = w.acc;
+  const { onlineCount, durationMs } = plan;
+  let stateSum = 0;
+  let stateMax = 0;
+  for (let v = 0; v < engine.size; v++) {
+    if (!engine.isOnline(v)) continue;
+    const s = engine.core(v).stateEntries();
+    stateSum += s;
+    if (s > stateMax) stateMax = s;
+  }
+  plan.progress({ phase: 'done', done: 1, total: 1 });
+  const lookups = plan.pairs.length;
+  const moves = plan.movedNodes.length;
+  const perLookup = (x: number): number => (lookups > 0 ? x / lookups : 0);
+  const perMove = (x: number): number => (moves > 0 ? x / moves : 0);
+  const perOnline = (x: number): number => (onlineCount > 0 ? x / onlineCount : 0);
+  const hours = durationMs / HOUR;
+  const reloc = acc.byTag[T_RELOC];
+  const move = acc.byTag[T_MOVE];
+  const cfg = engine.size > 0 ? engine.core(0).cfg : undefined;
+  return {
+    ...plan.base,
+    successRate: round(plan.eligible > 0 ? w.successes / plan.eligible : 0, 4),
+    latencyMs: latencySummary(w.latencies),
+    messagesPerRelocation: round(perLookup(reloc.messages) + perMove(move.messages)),
+    bytesPerRelocation: round(perLookup(reloc.bytes) + perMove(move.bytes)),
+    maintenanceMessagesPerNodeHour: round(perOnline(acc.maint.messages) / hours),
+    maintenanceBytesPerNodeHour: round(perOnline(acc.maint.bytes) / hours),
+    stateEntriesPerNode: { mean: round(perOnline(stateSum)), max: stateMax },
+    wallSeconds: round((performance.now() - plan.wallStart) / 1000, 1),
+    peakRssMb: peakRss(),
+    ...plan.extra,
+    referralRadius: cfg?.referralRadius ?? null,
+    searchRadius: cfg?.searchRadius ?? null,
+    successes: w.successes,
+    searchMessagesPerLookup: round(perLookup(reloc.messages)),
+    searchBytesPerLookup: round(perLookup(reloc.bytes)),
+    moveMessagesPerMove: round(perMove(move.messages)),
+    moveBytesPerMove: round(perMove(move.bytes)),
+    startupMessagesPerNode: round(perOnline(acc.startup.messages)),
+    messagesByKind: sortKeys(acc.byKind),
+    drops: sortKeys(acc.drops),
+    virtualSeconds: round(engine.now / 1000, 1),
+    events: engine.events,
+  };
+}
