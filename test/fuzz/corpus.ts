@@ -28,7 +28,9 @@ export type SendEffect = Extract<Effect, { type: 'send' }>;
 export type RequestEvent = Extract<CoreEvent, { type: 'request' }>;
 
 /** Who can prove a (mutated) request again: a contact (link key) or a stranger (Ed25519). */
-export type Signer = { kind: 'contact'; from: SelfRecord; to: SelfRecord; secret: Uint8Array } | { kind: 'stranger'; from: SelfRecord };
+export type Signer =
+  | { kind: 'contact'; from: SelfRecord; to: SelfRecord; secret: Uint8Array }
+  | { kind: 'stranger'; from: SelfRecord };
 
 /** One valid request to A, as a real core produced it. */
 export interface Seed {
@@ -87,7 +89,12 @@ function identity(rng: Rng, name: string, now: number): SelfRecord {
 }
 
 /** A's (or anyone's) record of a contact. */
-export function contactRecord(other: SelfRecord, secret: Uint8Array, address: string | null, now: number): ContactRecord {
+export function contactRecord(
+  other: SelfRecord,
+  secret: Uint8Array,
+  address: string | null,
+  now: number,
+): ContactRecord {
   return {
     uuid: other.uuid,
     name: other.name,
@@ -102,7 +109,14 @@ export function contactRecord(other: SelfRecord, secret: Uint8Array, address: st
   };
 }
 
-function core(rng: Rng, self: SelfRecord, address: string, contacts: ContactRecord[], now: number, init: CoreInit = {}) {
+function core(
+  rng: Rng,
+  self: SelfRecord,
+  address: string,
+  contacts: ContactRecord[],
+  now: number,
+  init: CoreInit = {},
+) {
   return new MeshCore(
     { self, addresses: [address], contacts, referrals: [], invites: [], requests: [], outbox: [], deliveredIds: [] },
     { random: (n) => rng.bytes(n) },
@@ -151,21 +165,36 @@ export function buildRig(rng: Rng, now: number, addresses: RigAddresses = IN_PRO
   };
 
   // B → A: a text message, and B's presence announce (program start).
-  add('message', toA(B.core.handle(cmd({ kind: 'send', to: a.uuid, text: 'hello from bob' }), now))[0], hostOf(B.address), fromB);
+  add(
+    'message',
+    toA(B.core.handle(cmd({ kind: 'send', to: a.uuid, text: 'hello from bob' }), now))[0],
+    hostOf(B.address),
+    fromB,
+  );
   add('announce', toA(B.core.handle(cmd({ kind: 'start' }), now))[0], hostOf(B.address), fromB);
 
   // C → A: a message too (a second contact).
-  add('message-c', toA(C.core.handle(cmd({ kind: 'send', to: a.uuid, text: 'x'.repeat(300) }), now))[0], hostOf(C.address), fromC);
+  add(
+    'message-c',
+    toA(C.core.handle(cmd({ kind: 'send', to: a.uuid, text: 'x'.repeat(300) }), now))[0],
+    hostOf(C.address),
+    fromC,
+  );
 
   // B → A: an IP search for C (B's direct attempt to C failed), which A relays to C.
   const toC = sends(B.core.handle(cmd({ kind: 'send', to: c.uuid, text: 'where are you?' }), now))[0];
-  add('ip-relay', toA(B.core.handle({ type: 'send-failed', requestId: toC.requestId, reason: 'CONNECT_FAILED' }, now))[0], hostOf(B.address), fromB);
+  add(
+    'ip-relay',
+    toA(B.core.handle({ type: 'send-failed', requestId: toC.requestId, reason: 'CONNECT_FAILED' }, now))[0],
+    hostOf(B.address),
+    fromB,
+  );
 
   // C searches A through B; B relays it to A directly: an IP for A itself, carried by B.
   const cToA = sends(C.core.handle(cmd({ kind: 'send', to: a.uuid, text: 'hi alice' }), now))[0];
-  const cIp = sends(C.core.handle({ type: 'send-failed', requestId: cToA.requestId, reason: 'CONNECT_FAILED' }, now)).find(
-    (e) => e.address === addresses.B,
-  );
+  const cIp = sends(
+    C.core.handle({ type: 'send-failed', requestId: cToA.requestId, reason: 'CONNECT_FAILED' }, now),
+  ).find((e) => e.address === addresses.B);
   if (!cIp) throw new Error('fuzz corpus: C did not search through B');
   const bRelay = B.core.handle(
     { type: 'request', requestId: 1, remote: `${hostOf(C.address)}:40000`, headers: cIp.headers, body: cIp.body },
@@ -180,13 +209,18 @@ export function buildRig(rng: Rng, now: number, addresses: RigAddresses = IN_PRO
     { type: 'request', requestId: 2, remote: `${hostOf(C.address)}:40001`, headers: moved.headers, body: moved.body },
     now,
   );
-  add('referral', toA(bRef).find((e) => e.headers['mesh-type'] === 'referral'), hostOf(B.address), fromB);
+  add(
+    'referral',
+    toA(bRef).find((e) => e.headers['mesh-type'] === 'referral'),
+    hostOf(B.address),
+    fromB,
+  );
 
   // Stranger S uses A's invite (signed first contact with the encrypted card).
   const invFx = A.core.handle(cmd({ kind: 'invite', addresses: [addresses.A] }), now);
   const aInvite = invFx.flatMap((e) => (e.type === 'persist' ? e.ops : [])).filter((o) => o.op === 'invite:put');
   const inv = invFx.find((e) => e.type === 'result');
-  if (!inv || inv.type !== 'result' || !inv.ok) throw new Error('fuzz corpus: no invite');
+  if (inv?.type !== 'result' || !inv.ok) throw new Error('fuzz corpus: no invite');
   const code = (inv.value as { code: string }).code;
   add('contact_req-invite', toA(S.core.handle(cmd({ kind: 'add', code }), now))[0], hostOf(S.address), {
     kind: 'stranger',
@@ -195,15 +229,22 @@ export function buildRig(rng: Rng, now: number, addresses: RigAddresses = IN_PRO
 
   // B uses D's address-less invite: the contact_req travels through B's contacts, A among them.
   const dInv = D.core.handle(cmd({ kind: 'invite', addresses: [] }), now).find((e) => e.type === 'result');
-  if (!dInv || dInv.type !== 'result' || !dInv.ok) throw new Error('fuzz corpus: no invite from D');
-  add('contact_req-routed', toA(B.core.handle(cmd({ kind: 'add', code: (dInv.value as { code: string }).code }), now))[0], hostOf(B.address), fromB);
-
+  if (dInv?.type !== 'result' || !dInv.ok) throw new Error('fuzz corpus: no invite from D');
+  add(
+    'contact_req-routed',
+    toA(B.core.handle(cmd({ kind: 'add', code: (dInv.value as { code: string }).code }), now))[0],
+    hostOf(B.address),
+    fromB,
+  );
 
   // Answers B's core gives A: A sends B a message, B answers 200 with its proof.
   const responses: { status: number; body: Uint8Array }[] = [];
   const aToB = sends(A.core.handle(cmd({ kind: 'send', to: b.uuid, text: 'hi bob' }), now))[0];
   const answer = B.core
-    .handle({ type: 'request', requestId: 3, remote: `${hostOf(A.address)}:40002`, headers: aToB.headers, body: aToB.body }, now)
+    .handle(
+      { type: 'request', requestId: 3, remote: `${hostOf(A.address)}:40002`, headers: aToB.headers, body: aToB.body },
+      now,
+    )
     .find((e) => e.type === 'respond');
   if (answer && answer.type === 'respond') responses.push({ status: answer.status, body: answer.body });
   return { A, B, C, S, D, aContacts, aInvite, seeds, responses };

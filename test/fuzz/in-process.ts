@@ -129,7 +129,12 @@ function runEpoch(
 
   const crash = (e: unknown, m: Mutant | null, where: string) => {
     s.crashes++;
-    findings.add(`${crashGroup(e)} (${where})`, m ?? { seed: '-', ops: [], reproved: false, headers: {}, body: new Uint8Array() }, String((e as Error)?.stack ?? e));
+    const group = crashGroup(e);
+    findings.add(
+      group.startsWith('known:') ? group : `${group} (${where})`,
+      m ?? { seed: '-', ops: [], reproved: false, headers: {}, body: new Uint8Array() },
+      String((e as Error)?.stack ?? e),
+    );
   };
 
   /** Feeds A one event; carries out what it asks in the harness's little world. */
@@ -156,7 +161,8 @@ function runEpoch(
           break;
         case 'deliver':
           s.delivered++;
-          if (deliveredIds.has(e.message.id)) findings.add('message delivered twice', current?.m ?? emptyMutant, e.message.id);
+          if (deliveredIds.has(e.message.id))
+            findings.add('message delivered twice', current?.m ?? emptyMutant, e.message.id);
           deliveredIds.add(e.message.id);
           current?.delivered.push(e.message.id);
           break;
@@ -305,7 +311,9 @@ function checkRejectedWrites(p: Pending, findings: Findings): void {
     (op) => op.op === 'contact:put' && op.contact.status === 'inactive' && op.contact.address === speaker,
   );
   findings.add(
-    finding4 ? 'known:issue12-finding4 stranger from a contact address deactivates it' : 'refused request changed stored state',
+    finding4
+      ? 'known:issue12-finding4 stranger from a contact address deactivates it'
+      : 'refused request changed stored state',
     p.m,
     JSON.stringify(bad.map((o) => o.op)),
   );
@@ -326,7 +334,15 @@ function mutateResponse(rng: Rng, body: Uint8Array): Uint8Array {
     case 0:
       return body.slice(0, rng.int(body.length));
     case 1:
-      o[rng.pick(['observed', 'secret', 'signature', 'data', 'error'])] = rng.pick([null, 1, [], {}, '', 'AAAAA', 'x'.repeat(20_000)]);
+      o[rng.pick(['observed', 'secret', 'signature', 'data', 'error'])] = rng.pick([
+        null,
+        1,
+        [],
+        {},
+        '',
+        'AAAAA',
+        'x'.repeat(20_000),
+      ]);
       break;
     case 2:
       o.data = rng.pick(['AAAAA', 'A', 'AAAAAAAAA', '!!!!', 'A'.repeat(16_385), 'A'.repeat(4 * rng.range(1, 40) + 1)]);

@@ -5,7 +5,7 @@
  * stale or future timestamps — then, half of the time, proves it again with the real sender's key,
  * so the damage gets past authentication: "a valid MAC around a garbage body from a real contact".
  */
-import { type Seed, reprove, type Signer } from './corpus.ts';
+import { reprove, type Seed, type Signer } from './corpus.ts';
 import type { Rng } from './rng.ts';
 
 /** A mutated request, with the list of mutations applied (for crash reports). */
@@ -212,7 +212,11 @@ const BYTE_OPS: Record<string, ByteOp> = {
     return c;
   },
   'bytes:truncate': (rng, b) => b.slice(0, rng.int(b.length + 1)),
-  'bytes:append': (rng, b) => concat(b, rng.chance(0.5) ? rng.bytes(rng.range(1, 64)) : enc.encode(rng.pick(['}', ',', ']', '"', 'null', '\u0000']))),
+  'bytes:append': (rng, b) =>
+    concat(
+      b,
+      rng.chance(0.5) ? rng.bytes(rng.range(1, 64)) : enc.encode(rng.pick(['}', ',', ']', '"', 'null', '\u0000'])),
+    ),
   'bytes:delete-span': (rng, b) => {
     const i = rng.int(b.length + 1);
     return concat(b.slice(0, i), b.slice(Math.min(b.length, i + rng.range(1, 16))));
@@ -223,7 +227,8 @@ const BYTE_OPS: Record<string, ByteOp> = {
     return concat(b.slice(0, j), b.slice(i, j), b.slice(j));
   },
   'bytes:empty': () => new Uint8Array(0),
-  'bytes:oversize': (rng) => concat(enc.encode('{"p":"'), new Uint8Array(rng.pick([65_530, 65_537, 70_000])).fill(0x61), enc.encode('"}')),
+  'bytes:oversize': (rng) =>
+    concat(enc.encode('{"p":"'), new Uint8Array(rng.pick([65_530, 65_537, 70_000])).fill(0x61), enc.encode('"}')),
   'bytes:bom': (_rng, b) => concat(Uint8Array.of(0xef, 0xbb, 0xbf), b),
   'bytes:utf16': (_rng, b) => {
     const s = dec.decode(b);
@@ -273,7 +278,9 @@ const HEADER_OPS: Record<string, HeaderOp> = {
     h['mesh-id'] = rng.pick([b64uOf(rng, 21), b64uOf(rng, 23), `${b64uOf(rng, 20)}==`, `${b64uOf(rng, 21)}+`]);
   },
   'header:from': (rng, h, ctx) => {
-    h['mesh-from'] = rng.chance(0.7) ? rng.pick(ctx.uuids) : rng.pick([randomUuid(rng), rng.pick(ctx.uuids).toUpperCase()]);
+    h['mesh-from'] = rng.chance(0.7)
+      ? rng.pick(ctx.uuids)
+      : rng.pick([randomUuid(rng), rng.pick(ctx.uuids).toUpperCase()]);
   },
   'header:proof-swap': (rng, h) => {
     if (h['mesh-secret'] !== undefined && rng.chance(0.7)) {
@@ -379,7 +386,10 @@ function mutateTransport(rng: Rng, m: Mutant): void {
     m.path = rng.pick(['/mesh/', '/MESH', '/mesh?x=1', '/', '/mesh/../mesh', '//mesh']);
     m.ops.push('http:path');
   } else if (r < 0.12) {
-    m.extraHeaders.push([rng.pick(['__proto__', 'constructor', 'content-type']), rng.pick(['x', 'text/plain', 'application/json; charset=latin1'])]);
+    m.extraHeaders.push([
+      rng.pick(['__proto__', 'constructor', 'content-type']),
+      rng.pick(['x', 'text/plain', 'application/json; charset=latin1']),
+    ]);
     m.ops.push('http:odd-header');
   }
 }
