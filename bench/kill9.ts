@@ -8,7 +8,7 @@
  * stored → it counts as accepted; not stored → sent again. So the test demands exactly-once delivery
  * of what the node said it accepted, which is what a user of the API can rely on.
  *
- *   flock /tmp/mesh-e2e.lock node --import tsx bench/kill9.ts --messages 5000 --kills 5 --seed 1
+ *   flock /tmp/mesh-e2e.lock node --import tsx bench/kill9.ts --messages 5000 --kills 5 --seed 1 [--rate 8]
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,9 +24,15 @@ export interface Kill9Init {
   seed: number;
   hosts?: [string, string];
   apiPorts?: [number, number];
-  /** Mean time between kills, ms. @default 1500 */
+  /**
+   * Messages per second A is given. @default 8 — under the receiver's per-IP rate limit (600/min =
+   * 10/s, which counts every request from A: messages, announces, retries). Faster, B answers 429
+   * and A's outbox backs off for up to 5 minutes: that measures the rate limit, not kill -9.
+   */
+  sendRatePerSec?: number;
+  /** Mean time between kills, ms. @default the send time spread over all kills */
   meanGapMs?: number;
-  /** Longest wait for the outboxes to drain after the last kill, ms. @default 180000 */
+  /** Longest wait for the outboxes to drain after the last kill, ms. @default 600000 */
   drainTimeoutMs?: number;
   onProgress?: (text: string) => void;
 }
@@ -139,10 +145,9 @@ export async function runKill9(init: Kill9Init): Promise<Kill9Summary> {
       const j = rng.int(i + 1);
       [order[i], order[j]] = [order[j], order[i]];
     }
-    const mean = init.meanGapMs ?? 1500;
-    // Spread the sends over the kill schedule (gaps plus ~2.5 s per restart), so the kills land while
-    // messages are in flight.
-    const paceMs = (order.length * (mean + 2500)) / init.messages;
+    const paceMs = 1000 / (init.sendRatePerSec ?? 8);
+    // Spread the kills over the send time (less ~2.5 s per restart), so they land while messages are in flight.
+    const mean = init.meanGapMs ?? Math.max(500, (init.messages * paceMs) / order.length - 2500);
     let sending = true;
     const killer = (async () => {
       for (const who of order) {
@@ -218,7 +223,7 @@ export async function runKill9(init: Kill9Init): Promise<Kill9Summary> {
 
     // Drain: every accepted message in B's inbox, A's outbox empty.
     const drainStart = performance.now();
-    const deadline = Date.now() + (init.drainTimeoutMs ?? 180_000);
+    const deadline = Date.now() + (init.drainTimeoutMs ?? 600_000);
     let inbox: { id: string; text: string; from: string }[] = [];
     let queued = -1;
     while (Date.now() < deadline) {
@@ -264,7 +269,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     messages: flag('messages', 5000),
     killsPerNode: flag('kills', 5),
     seed: flag('seed', 1),
-    meanGapMs: flag('gap', 4000),
+    sendRatePerSec: flag('rate', 8),
     onProgress: (t) => process.stderr.write(`${t}\n`),
   });
   console.log(JSON.stringify(s));

@@ -17,7 +17,7 @@ test('kill -9 both nodes twice while sending 200 messages: 0 lost, 0 duplicated,
     seed: 9,
     hosts: ['127.0.0.51', '127.0.0.52'],
     apiPorts: [17751, 17752],
-    meanGapMs: 1200,
+    sendRatePerSec: 8,
     drainTimeoutMs: 120_000,
   });
   const detail = JSON.stringify(s);
