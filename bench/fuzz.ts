@@ -35,7 +35,9 @@ const b =
         m: https,
         seed,
         onProgress: (done, s) =>
-          line(`https ${done}/${https}  ${s.perSecond}/s  5xx ${JSON.stringify(s.serverErrors)}  violations ${s.violations}`),
+          line(
+            `https ${done}/${https}  ${s.perSecond}/s  5xx ${JSON.stringify(s.serverErrors)}  violations ${s.violations}`,
+          ),
       })
     : null;
 process.stderr.write('\n');
