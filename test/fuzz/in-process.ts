@@ -240,7 +240,7 @@ function runEpoch(
           const status = rng.pick([200, 200, 200, 400, 401, 409, 413, 429, 500, 503, 504, 302, 0]);
           feed({ type: 'response', requestId: e.requestId, status, body: mutateResponse(rng, base) }, null);
         } else {
-          const reason = rng.pick(['CONNECT_FAILED', 'TIMEOUT', 'TLS_PIN', 'ABORTED', 'weird']);
+          const reason = rng.pick(['CONNECT_FAILED', 'TIMEOUT', 'TLS_PIN', 'ABORTED'] as const);
           feed({ type: 'send-failed', requestId: e.requestId, reason }, null);
         }
       }
