@@ -160,18 +160,49 @@ export type ApiOutput<K extends ApiRouteName> = ApiSpec[K]['output'];
 /** The Server-Sent Events stream (`text/event-stream`; a `status` event at once and when it changes). */
 export const API_EVENTS_ROUTE = { method: 'GET', path: '/api/events' } as const;
 
-/** The one-time login link `mesh start` prints: `/login?token=…` sets the cookie and redirects to `/`. */
+/**
+ * The one-time login link `mesh start` prints: `/login?token=…` checks the token, starts a browser
+ * session, sets the session cookie (see cookieName) and redirects to `/`, so the token does not stay
+ * in the address bar. A wrong token answers 401 (text).
+ */
 export const LOGIN_ROUTE = { method: 'GET', path: '/login' } as const;
 
-/** Every API path starts with this; the token is required below it, the page is served outside it. */
+/**
+ * Ends the browser session of the cookie it is called with and clears the cookie; answers `{ ok: true }`
+ * (also with a bearer token, which has no session to end). Like every POST, from a page it needs our Origin.
+ */
+export const LOGOUT_ROUTE = { method: 'POST', path: '/api/logout' } as const;
+
+/**
+ * Every API path starts with this; authentication is required below it, the page is served outside it.
+ *
+ * How calls under /api/ authenticate (docs/SECURITY.md, "Local API"):
+ * - `Authorization: Bearer TOKEN` (TOKEN from the data dir, mode 0600): the CLI and scripts. Always
+ *   accepted, whatever the Origin — a page on another origin cannot know the token.
+ * - The session cookie (cookieName): the web page. It holds a random session id, never the token,
+ *   because browsers send the cookies of 127.0.0.1 to every port of it, so any local web app the user
+ *   visits receives them. A session expires (a week), their number is bounded, it can be ended with
+ *   LOGOUT_ROUTE, and a daemon restart ends them all; a session id is never accepted as a bearer token.
+ *   `SameSite=Strict` does not stop a page on another local port (same site, other origin), so a
+ *   cookie-authenticated call is refused with FORBIDDEN_ORIGIN (403) when it carries an `Origin` other
+ *   than localOrigins(apiPort), and every cookie-authenticated call other than GET/HEAD must carry one
+ *   of them (browsers always send `Origin` on POST, so a POST without it is not from our page).
+ * The Host must be 127.0.0.1 or localhost (else FORBIDDEN: a guard against DNS rebinding).
+ */
 export const API_PREFIX = '/api/';
 
 /**
  * The login cookie's name. Named per API port: two daemons on one machine (both on 127.0.0.1) would
- * otherwise overwrite each other's login, since cookies do not tell ports apart.
+ * otherwise overwrite each other's login, since cookies do not tell ports apart. Its value is a session
+ * id (HttpOnly, SameSite=Strict, Path=/, Max-Age = the session's lifetime), never the API token.
  */
 export function cookieName(apiPort: number | undefined): string {
-  return `mesh_token_${apiPort ?? 0}`;
+  return `mesh_session_${apiPort ?? 0}`;
+}
+
+/** The origins the page is served from, the only ones a cookie-authenticated call may come from. */
+export function localOrigins(apiPort: number): string[] {
+  return [`http://127.0.0.1:${apiPort}`, `http://localhost:${apiPort}`];
 }
 
 /** The method, URL (path + query) and JSON body of a call, as both clients send it. */
@@ -197,8 +228,12 @@ export function apiRequest<K extends ApiRouteName>(
 export const API_ERRORS = {
   INVALID_ARGUMENT: 400,
   BAD_INVITE: 400,
+  /** No token, or no live session: open the login link again. */
   UNAUTHORIZED: 401,
+  /** The Host is not 127.0.0.1 / localhost. */
   FORBIDDEN: 403,
+  /** A cookie-authenticated call from another origin, or a non-GET one without `Origin` (CSRF guard). */
+  FORBIDDEN_ORIGIN: 403,
   CONTACT_UNKNOWN: 404,
   REQUEST_UNKNOWN: 404,
   NOT_FOUND: 404,

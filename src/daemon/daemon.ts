@@ -11,6 +11,7 @@ import { DEFAULT_API_PORT, DEFAULT_PORT } from '../protocol/constants.ts';
 import { MeshNode } from '../runtime/mesh-node.ts';
 import { SqliteStore } from '../store/index.ts';
 import { HttpsTransport } from '../transport/https/index.ts';
+import { ApiSessions } from './api-sessions.ts';
 import { loadOrCreateIdentityCert } from './identity-cert.ts';
 import { createLocalApi } from './local-api.ts';
 import {
@@ -120,7 +121,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
     throw e;
   }
   const token = loadOrCreateToken(dir);
-  const api = await createLocalApi({ node, token });
+  const api = await createLocalApi({ node, token, sessions: ApiSessions.inDataDir(dir) });
   const apiPort = init.apiPort ?? DEFAULT_API_PORT;
   try {
     await api.listen({ host: '127.0.0.1', port: apiPort });

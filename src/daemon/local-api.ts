@@ -1,7 +1,9 @@
 /**
  * The daemon's local API on 127.0.0.1 (DESIGN.md §7): JSON endpoints the CLI and the web page use,
  * a Server-Sent Events stream of live events, and the web page itself. Every /api route needs the
- * token (Authorization: Bearer, or the cookie set by the one-time login link).
+ * token (Authorization: Bearer) or a browser session (the cookie the one-time login link sets, which
+ * holds a session id, never the token); a cookie-authenticated call that changes state must come from
+ * our own Origin. The rules are written down in src/api/contract.ts (API_PREFIX) and docs/SECURITY.md.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -20,6 +22,8 @@ import {
   apiErrorStatus,
   cookieName,
   LOGIN_ROUTE,
+  LOGOUT_ROUTE,
+  localOrigins,
 } from '../api/contract.ts';
 import { MeshError } from '../errors.ts';
 import type { AppEvent } from '../protocol/events.ts';
@@ -27,6 +31,7 @@ import type { InboxRecord } from '../protocol/types.ts';
 import type { MeshNode } from '../runtime/mesh-node.ts';
 import { lazySchemaCompilers } from '../transport/lazy-schema-compilers.ts';
 import { parseDuration } from '../util/duration.ts';
+import { ApiSessions } from './api-sessions.ts';
 import { serveWebFiles, webRoot } from './web-files.ts';
 
 /** Options of the local API. */
@@ -39,6 +44,13 @@ export interface LocalApiInit {
   host?: string;
   /** Where the built web page lives. @default webRoot() */
   webDir?: string;
+  /**
+   * The browser sessions. Passed in when the HTTP server is restarted inside one daemon (tests), so
+   * logins survive it like they survive a dropped connection. @default a new, empty table
+   */
+  sessions?: ApiSessions;
+  /** The clock sessions expire by. @default Date.now */
+  now?: () => number;
 }
 
 /** A node event's payload: the core's AppEvent without its tag. */
@@ -67,13 +79,25 @@ function sameToken(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-function cookieToken(header: string | undefined, name: string): string | null {
+function cookieValue(header: string | undefined, name: string): string | null {
   if (!header) return null;
   for (const part of header.split(';')) {
     const [k, ...v] = part.trim().split('=');
-    if (k === name) return decodeURIComponent(v.join('='));
+    // Session ids are base64url: no decoding (a stray `%` would make decodeURIComponent throw).
+    if (k === name) return v.join('=');
   }
   return null;
+}
+
+/**
+ * May a cookie-authenticated call go on? Browsers send our cookie along with requests that pages on
+ * OTHER local ports make (same site, so SameSite=Strict does not help): a foreign `Origin` is refused
+ * on every method, and a state-changing call must name our origin — browsers always send `Origin` on
+ * non-GET requests, so one without it does not come from our page.
+ */
+function originAllowed(method: string, origin: string | undefined, apiPort: number | undefined): boolean {
+  if (origin === undefined) return method === 'GET' || method === 'HEAD';
+  return apiPort !== undefined && localOrigins(apiPort).includes(origin);
 }
 
 /** Only local names may reach the API (a guard against DNS rebinding). */
@@ -109,6 +133,8 @@ function str(v: unknown, what: string, max = 100_000): string {
 /** Builds the local API server (not yet listening). */
 export async function createLocalApi(init: LocalApiInit): Promise<FastifyInstance> {
   const { node, token } = init;
+  const sessions = init.sessions ?? new ApiSessions();
+  const now = init.now ?? Date.now;
   const app = Fastify({ logger: false, bodyLimit: 256 * 1024, schemaController: lazySchemaCompilers() });
 
   const streams = new Set<import('node:http').ServerResponse>();
@@ -124,26 +150,46 @@ export async function createLocalApi(init: LocalApiInit): Promise<FastifyInstanc
       return fail(reply, 'FORBIDDEN', 'The local API answers only to 127.0.0.1 / localhost.');
     if (!isApi) return;
     const auth = req.headers.authorization;
-    const given = auth?.startsWith('Bearer ')
-      ? auth.slice(7)
-      : cookieToken(req.headers.cookie, cookieName(req.socket.localPort));
-    if (!given || !sameToken(given, token))
-      return fail(reply, 'UNAUTHORIZED', 'Open the link that `mesh start` printed (it carries the access token).');
+    // The token: the CLI and scripts. No Origin check — a page on another origin cannot know it.
+    if (auth?.startsWith('Bearer ')) {
+      if (sameToken(auth.slice(7), token)) return;
+      return fail(reply, 'UNAUTHORIZED', 'Wrong API token: it is the `api-token` file in the data dir.');
+    }
+    const port = req.socket.localPort;
+    const session = cookieValue(req.headers.cookie, cookieName(port));
+    if (!session || !sessions.valid(session, now()))
+      return fail(reply, 'UNAUTHORIZED', 'Open the link that `mesh start` printed (it logs this browser in).');
+    if (!originAllowed(req.method, req.headers.origin, port))
+      return fail(
+        reply,
+        'FORBIDDEN_ORIGIN',
+        `Only the page served by this daemon (${localOrigins(port ?? 0).join(' or ')}) may change anything with its login.`,
+      );
   });
 
   app.get(LOGIN_ROUTE.path, async (req, reply) => {
     const q = req.query as { token?: string };
-    if (!q.token || !sameToken(q.token, token))
+    // The token is in this URL: keep it out of caches and out of the Referer of anything loaded next.
+    reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+    if (typeof q.token !== 'string' || !sameToken(q.token, token))
       return reply
         .code(401)
         .type('text/plain')
         .send('This login link is not valid. Use the link that `mesh start` printed.');
+    const { id, maxAgeMs } = sessions.create(now());
     return reply
       .header(
         'set-cookie',
-        `${cookieName(req.socket.localPort)}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`,
+        `${cookieName(req.socket.localPort)}=${id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${Math.floor(maxAgeMs / 1000)}`,
       )
       .redirect('/');
+  });
+
+  app.post(LOGOUT_ROUTE.path, async (req, reply) => {
+    const name = cookieName(req.socket.localPort);
+    const session = cookieValue(req.headers.cookie, name);
+    if (session) sessions.revoke(session);
+    return reply.header('set-cookie', `${name}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`).send({ ok: true });
   });
 
   const handlers: ApiHandlers = {

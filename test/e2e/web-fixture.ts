@@ -18,6 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { ApiSessions } from '../../src/daemon/api-sessions.ts';
 import { createLocalApi } from '../../src/daemon/local-api.ts';
 import type { MeshNode } from '../../src/runtime/mesh-node.ts';
 import { befriend, MemoryMesh, nextEvent } from '../helpers/memory-mesh.ts';
@@ -113,8 +114,11 @@ export async function startWebFixture(init: { token?: string; port?: number } = 
   const token = init.token ?? randomBytes(16).toString('hex');
   let api: FastifyInstance | null = null;
   let port = init.port ?? 0;
+  // One session table for every start of the API, as a real daemon keeps it in its data dir: the
+  // page's login survives a restart.
+  const sessions = new ApiSessions();
   const startApi = async () => {
-    const app = await createLocalApi({ node: me, token });
+    const app = await createLocalApi({ node: me, token, sessions });
     await app.listen({ host: '127.0.0.1', port });
     port = (app.server.address() as { port: number }).port;
     api = app;

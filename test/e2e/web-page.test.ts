@@ -77,6 +77,8 @@ describe('web page against the real local API', { skip: !hasChromium && `${CHROM
     const cookies = await context.cookies();
     const c = cookies.find((x) => x.name === cookieName(fx.port));
     assert.ok(c?.httpOnly, `${cookieName(fx.port)} cookie is HttpOnly`);
+    assert.notEqual(c.value, fx.token, 'the cookie holds a session id, not the token');
+    assert.ok(!page.url().includes(fx.token), 'the token does not stay in the address bar');
     await page.getByTestId('contact-item').nth(1).waitFor();
     const contacts = page.getByTestId('contact-item');
     assert.equal(await contacts.count(), 2);
