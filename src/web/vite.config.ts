@@ -22,8 +22,13 @@ export default defineConfig({
   },
   // `npx vite --config src/web/vite.config.ts` against a daemon on 7576, or a real MeshNode in memory with the
   // real local API: `node --import tsx test/e2e/web-fixture.ts --port 7576`.
+  // The local API refuses a cookie-authenticated POST from another origin (FORBIDDEN_ORIGIN), and the dev
+  // page's origin is Vite's port: the proxy presents the API's own origin, as the page served by the daemon does.
   server: {
     host: '127.0.0.1',
-    proxy: { '/api': 'http://127.0.0.1:7576', '/login': 'http://127.0.0.1:7576' },
+    proxy: {
+      '/api': { target: 'http://127.0.0.1:7576', headers: { origin: 'http://127.0.0.1:7576' } },
+      '/login': 'http://127.0.0.1:7576',
+    },
   },
 });
