@@ -272,10 +272,26 @@ function messageBody(from: Ident, to: Ident, secret: Uint8Array, plain: { id: st
   return { nonce: toB64u(nonce), ct: toB64u(ct) };
 }
 
-/** The sealed part of an IP search from `origin` to `target` (search id = the request's Mesh-Id). */
-function ipBody(origin: Ident, target: Ident, secret: Uint8Array, searchId: string, ip: string, hops = 1) {
+/**
+ * The sealed part of an IP search from `origin` to `target` (search id = the request's Mesh-Id),
+ * sealed at `ts` (null: a v1 part without the sealed timestamp).
+ */
+function ipBody(
+  origin: Ident,
+  target: Ident,
+  secret: Uint8Array,
+  searchId: string,
+  ip: string,
+  hops = 1,
+  ts: number | null = T0,
+) {
   const link = deriveLinkKey(origin.self.boxPriv, target.self.boxPub, secret, origin.uuid, target.uuid);
-  const sealed = { from: origin.uuid, ip, proof: computeProof(link, ipProofInput(searchId, ip)) };
+  const sealed = {
+    from: origin.uuid,
+    ip,
+    proof: computeProof(link, ipProofInput(searchId, ip)),
+    ...(ts === null ? {} : { ts }),
+  };
   const encrypted = toB64u(
     sealTo(origin.self, target.self.boxPub, utf8(JSON.stringify(sealed)), ipAad(target.uuid), rand),
   );
@@ -327,41 +343,40 @@ describe('onmessage: sender and auth', () => {
     assert.equal(rig.core.contact(b.uuid)!.status, 'active');
   });
 
-  it('sender not a contact, speaking from a contact’s ip:port → that contact inactive, IP search through the others', () => {
+  it('sender not a contact, speaking from a contact’s ip:port → no state change, one authenticated check of that contact (issue 12 #4)', () => {
     const c = ident('c'); // the contact that used to live at the address
     const b = ident('b');
     const d = ident('d');
     const rig = new Rig([{ who: c }, { who: b }, { who: d }]);
     const x = ident('stranger');
-    // x now listens where c used to be (same host, same Mesh-Port).
-    const ev = rig.fromContact(
-      x,
-      'message',
-      { nonce: 'A'.repeat(16), ct: 'A'.repeat(22) },
-      {
-        remote: `${c.address.split(':')[0]}:51234`,
-        port: Number(c.address.split(':')[1]),
-      },
-    );
-    const fx = rig.handle(ev);
+    // x speaks from where c lives (same host, same Mesh-Port): shared NAT, or c moved away.
+    const from = () =>
+      rig.fromContact(
+        x,
+        'message',
+        { nonce: 'A'.repeat(16), ct: 'A'.repeat(22) },
+        { remote: `${c.address.split(':')[0]}:51234`, port: Number(c.address.split(':')[1]) },
+      );
+    const fx = rig.handle(from());
     assertError(fx, 401, 'UNKNOWN_SENDER');
-    const cRec = rig.core.contact(c.uuid)!;
-    assert.equal(cRec.status, 'inactive');
-    assert.ok(
-      ops(fx, 'contact:put').some(
-        (p) => p.op === 'contact:put' && p.contact.uuid === c.uuid && p.contact.status === 'inactive',
-      ),
+    assert.equal(rig.core.contact(c.uuid)!.status, 'active', 'unauthenticated input changes no contact');
+    assert.deepEqual(ops(fx, 'contact:put'), []);
+    assert.deepEqual(emits(fx, 'contact:offline'), []);
+    assert.deepEqual(sends(fx, 'ip'), [], 'no search on an unauthenticated claim');
+    const probe = sends(fx, 'announce');
+    assert.deepEqual(
+      probe.map((s) => s.address),
+      [c.address],
+      'one authenticated announce to c checks it',
     );
-    assert.deepEqual(emits(fx, 'contact:offline'), [{ event: 'contact:offline', uuid: c.uuid }]);
-    const ip = sends(fx, 'ip');
-    assert.deepEqual(ip.map((s) => s.address).sort(), [b.address, d.address].sort(), 'IP to every other contact');
-    for (const s of ip) {
-      assert.equal(s.headers['mesh-type'], 'IP');
-      const body = bodyOf(s);
-      assert.equal(body.to, c.uuid);
-      assert.equal(body.hops, 1);
-    }
-    assert.equal(new Set(ip.map((s) => s.headers['mesh-id'])).size, 1, 'one search id for the whole search');
+    // More of the same within PROBE_INTERVAL_MS: no more checks, counted as LIMIT_PROBES.
+    const again = rig.handle(from());
+    assert.deepEqual(sends(again, 'announce'), []);
+    assert.ok(drops(again).includes('LIMIT_PROBES'));
+    // The check fails (c is really gone): now c turns inactive, on our own authenticated evidence.
+    const fail = rig.handle({ type: 'send-failed', requestId: probe[0].requestId, reason: 'CONNECT_FAILED' });
+    assert.equal(rig.core.contact(c.uuid)!.status, 'inactive');
+    assert.deepEqual(emits(fail, 'contact:offline'), [{ event: 'contact:offline', uuid: c.uuid }]);
     assert.equal(rig.core.contact(b.uuid)!.status, 'active');
   });
 
@@ -371,7 +386,7 @@ describe('onmessage: sender and auth', () => {
     assertError(rig.handle(rig.fromStranger(x, 'referral', { referent: x.uuid, hops: 0 })), 401, 'UNKNOWN_SENDER');
   });
 
-  it('a contact with a wrong Mesh-Secret → 401 BAD_SECRET, address not updated', () => {
+  it('a contact with a wrong Mesh-Secret → 401 UNKNOWN_SENDER (the same answer as a stranger: no contact oracle), address not updated', () => {
     const b = ident('b');
     const rig = new Rig([{ who: b }]);
     const fx = rig.handle(
@@ -382,17 +397,17 @@ describe('onmessage: sender and auth', () => {
         { secret: rand(32), remote: '10.9.9.9:1', port: 7000 },
       ),
     );
-    assertError(fx, 401, 'BAD_SECRET');
+    assertError(fx, 401, 'UNKNOWN_SENDER');
     assert.equal(rig.core.contact(b.uuid)!.address, b.address);
     assert.deepEqual(ops(fx), []);
   });
 
-  it('a valid proof over a different body → BAD_SECRET (the body hash is covered)', () => {
+  it('a valid proof over a different body → UNKNOWN_SENDER (the body hash is covered)', () => {
     const b = ident('b');
     const rig = new Rig([{ who: b }]);
     const ev = rig.fromContact(b, 'referral', { referent: b.uuid, hops: 0 });
     ev.body = encodeJson({ referent: b.uuid, hops: 1 });
-    assertError(rig.handle(ev), 401, 'BAD_SECRET');
+    assertError(rig.handle(ev), 401, 'UNKNOWN_SENDER');
   });
 
   it('replayed (from, id) → 409 REPLAYED', () => {
