@@ -233,6 +233,10 @@ export function handleContactReq(core: CoreContext, ctx: InboundContext, body: C
   let card: ContactCard | null;
   let usedInvite: string | null = null;
   if (body.invite !== undefined && body.encrypted !== undefined) {
+    // Recipient-bound first contact (issue 12 #13): an invite request names its recipient in `to`,
+    // which the signature (body hash) and the card's AEAD data both cover; one naming nobody is refused.
+    if (body.to !== core.self.uuid)
+      return core.respondError(ctx.requestId, 'BAD_REQUEST', 'an invite request must name its recipient in "to"');
     const spent = core.state.spentInvites.get(body.invite);
     const inv = core.state.invites.get(body.invite) ?? spent?.invite;
     if (!inv || inv.expiresAt <= core.now)
