@@ -1,0 +1,198 @@
+/**
+ * Soak (issue 12 item 5): three real MeshNodes (HTTPS on 127.0.0.61–63, SQLite on disk, shipped
+ * defaults — rate limit included) in one process, all contacts of each other, each sending to each
+ * of its contacts at a steady rate for `--minutes`. Samples RSS, heap, open handles, each node's
+ * status and its Store's row counts; prints a table and one JSON line with the least-squares slope
+ * of each series per minute (fitted after the first 20 % of samples, the warm-up).
+ *
+ * The per-IP rate limit is 600 requests/min: each ordered pair sends `--rate` messages/s
+ * (default 3 → 180/min from one IP to one node, plus acks and announces), well under it.
+ *
+ *   nice -n 10 node --import tsx bench/soak.ts --minutes 10 --rate 3 --sample 10
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deriveUuid, generateKeyPairs } from '../src/crypto/index.ts';
+import type { ContactRecord, SelfRecord } from '../src/protocol/types.ts';
+import { MeshNode } from '../src/runtime/mesh-node.ts';
+import { SqliteStore } from '../src/store/index.ts';
+import { HttpsTransport } from '../src/transport/https/index.ts';
+
+function flag(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? fallback : Number(process.argv[i + 1]);
+}
+
+const MINUTES = flag('minutes', 10);
+const RATE = flag('rate', 3);
+const SAMPLE_S = flag('sample', 10);
+const HOSTS = ['127.0.0.61', '127.0.0.62', '127.0.0.63'];
+const rand = (n: number) => new Uint8Array(randomBytes(n));
+
+async function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Least-squares slope of y over x. */
+export function slope(xs: number[], ys: number[]): number {
+  const n = xs.length;
+  if (n < 2) return 0;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i] - mx) * (ys[i] - my);
+    den += (xs[i] - mx) ** 2;
+  }
+  return den === 0 ? 0 : num / den;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'mesh-soak-'));
+const ids: SelfRecord[] = HOSTS.map((_, i) => {
+  const k = generateKeyPairs(rand);
+  return { uuid: deriveUuid(k.signPub, k.boxPub), name: `n${i}`, ...k, createdAt: Date.now() };
+});
+const ports = await Promise.all(HOSTS.map((h) => freePort(h)));
+const secrets = new Map<string, Uint8Array>();
+const secretOf = (i: number, j: number) => {
+  const key = `${Math.min(i, j)}-${Math.max(i, j)}`;
+  if (!secrets.has(key)) secrets.set(key, rand(32));
+  return secrets.get(key) as Uint8Array;
+};
+const stores = ids.map((self, i) => {
+  const store = SqliteStore.open(join(dir, `${self.name}.db`));
+  const contacts: ContactRecord[] = ids
+    .map((other, j) => ({ other, j }))
+    .filter(({ j }) => j !== i)
+    .map(({ other, j }) => ({
+      uuid: other.uuid,
+      name: other.name,
+      signPub: other.signPub,
+      boxPub: other.boxPub,
+      secret: secretOf(i, j),
+      address: `${HOSTS[j]}:${ports[j]}`,
+      status: 'active',
+      lastSeen: Date.now(),
+      addedAt: Date.now(),
+      domain: null,
+    }));
+  store.apply([{ op: 'self:put', self }, ...contacts.map((contact) => ({ op: 'contact:put' as const, contact }))]);
+  return store;
+});
+const nodes = ids.map(
+  (self, i) =>
+    new MeshNode({
+      store: stores[i],
+      transport: new HttpsTransport({ host: HOSTS[i], port: ports[i], signPriv: self.signPriv, signPub: self.signPub }),
+    }),
+);
+await Promise.all(nodes.map((n) => n.start()));
+
+let sent = 0;
+let sendErrors = 0;
+let delivered = 0;
+for (const n of nodes) n.on('message', () => delivered++);
+const pumps: NodeJS.Timeout[] = [];
+for (let i = 0; i < nodes.length; i++)
+  for (let j = 0; j < nodes.length; j++) {
+    if (i === j) continue;
+    let k = 0;
+    pumps.push(
+      setInterval(() => {
+        sent++;
+        nodes[i].send(ids[j].uuid, `soak ${i}→${j} #${k++} ${'x'.repeat(200)}`).catch(() => sendErrors++);
+      }, 1000 / RATE),
+    );
+  }
+
+interface Sample {
+  min: number;
+  rssMB: number;
+  heapMB: number;
+  handles: number;
+  inbox: number;
+  outbox: number;
+  queued: number;
+  referrals: number;
+  online: number;
+  sent: number;
+  delivered: number;
+}
+const samples: Sample[] = [];
+const t0 = Date.now();
+const activeHandles = () => (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length;
+const take = () => {
+  const mem = process.memoryUsage();
+  const st = nodes.map((n) => n.status());
+  samples.push({
+    min: Number(((Date.now() - t0) / 60_000).toFixed(2)),
+    rssMB: Number((mem.rss / 2 ** 20).toFixed(1)),
+    heapMB: Number((mem.heapUsed / 2 ** 20).toFixed(1)),
+    handles: activeHandles(),
+    inbox: stores.reduce((a, s) => a + s.listInbox().length, 0),
+    outbox: stores.reduce((a, s) => a + s.listOutbox().length, 0),
+    queued: st.reduce((a, s) => a + s.outbox, 0),
+    referrals: st.reduce((a, s) => a + s.referrals, 0),
+    online: st.reduce((a, s) => a + s.contacts.online, 0),
+    sent,
+    delivered,
+  });
+  process.stderr.write(`\r${JSON.stringify(samples[samples.length - 1])}`.padEnd(120));
+};
+take();
+await new Promise<void>((resolve) => {
+  const timer = setInterval(() => {
+    take();
+    if (Date.now() - t0 >= MINUTES * 60_000) {
+      clearInterval(timer);
+      resolve();
+    }
+  }, SAMPLE_S * 1000);
+});
+for (const p of pumps) clearInterval(p);
+await new Promise((r) => setTimeout(r, 3000));
+take();
+process.stderr.write('\n');
+const drops = nodes.map((n) => n.status().drops);
+await Promise.all(nodes.map((n) => n.stop()));
+for (const s of stores) s.close();
+rmSync(dir, { recursive: true, force: true });
+
+const steady = samples.slice(Math.floor(samples.length * 0.2), -1);
+const xs = steady.map((s) => s.min);
+const slopes: Record<string, number> = {};
+for (const k of ['rssMB', 'heapMB', 'handles', 'inbox', 'outbox', 'queued', 'referrals'] as const)
+  slopes[`${k}PerMin`] = Number(
+    slope(
+      xs,
+      steady.map((s) => s[k]),
+    ).toFixed(3),
+  );
+console.table(samples);
+console.log(
+  JSON.stringify({
+    bench: 'soak',
+    minutes: MINUTES,
+    nodes: nodes.length,
+    ratePerPairPerSec: RATE,
+    messagesPerMin: RATE * 60 * nodes.length * (nodes.length - 1),
+    sent,
+    delivered,
+    sendErrors,
+    first: samples[0],
+    last: samples[samples.length - 1],
+    slopes,
+    drops,
+  }),
+);
