@@ -94,13 +94,19 @@ function addContactFromAnswer(
   name?: string,
 ): ContactRecord {
   const existing = core.state.contacts.get(a.answer.uuid);
+  // The answerer's card address is its own claim (issue 12 #16): used only when plausible.
+  let claimed = a.answer.address;
+  if (claimed !== null && !isPlausibleAddress(claimed, core.state.address)) {
+    core.drop('BAD_ADDRESS', `contact answer claims ${claimed}`);
+    claimed = null;
+  }
   const c: ContactRecord = {
     uuid: a.answer.uuid,
     name: name ?? (a.answer.name || existing?.name || a.answer.uuid.slice(0, 8)),
     signPub: a.signPub,
     boxPub: a.boxPub,
     secret: a.secret,
-    address: address ?? a.answer.address ?? existing?.address ?? null,
+    address: address ?? claimed ?? existing?.address ?? null,
     status: existing && existing.status === 'active' && toB64u(existing.secret) === a.answer.secret ? 'active' : status,
     lastSeen: existing?.lastSeen ?? null,
     addedAt: existing?.addedAt ?? core.now,
