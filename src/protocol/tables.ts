@@ -41,6 +41,7 @@ function boundReferrals(ctx: CoreContext, via: string): void {
     return; // the common case: a small table needs no counting
   const oldestFirst = (a: ReferralRecord, b: ReferralRecord) => a.updatedAt - b.updatedAt;
   const evict = (list: ReferralRecord[], max: number) => {
+    if (list.length <= max) return;
     for (const r of list.sort(oldestFirst).slice(0, Math.max(0, list.length - max))) {
       deleteReferral(ctx, r.referent, r.via);
       ctx.drop('LIMIT_REFERRALS', `referral for ${r.referent} via ${r.via} evicted`);
