@@ -17,6 +17,7 @@ export const WIRE_ERRORS = {
   REPLAYED: 409,
   TOO_LARGE: 413,
   RATE_LIMITED: 429,
+  OVER_LIMIT: 429,
   INTERNAL: 500,
   UNREACHABLE: 504,
   UNAVAILABLE: 503,
@@ -29,7 +30,7 @@ export type WireErrorCode = keyof typeof WIRE_ERRORS;
  * Wire errors a node answers without judging the request (the edge's own replies and "try again"):
  * they are not counted as drops by the core.
  */
-export const NON_DROP_WIRE_ERRORS = ['NOT_FOUND', 'RATE_LIMITED', 'INTERNAL', 'UNAVAILABLE'] as const;
+export const NON_DROP_WIRE_ERRORS = ['NOT_FOUND', 'RATE_LIMITED', 'OVER_LIMIT', 'INTERNAL', 'UNAVAILABLE'] as const;
 
 /** Why a request got no HTTP answer (thrown by `Transport.request`, reported as `send-failed`). */
 export const TRANSPORT_ERRORS = ['CONNECT_FAILED', 'TIMEOUT', 'TLS_PIN', 'ABORTED'] as const;
@@ -37,8 +38,37 @@ export const TRANSPORT_ERRORS = ['CONNECT_FAILED', 'TIMEOUT', 'TLS_PIN', 'ABORTE
 /** A transport failure code. */
 export type TransportErrorCode = (typeof TRANSPORT_ERRORS)[number];
 
-/** Drop reasons of the core that are not wire answers: trouble with answers to our own requests. */
-export const LOCAL_DROP_REASONS = ['UNKNOWN_REQUEST', 'BAD_RESPONSE'] as const;
+/**
+ * Budgets of the core (docs/PROTOCOL.md §10, constants in src/protocol/constants.ts): each names the
+ * table or fan-out whose bound was hit. A request refused by one is answered `OVER_LIMIT`; a fan-out
+ * cut short or a dampened side effect is only counted. `mesh status --json` shows them under `drops`.
+ */
+export const BUDGET_DROP_REASONS = [
+  /** Relays in flight at once (RELAY_MAX_IN_FLIGHT) or a stranger's relay share (RELAY_MAX_STRANGER). */
+  'LIMIT_RELAYS',
+  /** A relay flood, a referral forward or a `mesh add` asked fewer contacts than it could (its fan-out cap). */
+  'LIMIT_FANOUT',
+  /** Pending contact requests from strangers (MAX_PENDING_REQUESTS). */
+  'LIMIT_REQUESTS',
+  /** Contacts added by `--accept-all` (MAX_ACCEPT_ALL_CONTACTS). */
+  'LIMIT_CONTACTS',
+  /** Referral table: per contact (MAX_REFERRALS_PER_VIA, MAX_CONTACT_REFERRALS_PER_VIA) or in total (MAX_REFERRALS); the oldest is evicted. */
+  'LIMIT_REFERRALS',
+  /** An address-change referral for the same contact again within MOVED_REFERRAL_INTERVAL_MS. */
+  'LIMIT_MOVED',
+  /** A check of a contact prompted by a stranger at its address again within PROBE_INTERVAL_MS. */
+  'LIMIT_PROBES',
+  /** Messages delivered from one contact within INBOX_WINDOW_MS (INBOX_MAX_PER_CONTACT). */
+  'LIMIT_INBOX',
+  /** A remote claim of an address we will not send to (loopback, multicast, unspecified...). */
+  'BAD_ADDRESS',
+] as const;
+
+/** A budget drop reason. */
+export type BudgetDropReason = (typeof BUDGET_DROP_REASONS)[number];
+
+/** Drop reasons of the core that are not wire answers: trouble with answers to our own requests, and budgets. */
+export const LOCAL_DROP_REASONS = ['UNKNOWN_REQUEST', 'BAD_RESPONSE', ...BUDGET_DROP_REASONS] as const;
 
 /** Why the core dropped a request, message or answer: counted by the runtime, asserted by the simulator. */
 export type DropReason =

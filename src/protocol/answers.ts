@@ -32,7 +32,9 @@ export function onResponse(core: CoreContext, requestId: number, status: number,
       return settle(core, requestId, o, null, 'BAD_SECRET');
     }
   }
-  noteObserved(core, r.value.observed);
+  // Only an answer that proved itself under the link key may tell us how peers see us (issue 12
+  // #14): a stranger's (or a man in the middle's) `observed` is not shown to the user.
+  if (o.linkKey) noteObserved(core, r.value.observed);
   settle(core, requestId, o, r.value, null);
 }
 

@@ -48,6 +48,40 @@ export function isAddress(s: unknown): s is string {
   return port >= 1 && port <= 65535;
 }
 
+/** The host's kind for address claims: loopback, never-a-peer (unspecified, multicast, broadcast), or other. */
+function hostClass(host: string): 'loopback' | 'never' | 'ok' {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h.startsWith('::ffff:') ? h.slice(7) : h);
+  if (v4) {
+    const [a, b, c, d] = v4.slice(1).map(Number);
+    if (a === 127) return 'loopback';
+    if (a === 0 || a >= 224 || (a === 255 && b === 255 && c === 255 && d === 255)) return 'never';
+    return 'ok';
+  }
+  if (h === 'localhost' || h.endsWith('.localhost')) return 'loopback';
+  if (h.includes(':')) {
+    if (h === '::1') return 'loopback';
+    if (h === '::' || h.startsWith('ff')) return 'never';
+  }
+  return 'ok';
+}
+
+/**
+ * True when a remote claim of an address (an IP message's sealed part, a search answer, a contact
+ * card) is one we may send to (issue 12 #16): never unspecified, multicast or broadcast hosts, and a
+ * loopback host only when we are on loopback ourselves (nodes of one machine, as in the tests), so
+ * a contact cannot point our traffic at a service on our own machine. Addresses we observe on a
+ * socket need no check: they are where the peer really is.
+ */
+export function isPlausibleAddress(address: string, selfAddress: string | null): boolean {
+  if (!isAddress(address)) return false;
+  const cls = hostClass(address.slice(0, address.lastIndexOf(':')));
+  if (cls === 'never') return false;
+  if (cls === 'loopback')
+    return selfAddress !== null && hostClass(selfAddress.slice(0, selfAddress.lastIndexOf(':'))) === 'loopback';
+  return true;
+}
+
 function isHops(n: unknown): n is number {
   return Number.isInteger(n) && (n as number) >= 0 && (n as number) <= MAX_WIRE_HOPS;
 }

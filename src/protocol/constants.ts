@@ -28,6 +28,11 @@ export const MAX_TEXT_BYTES = 32 * KIB;
 export const REPLAY_WINDOW_MS = 5 * MINUTE;
 /** Seen-id cache capacity: bounds memory under a flood of distinct ids; 65,536 ids × ~60 B ≈ 4 MB. */
 export const SEEN_CACHE_MAX = 65_536;
+/**
+ * Of the seen-id cache, the share for strangers' ids (first contact): kept apart so that strangers
+ * flooding distinct ids evict only each other, never the ids of our contacts' requests (issue 12 #11).
+ */
+export const SEEN_CACHE_STRANGER_MAX = 8_192;
 
 /**
  * Referral radius: a referral is forwarded while `hops < REFERRAL_RADIUS`; 0 = none are sent.
@@ -54,8 +59,31 @@ export const SEARCH_FANOUT = 8;
  * a node with hundreds of contacts; the order is random so an outbox retry asks others.
  */
 export const SEARCH_MAX_ASK = 32;
-/** How many contacts a relay floods to at most (relay fan-out limit, DESIGN.md §3); 0 = all. */
-export const RELAY_FANOUT = 0;
+/**
+ * How many contacts a relay floods to at most (relay fan-out limit, DESIGN.md §3). Was 0 = all: one IP
+ * message or one stranger's contact_req to a --public node then went to every contact (issue 12 #1,
+ * 10 requests → 5,000 sends on a 500-contact hub). 8 = one search batch: the flood reaches ≤ 8 + 64
+ * nodes in two hops; the most recently seen contacts go first (those most likely still there), and
+ * a relay holding a referral or the target itself never floods at all. The simulator's `--strategy
+ * seed` sets 0 (all) to reproduce the seed; real nodes run with this default.
+ */
+export const RELAY_FANOUT = 8;
+/** Most relays one node carries at once: bounds the outstanding-request table whatever the senders do. */
+export const RELAY_MAX_IN_FLIGHT = 256;
+/**
+ * Of RELAY_MAX_IN_FLIGHT, most a stranger's contact_req (--public nodes) may hold at once: strangers
+ * cannot crowd out the relays our contacts' searches need.
+ */
+export const RELAY_MAX_STRANGER = 32;
+/** Most contacts a stranger's contact_req is flooded to by a --public node (a contact's gets RELAY_FANOUT). */
+export const RELAY_FANOUT_STRANGER = 2;
+/** Most contacts one `mesh add` asks to carry its contact_req (each floods at most RELAY_FANOUT further). */
+export const ADD_MAX_ASK = 32;
+/**
+ * Most contacts one referral is forwarded to (address changes and withdrawals). Bounds the work one
+ * request can cause on a hub; contacts beyond it learn the address by their own search.
+ */
+export const REFERRAL_FANOUT = 128;
 /** How long a relay waits for a downstream answer before answering UNREACHABLE, ms. */
 export const RELAY_TIMEOUT_MS = 8 * SECOND;
 /** How long a searcher waits for a whole search round, ms. */
@@ -94,6 +122,51 @@ export const OUTBOX_EXPIRY_MS = 30 * DAY;
 export const INVITE_TTL_MS = 24 * HOUR;
 /** Pending contact requests older than this are dropped, ms: a request nobody answered in a week is stale. */
 export const PENDING_REQUEST_TTL_MS = 7 * DAY;
+
+/**
+ * Most pending contact requests held (all from strangers or invite holders, waiting for the user).
+ * A --public node takes signed requests from anyone: without a bound its table grew with every new
+ * key (issue 12 #6). 256 is far more than a person reviews; more are refused with OVER_LIMIT.
+ */
+export const MAX_PENDING_REQUESTS = 256;
+/**
+ * Most contacts a node adds by --accept-all: each costs an hourly announce and a row; a stranger
+ * minting keys must not grow them without end (issue 12 #6). Beyond it requests are refused (OVER_LIMIT).
+ */
+export const MAX_ACCEPT_ALL_CONTACTS = 4_096;
+/** Most referrals held in total; the least recently refreshed is evicted beyond it (issue 12 #9). */
+export const MAX_REFERRALS = 16_384;
+/**
+ * Most referrals held through one contact: an honest hub reaches its own contacts (hundreds); a
+ * contact claiming more is lying or irrelevant. Its oldest entry is evicted beyond it.
+ */
+export const MAX_REFERRALS_PER_VIA = 1_024;
+/**
+ * Most referrals one contact may give us about our OWN contacts: claiming to reach all of them would
+ * put it first in every search (issue 12 #9). A few moved contacts at once is plausible; more is not.
+ */
+export const MAX_CONTACT_REFERRALS_PER_VIA = 16;
+/**
+ * A contact's address change is told to the other contacts at most once per this interval. The
+ * referral says only "I reach X" (no address), so a second one soon after adds nothing; a contact
+ * alternating its Mesh-Port made the node send one per request (issue 12 #3).
+ */
+export const MOVED_REFERRAL_INTERVAL_MS = 10 * MINUTE;
+/**
+ * A stranger speaking from a contact's address makes us check that contact (an authenticated
+ * announce) at most once per this interval per contact (issue 12 #4: unauthenticated input never
+ * changes a contact's state; it may only prompt an authenticated check).
+ */
+export const PROBE_INTERVAL_MS = 1 * MINUTE;
+/**
+ * New messages delivered from one contact per INBOX_WINDOW_MS at most; beyond it OVER_LIMIT, and the
+ * sender's outbox retries later (nothing is lost). Far above any person typing and above the steady
+ * 3–8 messages/s of bench/soak and bench/kill9, it bounds the inbox rows one contact adds per hour
+ * (the per-IP edge limit alone lets one contact add 36,000).
+ */
+export const INBOX_MAX_PER_CONTACT = 20_000;
+/** The window of INBOX_MAX_PER_CONTACT, ms. */
+export const INBOX_WINDOW_MS = 1 * HOUR;
 
 /** Per-sender rate limit: requests per window (transport edge). */
 export const RATE_LIMIT_MAX = 600;

@@ -6,6 +6,7 @@
 import { checkProof, requestSigningInput, toB64u } from '../crypto/index.ts';
 import { formatAddress, hostOf } from '../util/address.ts';
 import { decodeBody, decodeHeaders } from './codec.ts';
+import { PROBE_INTERVAL_MS } from './constants.ts';
 import type { CoreContext, InboundContext } from './context.ts';
 import { handleContactReq } from './handlers/contact-request.ts';
 import { verifyStranger } from './handlers/first-contact.ts';
@@ -15,6 +16,7 @@ import { addressFrom } from './handlers/presence.ts';
 import { handleReferral } from './handlers/referral.ts';
 import { reachable } from './reachability.ts';
 import { seenAdd, seenHas } from './seen-cache.ts';
+import { withinBudget } from './tables.ts';
 
 /** Authenticates and dispatches one inbound request; every path ends in a `respond` (maybe later, for relays). */
 export function onRequest(
@@ -55,8 +57,10 @@ export function onRequest(
   };
   if (sender && headers.secret !== null) {
     // auth chart: recompute the proof with our copy of the secret → are equal?
+    // One answer for "not your contact" whatever the reason (issue 12 #8): a stranger must not learn
+    // from BAD_SECRET vs UNKNOWN_SENDER whether a UUID is one of our contacts.
     if (!checkProof(core.linkKey(sender), input, headers.secret))
-      return core.respondError(requestId, 'BAD_SECRET', 'Mesh-Secret does not match our shared secret');
+      return core.respondError(requestId, 'UNKNOWN_SENDER', NOT_A_CONTACT);
     ctx.sender = sender;
     ctx.upstream.sender = sender.uuid;
   } else if (headers.pubKey !== null && headers.signature !== null) {
@@ -68,19 +72,15 @@ export function onRequest(
       return core.respondError(requestId, 'BAD_SIGNATURE', 'key does not match the contact');
     if (headers.type !== 'contact_req') {
       unknownSender(core, ctx);
-      return core.respondError(
-        requestId,
-        'UNKNOWN_SENDER',
-        'you are not a contact of this node; send a contact request first',
-      );
+      return core.respondError(requestId, 'UNKNOWN_SENDER', NOT_A_CONTACT);
     }
     ctx.stranger = stranger;
   } else {
     unknownSender(core, ctx);
-    return core.respondError(requestId, 'UNKNOWN_SENDER', 'Mesh-From is not a contact of this node');
+    return core.respondError(requestId, 'UNKNOWN_SENDER', NOT_A_CONTACT);
   }
   if (!decoded.ok) return core.respondError(requestId, decoded.code, decoded.message);
-  seenAdd(state.seen, replayKey, now);
+  seenAdd(state.seen, replayKey, now, ctx.sender === null);
   if (ctx.sender) core.contactSeen(ctx.sender, addressFrom(core, ctx));
   const m = decoded.value;
   switch (m.type) {
@@ -95,9 +95,15 @@ export function onRequest(
   }
 }
 
+/** The one answer to a request that is not from a contact, whatever the reason (issue 12 #8). */
+const NOT_A_CONTACT = 'not a contact of this node (or the proof does not match); send a contact request first';
+
 /**
  * onmessage "sender in peers? no → IP → remove IP → peers → try": a stranger speaks from the address
- * we hold for one of our contacts, so that contact is no longer there; look for it.
+ * we hold for one of our contacts, so that contact may no longer be there. The request proves
+ * nothing about the contact (anyone behind the same NAT can send it, issue 12 #4), so it changes no
+ * state: it only prompts an authenticated check (a presence announce; its failure deactivates the
+ * contact and searches when messages wait), at most once per PROBE_INTERVAL_MS per contact.
  */
 function unknownSender(core: CoreContext, ctx: InboundContext): void {
   const port = ctx.headers.port;
@@ -105,8 +111,7 @@ function unknownSender(core: CoreContext, ctx: InboundContext): void {
   const address = formatAddress({ host: hostOf(ctx.remote), port });
   for (const c of core.state.contacts.values()) {
     if (c.address === address && c.uuid !== ctx.headers.from && reachable(c)) {
-      core.contactUnreachable(c);
-      core.startSearch(c);
+      if (withinBudget(core, `probe|${c.uuid}`, 1, PROBE_INTERVAL_MS, 'LIMIT_PROBES')) core.announceTo(c, true);
     }
   }
 }

@@ -45,6 +45,12 @@ export interface IpSealed {
   ip: string;
   /** HMAC under the origin–target link key over the search id and ip: the seed's "secret". */
   proof: string;
+  /**
+   * The searcher's clock when it sealed this, unix ms (issue 12 #5): the target moves the searcher
+   * only while it is within the replay window, so a relay cannot replay an old sealed part later.
+   * Absent from nodes before this field: answered, but the searcher's address is not changed.
+   */
+  ts?: number;
 }
 
 /** The sealed part of the target's answer (the seed's response `encrypted: { IP, secret }`). */

@@ -12,8 +12,8 @@ export type Route =
   | { kind: 'direct'; contact: ContactRecord }
   /** We hold referrals for `to`: relay along them (best first). */
   | { kind: 'referral'; vias: ContactRecord[] }
-  /** Hops left: flood to our contacts except the sender. */
-  | { kind: 'flood'; targets: ContactRecord[] }
+  /** Hops left: flood to our contacts except the sender (at most the fan-out; `cut` = how many were left out). */
+  | { kind: 'flood'; targets: ContactRecord[]; cut: number }
   /** Hops exhausted and no route. */
   | { kind: 'unreachable' };
 
@@ -50,8 +50,9 @@ export function route(
   }
   if (vias.length > 0) return { kind: 'referral', vias };
   if (hops < opts.searchRadius) {
-    const targets = floodTargets(view.contacts(), [from, to], opts.relayFanout);
-    if (targets.length > 0) return { kind: 'flood', targets };
+    const all = floodTargets(view.contacts(), [from, to], 0);
+    const targets = opts.relayFanout > 0 ? all.slice(0, opts.relayFanout) : all;
+    if (targets.length > 0) return { kind: 'flood', targets, cut: all.length - targets.length };
   }
   return { kind: 'unreachable' };
 }

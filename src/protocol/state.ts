@@ -142,6 +142,8 @@ export interface CoreState {
   lastReferralSent: Map<string, number>;
   /** Contacts whose referral we withdrew (unreachable); re-announced when found again. */
   withdrawn: Set<string>;
+  /** Fixed-window budget counters by key ("probe|<uuid>", "inbox|<uuid>"), see `tables.ts withinBudget`. */
+  windows: Map<string, { start: number; count: number }>;
   stats: CoreStats;
 }
 
@@ -167,6 +169,7 @@ export function createState(snapshot: CoreSnapshot, cfg: CoreConfig): CoreState 
     nextRelayId: 1,
     lastReferralSent: new Map(),
     withdrawn: new Set(),
+    windows: new Map(),
     stats: {},
   };
   for (const c of snapshot.contacts) state.contacts.set(c.uuid, c);

@@ -2,7 +2,15 @@
  * Writes to the core's tables that every handler shares: each change in memory goes with its
  * `persist` op, so the Store never drifts from the state. Also the periodic sweep of soft state.
  */
-import { PENDING_REQUEST_TTL_MS, SWEEP_INTERVAL_MS } from './constants.ts';
+import type { BudgetDropReason } from '../errors.ts';
+import {
+  DAY,
+  MAX_CONTACT_REFERRALS_PER_VIA,
+  MAX_REFERRALS,
+  MAX_REFERRALS_PER_VIA,
+  PENDING_REQUEST_TTL_MS,
+  SWEEP_INTERVAL_MS,
+} from './constants.ts';
 import type { CoreContext } from './context.ts';
 import { seenSweep } from './seen-cache.ts';
 import { putReferralInMemory } from './state.ts';
@@ -13,10 +21,68 @@ export function saveContact(ctx: CoreContext, c: ContactRecord): void {
   ctx.persist({ op: 'contact:put', contact: { ...c } });
 }
 
-/** Stores or refreshes a referral (in memory and persisted). */
+/** Stores or refreshes a referral (in memory and persisted), then keeps the table within its budgets. */
 export function putReferral(ctx: CoreContext, r: ReferralRecord): void {
   putReferralInMemory(ctx.state, r);
   ctx.persist({ op: 'referral:put', referral: { ...r } });
+  boundReferrals(ctx, r.via);
+}
+
+/**
+ * Referral budgets (issue 12 #9): through one contact at most MAX_REFERRALS_PER_VIA, of which at most
+ * MAX_CONTACT_REFERRALS_PER_VIA about our own contacts; at most MAX_REFERRALS in all. Beyond a budget
+ * the least recently refreshed entry of that class is evicted (and counted), so a contact claiming
+ * routes to everyone only displaces its own older claims.
+ */
+function boundReferrals(ctx: CoreContext, via: string): void {
+  const all: ReferralRecord[] = [];
+  for (const list of ctx.state.referrals.values()) all.push(...list);
+  if (all.length <= Math.min(MAX_REFERRALS_PER_VIA, MAX_CONTACT_REFERRALS_PER_VIA) && all.length <= MAX_REFERRALS)
+    return; // the common case: a small table needs no counting
+  const oldestFirst = (a: ReferralRecord, b: ReferralRecord) => a.updatedAt - b.updatedAt;
+  const evict = (list: ReferralRecord[], max: number) => {
+    if (list.length <= max) return;
+    for (const r of list.sort(oldestFirst).slice(0, Math.max(0, list.length - max))) {
+      deleteReferral(ctx, r.referent, r.via);
+      ctx.drop('LIMIT_REFERRALS', `referral for ${r.referent} via ${r.via} evicted`);
+    }
+  };
+  const mine = all.filter((r) => r.via === via);
+  evict(
+    mine.filter((r) => ctx.state.contacts.has(r.referent)),
+    MAX_CONTACT_REFERRALS_PER_VIA,
+  );
+  evict(
+    mine.filter((r) => (ctx.state.referrals.get(r.referent) ?? []).includes(r)),
+    MAX_REFERRALS_PER_VIA,
+  );
+  if (all.length > MAX_REFERRALS) {
+    const left: ReferralRecord[] = [];
+    for (const list of ctx.state.referrals.values()) left.push(...list);
+    evict(left, MAX_REFERRALS);
+  }
+}
+
+/**
+ * A fixed-window budget: true (and counted) while fewer than `max` uses of `key` fell in the current
+ * window of `windowMs`; false when it is spent, counted as a drop by `reason`.
+ */
+export function withinBudget(
+  ctx: CoreContext,
+  key: string,
+  max: number,
+  windowMs: number,
+  reason: BudgetDropReason,
+): boolean {
+  const windows = ctx.state.windows;
+  let w = windows.get(key);
+  if (!w || ctx.now - w.start >= windowMs) windows.set(key, (w = { start: ctx.now, count: 0 }));
+  if (w.count >= max) {
+    ctx.drop(reason, key);
+    return false;
+  }
+  w.count++;
+  return true;
 }
 
 /** Deletes a referral; false when there was none. */
@@ -50,6 +116,8 @@ export function endSearch(ctx: CoreContext, key: string): void {
 export function sweep(ctx: CoreContext): void {
   const { now, state } = ctx;
   seenSweep(state.seen, now);
+  // Budget windows are at most an hour long (INBOX_WINDOW_MS); a day-old one counts nothing any more.
+  for (const [k, w] of [...state.windows]) if (now - w.start > DAY) state.windows.delete(k);
   for (const [referent, list] of [...state.referrals]) {
     for (const r of [...list]) if (r.expiresAt <= now) deleteReferral(ctx, referent, r.via);
   }

@@ -142,11 +142,11 @@ describe('hostile input against a real node', { timeout: 300_000 }, () => {
     assert.equal(r.json.error, 'UNKNOWN_SENDER');
   });
 
-  test('forged: Bob’s UUID with a wrong secret → 401 BAD_SECRET', async () => {
+  test('forged: Bob’s UUID with a wrong secret → 401 UNKNOWN_SENDER (as for a stranger: no contact oracle)', async () => {
     const body = new TextEncoder().encode(`{"referent":"${asB.uuid}","hops":0}`);
     const r = await post(headersFor(asB, 'referral', body, rand(32)), body);
     assert.equal(r.status, 401);
-    assert.equal(r.json.error, 'BAD_SECRET');
+    assert.equal(r.json.error, 'UNKNOWN_SENDER');
   });
 
   test('forged: a signed contact request whose signature is not the sender’s → 401 BAD_SIGNATURE', async () => {

@@ -465,3 +465,32 @@ describe('f. search stays bounded', () => {
     );
   });
 });
+
+describe('g. a hub relays within its budget (issue 12 #1)', () => {
+  // Star: hub 0 with 20 spokes (1..20); spoke 1 also knows T (node 21), offline. Spoke 1 searches T:
+  // ring 1 (maxHops 1) asks the hub, which knows no route and may not flood → UNREACHABLE (1 ip);
+  // ring 2 (maxHops 2) asks it again and the hub floods — before the bound to all 19 other spokes,
+  // now to RELAY_FANOUT = 8 of them (most recently seen first); each spoke knows only the hub and is
+  // at hops 2 = radius → UNREACHABLE. Exactly: message 1, ip 2, ip-relay 8 (was 19).
+  for (const { desc, core, relays } of [
+    { desc: 'default RELAY_FANOUT', core: {}, relays: 8 },
+    { desc: 'relayFanout 0 (the seed: all)', core: { relayFanout: 0 }, relays: 19 },
+  ])
+    it(`${desc}: one search through a 20-contact hub costs ${relays} relays`, () => {
+      const net = createTestnet(22, { seed: 701, core });
+      for (let i = 1; i <= 20; i++) net.connect(0, i);
+      net.connect(1, 21);
+      net.startAll();
+      net.run();
+      net.setOnline(21, false);
+      const before = { ...net.sent };
+      net.command(1, { kind: 'send', to: net.nodes[21].uuid, text: 'anyone?' });
+      net.run(1500);
+      assert.deepEqual(delta(net, before), { message: 1, ip: 2, 'ip-relay': relays });
+      assert.equal(
+        net.nodes[0].drops.some((d) => d.reason === 'LIMIT_FANOUT'),
+        relays < 19,
+        'the cut is counted at the hub',
+      );
+    });
+});

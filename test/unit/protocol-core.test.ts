@@ -13,6 +13,7 @@ import {
   decodeInvite,
   deriveLinkKey,
   deriveUuid,
+  encodeInvite,
   fromB64u,
   generateKeyPairs,
   inviteId,
@@ -27,12 +28,25 @@ import {
   utf8,
   verifyEd25519,
 } from '../../src/crypto/index.ts';
-import { decodeJson, encodeJson } from '../../src/protocol/codec.ts';
+import { decodeJson, encodeJson, isPlausibleAddress } from '../../src/protocol/codec.ts';
 import type { CoreInit } from '../../src/protocol/config.ts';
+import {
+  ADD_MAX_ASK,
+  INBOX_MAX_PER_CONTACT,
+  INBOX_WINDOW_MS,
+  MAX_ACCEPT_ALL_CONTACTS,
+  MAX_CONTACT_REFERRALS_PER_VIA,
+  MAX_PENDING_REQUESTS,
+  MOVED_REFERRAL_INTERVAL_MS,
+  RELAY_FANOUT,
+  RELAY_MAX_IN_FLIGHT,
+  REPLAY_WINDOW_MS,
+} from '../../src/protocol/constants.ts';
 import type { AppEvent, CoreEvent, Effect } from '../../src/protocol/events.ts';
 import { ipAad, ipAnswerAad, ipAnswerProofInput, ipProofInput } from '../../src/protocol/handlers/locate.ts';
 import type { ContactAnswerSealed, ContactCard, IpAnswerSealed, MessageType } from '../../src/protocol/messages.ts';
 import { type CoreSnapshot, MeshCore } from '../../src/protocol/node.ts';
+import { createSeenCache, seenAdd, seenHas } from '../../src/protocol/seen-cache.ts';
 import { indexOutbox } from '../../src/protocol/state.ts';
 import type { ContactRecord, ContactStatus, PersistOp, SelfRecord } from '../../src/protocol/types.ts';
 import { seededRandom } from '../../src/testing/testnet.ts';
@@ -272,10 +286,26 @@ function messageBody(from: Ident, to: Ident, secret: Uint8Array, plain: { id: st
   return { nonce: toB64u(nonce), ct: toB64u(ct) };
 }
 
-/** The sealed part of an IP search from `origin` to `target` (search id = the request's Mesh-Id). */
-function ipBody(origin: Ident, target: Ident, secret: Uint8Array, searchId: string, ip: string, hops = 1) {
+/**
+ * The sealed part of an IP search from `origin` to `target` (search id = the request's Mesh-Id),
+ * sealed at `ts` (null: a v1 part without the sealed timestamp).
+ */
+function ipBody(
+  origin: Ident,
+  target: Ident,
+  secret: Uint8Array,
+  searchId: string,
+  ip: string,
+  hops = 1,
+  ts: number | null = T0,
+) {
   const link = deriveLinkKey(origin.self.boxPriv, target.self.boxPub, secret, origin.uuid, target.uuid);
-  const sealed = { from: origin.uuid, ip, proof: computeProof(link, ipProofInput(searchId, ip)) };
+  const sealed = {
+    from: origin.uuid,
+    ip,
+    proof: computeProof(link, ipProofInput(searchId, ip)),
+    ...(ts === null ? {} : { ts }),
+  };
   const encrypted = toB64u(
     sealTo(origin.self, target.self.boxPub, utf8(JSON.stringify(sealed)), ipAad(target.uuid), rand),
   );
@@ -327,41 +357,40 @@ describe('onmessage: sender and auth', () => {
     assert.equal(rig.core.contact(b.uuid)!.status, 'active');
   });
 
-  it('sender not a contact, speaking from a contact’s ip:port → that contact inactive, IP search through the others', () => {
+  it('sender not a contact, speaking from a contact’s ip:port → no state change, one authenticated check of that contact (issue 12 #4)', () => {
     const c = ident('c'); // the contact that used to live at the address
     const b = ident('b');
     const d = ident('d');
     const rig = new Rig([{ who: c }, { who: b }, { who: d }]);
     const x = ident('stranger');
-    // x now listens where c used to be (same host, same Mesh-Port).
-    const ev = rig.fromContact(
-      x,
-      'message',
-      { nonce: 'A'.repeat(16), ct: 'A'.repeat(22) },
-      {
-        remote: `${c.address.split(':')[0]}:51234`,
-        port: Number(c.address.split(':')[1]),
-      },
-    );
-    const fx = rig.handle(ev);
+    // x speaks from where c lives (same host, same Mesh-Port): shared NAT, or c moved away.
+    const from = () =>
+      rig.fromContact(
+        x,
+        'message',
+        { nonce: 'A'.repeat(16), ct: 'A'.repeat(22) },
+        { remote: `${c.address.split(':')[0]}:51234`, port: Number(c.address.split(':')[1]) },
+      );
+    const fx = rig.handle(from());
     assertError(fx, 401, 'UNKNOWN_SENDER');
-    const cRec = rig.core.contact(c.uuid)!;
-    assert.equal(cRec.status, 'inactive');
-    assert.ok(
-      ops(fx, 'contact:put').some(
-        (p) => p.op === 'contact:put' && p.contact.uuid === c.uuid && p.contact.status === 'inactive',
-      ),
+    assert.equal(rig.core.contact(c.uuid)!.status, 'active', 'unauthenticated input changes no contact');
+    assert.deepEqual(ops(fx, 'contact:put'), []);
+    assert.deepEqual(emits(fx, 'contact:offline'), []);
+    assert.deepEqual(sends(fx, 'ip'), [], 'no search on an unauthenticated claim');
+    const probe = sends(fx, 'announce');
+    assert.deepEqual(
+      probe.map((s) => s.address),
+      [c.address],
+      'one authenticated announce to c checks it',
     );
-    assert.deepEqual(emits(fx, 'contact:offline'), [{ event: 'contact:offline', uuid: c.uuid }]);
-    const ip = sends(fx, 'ip');
-    assert.deepEqual(ip.map((s) => s.address).sort(), [b.address, d.address].sort(), 'IP to every other contact');
-    for (const s of ip) {
-      assert.equal(s.headers['mesh-type'], 'IP');
-      const body = bodyOf(s);
-      assert.equal(body.to, c.uuid);
-      assert.equal(body.hops, 1);
-    }
-    assert.equal(new Set(ip.map((s) => s.headers['mesh-id'])).size, 1, 'one search id for the whole search');
+    // More of the same within PROBE_INTERVAL_MS: no more checks, counted as LIMIT_PROBES.
+    const again = rig.handle(from());
+    assert.deepEqual(sends(again, 'announce'), []);
+    assert.ok(drops(again).includes('LIMIT_PROBES'));
+    // The check fails (c is really gone): now c turns inactive, on our own authenticated evidence.
+    const fail = rig.handle({ type: 'send-failed', requestId: probe[0].requestId, reason: 'CONNECT_FAILED' });
+    assert.equal(rig.core.contact(c.uuid)!.status, 'inactive');
+    assert.deepEqual(emits(fail, 'contact:offline'), [{ event: 'contact:offline', uuid: c.uuid }]);
     assert.equal(rig.core.contact(b.uuid)!.status, 'active');
   });
 
@@ -371,7 +400,7 @@ describe('onmessage: sender and auth', () => {
     assertError(rig.handle(rig.fromStranger(x, 'referral', { referent: x.uuid, hops: 0 })), 401, 'UNKNOWN_SENDER');
   });
 
-  it('a contact with a wrong Mesh-Secret → 401 BAD_SECRET, address not updated', () => {
+  it('a contact with a wrong Mesh-Secret → 401 UNKNOWN_SENDER (the same answer as a stranger: no contact oracle), address not updated', () => {
     const b = ident('b');
     const rig = new Rig([{ who: b }]);
     const fx = rig.handle(
@@ -382,17 +411,17 @@ describe('onmessage: sender and auth', () => {
         { secret: rand(32), remote: '10.9.9.9:1', port: 7000 },
       ),
     );
-    assertError(fx, 401, 'BAD_SECRET');
+    assertError(fx, 401, 'UNKNOWN_SENDER');
     assert.equal(rig.core.contact(b.uuid)!.address, b.address);
     assert.deepEqual(ops(fx), []);
   });
 
-  it('a valid proof over a different body → BAD_SECRET (the body hash is covered)', () => {
+  it('a valid proof over a different body → UNKNOWN_SENDER (the body hash is covered)', () => {
     const b = ident('b');
     const rig = new Rig([{ who: b }]);
     const ev = rig.fromContact(b, 'referral', { referent: b.uuid, hops: 0 });
     ev.body = encodeJson({ referent: b.uuid, hops: 1 });
-    assertError(rig.handle(ev), 401, 'BAD_SECRET');
+    assertError(rig.handle(ev), 401, 'UNKNOWN_SENDER');
   });
 
   it('replayed (from, id) → 409 REPLAYED', () => {
@@ -1452,3 +1481,212 @@ describe('state is plain data', () => {
     assert.deepStrictEqual(rebuilt.state, original.state);
   });
 });
+
+// ================================================================ hardening (issue 12): budgets and claims
+
+describe('hardening: budgets and remote claims (issue 12)', () => {
+  it('#1 a relay floods to at most RELAY_FANOUT contacts, most recently seen first; the cut is counted', () => {
+    const peers = Array.from({ length: 20 }, (_, i) => ({ who: ident(`p${i}`), lastSeen: T0 - i * MIN }));
+    const rig = new Rig(peers);
+    const from = peers[19].who;
+    const fx = rig.handle(
+      rig.fromContact(from, 'IP', { to: ident('far').uuid, hops: 1, encrypted: toB64u(rand(100)) }),
+    );
+    const fwd = sends(fx, 'ip-relay');
+    assert.equal(fwd.length, RELAY_FANOUT);
+    assert.deepEqual(
+      fwd.map((s) => s.address),
+      peers.slice(0, RELAY_FANOUT).map((p) => p.who.address),
+      'the most recently seen contacts',
+    );
+    assert.ok(drops(fx).includes('LIMIT_FANOUT'));
+  });
+
+  it('#1 relays in flight are bounded: beyond RELAY_MAX_IN_FLIGHT → 429 OVER_LIMIT, nothing sent', () => {
+    const a = ident('a');
+    const b = ident('b');
+    const rig = new Rig([{ who: a }, { who: b }]);
+    for (let i = 0; i < RELAY_MAX_IN_FLIGHT; i++)
+      assertNoRespond(rig.handle(rig.fromContact(a, 'IP', { to: ident('x').uuid, hops: 1, encrypted: 'AAAA' })));
+    const fx = rig.handle(rig.fromContact(a, 'IP', { to: ident('y').uuid, hops: 1, encrypted: 'AAAA' }));
+    assertError(fx, 429, 'OVER_LIMIT');
+    assert.deepEqual(sends(fx), []);
+    assert.deepEqual(drops(fx), ['LIMIT_RELAYS']);
+  });
+
+  it('#3 an address-change referral per contact at most once per MOVED_REFERRAL_INTERVAL_MS', () => {
+    const a = ident('a');
+    const b = ident('b');
+    const c = ident('c');
+    const rig = new Rig([{ who: a }, { who: b }, { who: c }]);
+    const flip = (port: number) => rig.handle(rig.fromContact(a, 'referral', { referent: a.uuid, hops: 0 }, { port }));
+    assert.equal(sends(flip(7600), 'referral').length, 2, 'the first change is told to b and c');
+    const again = flip(7575);
+    assert.equal(sends(again, 'referral').length, 0);
+    assert.ok(drops(again).includes('LIMIT_MOVED'));
+    rig.now += MOVED_REFERRAL_INTERVAL_MS;
+    assert.equal(sends(flip(7600), 'referral').length, 2, 'told again after the interval');
+  });
+
+  it('#5 a sealed IP part without a timestamp is answered but does not move the searcher; a stale one → 409 REPLAYED', () => {
+    const a = ident('a');
+    const b = ident('b');
+    const rig = new Rig([{ who: a }, { who: b }]);
+    const secret = rig.secrets.get(a.uuid)!;
+    const id1 = toB64u(rand(16));
+    const v1 = rig.handle(
+      rig.fromContact(b, 'IP', ipBody(a, rig.me, secret, id1, '172.16.0.9:7575', 2, null), { id: id1 }),
+    );
+    assertOk(v1);
+    assert.equal(rig.core.contact(a.uuid)!.address, a.address, 'no timestamp: not moved');
+    const id2 = toB64u(rand(16));
+    const stale = ipBody(a, rig.me, secret, id2, '172.16.0.9:7575', 2, T0 - REPLAY_WINDOW_MS - 1);
+    assertError(rig.handle(rig.fromContact(b, 'IP', stale, { id: id2 })), 409, 'REPLAYED');
+    assert.equal(rig.core.contact(a.uuid)!.address, a.address);
+  });
+
+  it('#16 loopback claims are refused unless we are on loopback ourselves', () => {
+    assert.equal(isPlausibleAddress('127.0.0.1:22', '10.1.0.1:7575'), false);
+    assert.equal(isPlausibleAddress('[::1]:7575', '10.1.0.1:7575'), false);
+    assert.equal(isPlausibleAddress('localhost:7575', null), false);
+    assert.equal(isPlausibleAddress('127.0.0.5:7575', '127.0.0.2:7575'), true);
+    for (const bad of ['0.0.0.0:7575', '224.0.0.1:7575', '255.255.255.255:7575', '[::]:7575', '[ff02::1]:7575'])
+      assert.equal(isPlausibleAddress(bad, '127.0.0.2:7575'), false, bad);
+    assert.equal(isPlausibleAddress('198.51.100.7:7575', '10.1.0.1:7575'), true);
+    assert.equal(isPlausibleAddress('peer.example:7575', '10.1.0.1:7575'), true);
+    // In the core: an IP search answer claiming loopback does not relocate the contact.
+    const a = ident('a');
+    const rig = new Rig([{ who: a }]);
+    const id = toB64u(rand(16));
+    const fx = rig.handle(
+      rig.fromContact(a, 'IP', ipBody(a, rig.me, rig.secrets.get(a.uuid)!, id, '127.0.0.1:22', 2), { id }),
+    );
+    assertOk(fx);
+    assert.equal(rig.core.contact(a.uuid)!.address, a.address);
+    assert.ok(drops(fx).includes('BAD_ADDRESS'));
+  });
+
+  it('#6 pending requests are bounded: beyond MAX_PENDING_REQUESTS → 429 OVER_LIMIT', () => {
+    const rig = new Rig([], { isPublic: true });
+    for (let i = 0; i < MAX_PENDING_REQUESTS; i++) {
+      const r = ident(`r${i}`);
+      assertOk(rig.handle(rig.fromStranger(r, 'contact_req', { to: null, hops: 1, card: card(r) })));
+    }
+    const r = ident('one-too-many');
+    const fx = rig.handle(rig.fromStranger(r, 'contact_req', { to: null, hops: 1, card: card(r) }));
+    assertError(fx, 429, 'OVER_LIMIT');
+    assert.equal(rig.core.requests.size, MAX_PENDING_REQUESTS);
+    assert.deepEqual(drops(fx), ['LIMIT_REQUESTS']);
+  });
+
+  it('#6 --accept-all adds at most MAX_ACCEPT_ALL_CONTACTS; a stranger is stored where it spoke from', () => {
+    const many = Array.from({ length: MAX_ACCEPT_ALL_CONTACTS }, (_, i) => ({
+      who: { ...ident('x'), address: `10.2.${i >> 8}.${i & 255}:7575` },
+    }));
+    const rig = new Rig(many, { acceptAll: true, isPublic: true });
+    const r = ident('late');
+    assertError(
+      rig.handle(rig.fromStranger(r, 'contact_req', { to: null, hops: 1, card: card(r) })),
+      429,
+      'OVER_LIMIT',
+    );
+    const small = new Rig([], { acceptAll: true, isPublic: true });
+    const s = ident('s');
+    const fx = small.handle(
+      small.fromStranger(s, 'contact_req', { to: null, hops: 1, card: card(s, '198.51.100.7:22') }),
+    );
+    assertOk(fx);
+    assert.equal(small.core.contact(s.uuid)!.address, s.address, 'the socket it spoke from, not the card');
+  });
+
+  it('#9 one contact holds at most MAX_CONTACT_REFERRALS_PER_VIA referrals about our own contacts (oldest evicted)', () => {
+    const m = ident('mallory');
+    const others = Array.from({ length: MAX_CONTACT_REFERRALS_PER_VIA + 4 }, (_, i) => ({
+      who: ident(`o${i}`),
+      status: 'inactive' as ContactStatus,
+    }));
+    const rig = new Rig([{ who: m }, ...others]);
+    for (const o of others) {
+      rig.now += 1000;
+      assertOk(rig.handle(rig.fromContact(m, 'referral', { referent: o.who.uuid, hops: 1 })));
+    }
+    const held = others.filter((o) => rig.core.referrals(o.who.uuid).length > 0);
+    assert.equal(held.length, MAX_CONTACT_REFERRALS_PER_VIA);
+    assert.deepEqual(
+      held.map((o) => o.who.uuid),
+      others.slice(4).map((o) => o.who.uuid),
+      'the newest claims are kept',
+    );
+  });
+
+  it('#11 strangers flooding distinct ids cannot evict the replay ids of our contacts', () => {
+    const cache = createSeenCache(100, 10 * MIN, 10);
+    seenAdd(cache, 'contact|1', T0);
+    for (let i = 0; i < 1000; i++) seenAdd(cache, `stranger|${i}`, T0, true);
+    assert.ok(seenHas(cache, 'contact|1', T0), 'the contact id survives');
+    assert.equal(cache.strangerEntries.size, 10);
+  });
+
+  it('#12 a rejected requester cannot reuse the spent invite', () => {
+    const rig = new Rig([]);
+    const inv = rig.command({ kind: 'invite', ttlMs: 3_600_000, addresses: [] });
+    const code = (inv.find((e) => e.type === 'result') as { value: { code: string } }).value.code;
+    const secret = decodeInvite(code).secret;
+    const r = ident('r');
+    assertOk(rig.handle(rig.fromStranger(r, 'contact_req', inviteReqBody(r, rig.me.uuid, secret))));
+    rig.command({ kind: 'reject', uuid: r.uuid });
+    const fx = rig.handle(rig.fromStranger(r, 'contact_req', inviteReqBody(r, rig.me.uuid, secret)));
+    assertError(fx, 401, 'BAD_SECRET');
+    assert.equal(rig.core.requests.size, 0);
+  });
+
+  it('#14 `observed` from an answer without a link proof is not shown (self:observed)', () => {
+    const rig = new Rig([]);
+    const x = ident('x');
+    const fx = rig.command({ kind: 'bootstrap', address: x.address, domain: null });
+    const s = sends(fx)[0];
+    const body = { observed: '203.0.113.9:4000', signature: toB64u(rand(64)) };
+    const r = rig.handle({ type: 'response', requestId: s.requestId, status: 200, body: encodeJson(body) });
+    assert.deepEqual(emits(r, 'self:observed'), []);
+  });
+
+  it('inbox budget: beyond INBOX_MAX_PER_CONTACT per window → 429 OVER_LIMIT (the sender retries), then accepted again', () => {
+    const b = ident('b');
+    const rig = new Rig([{ who: b }]);
+    const secret = rig.secrets.get(b.uuid)!;
+    const msg = (i: number) => messageBody(b, rig.me, secret, { id: `m${i}`, text: 'x', sentAt: T0 });
+    for (let i = 0; i < INBOX_MAX_PER_CONTACT; i++) assertOk(rig.handle(rig.fromContact(b, 'message', msg(i))));
+    const over = rig.handle(rig.fromContact(b, 'message', msg(-1)));
+    assertError(over, 429, 'OVER_LIMIT');
+    assert.deepEqual(
+      over.filter((e) => e.type === 'deliver'),
+      [],
+    );
+    // A repeat of a delivered id is still acknowledged (the sender must stop retrying it).
+    assertOk(rig.handle(rig.fromContact(b, 'message', msg(0))));
+    rig.now += INBOX_WINDOW_MS;
+    const later = rig.handle(rig.fromContact(b, 'message', msg(-1)));
+    assertOk(later);
+    assert.equal(later.filter((e) => e.type === 'deliver').length, 1);
+  });
+
+  it('#19 `mesh add` asks at most ADD_MAX_ASK contacts (plus the invite’s address hints)', () => {
+    const peers = Array.from({ length: ADD_MAX_ASK + 10 }, (_, i) => ({ who: ident(`p${i}`) }));
+    const rig = new Rig(peers, { searchFanout: 1000 });
+    const inviter = ident('inviter');
+    const code = encodeInvite({
+      uuid: inviter.uuid,
+      secret: rand(16),
+      expiresAt: T0 + 3_600_000,
+      addresses: [],
+      domain: null,
+    });
+    const fx = rig.command({ kind: 'add', code });
+    assert.equal(sends(fx, 'contact_req').length, ADD_MAX_ASK);
+    assert.ok(drops(fx).includes('LIMIT_FANOUT'));
+  });
+});
+
+function assertNoRespond(fx: Effect[]): void {
+  assert.equal(onlyRespondCount(fx), 0);
+}

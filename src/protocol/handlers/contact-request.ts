@@ -20,7 +20,8 @@ import {
   verifyEd25519,
 } from '../../crypto/index.ts';
 import { MeshError } from '../../errors.ts';
-import { decodeJson, isAddress, validateCard } from '../codec.ts';
+import { decodeJson, isAddress, isPlausibleAddress, validateCard } from '../codec.ts';
+import { ADD_MAX_ASK, MAX_ACCEPT_ALL_CONTACTS, MAX_PENDING_REQUESTS } from '../constants.ts';
 import type { CoreContext, InboundContext } from '../context.ts';
 import type { ContactAnswerSealed, ContactCard, ContactReqBody, OkResponse } from '../messages.ts';
 import { searchOrder } from '../routing.ts';
@@ -93,13 +94,19 @@ function addContactFromAnswer(
   name?: string,
 ): ContactRecord {
   const existing = core.state.contacts.get(a.answer.uuid);
+  // The answerer's card address is its own claim (issue 12 #16): used only when plausible.
+  let claimed = a.answer.address;
+  if (claimed !== null && !isPlausibleAddress(claimed, core.state.address)) {
+    core.drop('BAD_ADDRESS', `contact answer claims ${claimed}`);
+    claimed = null;
+  }
   const c: ContactRecord = {
     uuid: a.answer.uuid,
     name: name ?? (a.answer.name || existing?.name || a.answer.uuid.slice(0, 8)),
     signPub: a.signPub,
     boxPub: a.boxPub,
     secret: a.secret,
-    address: address ?? a.answer.address ?? existing?.address ?? null,
+    address: address ?? claimed ?? existing?.address ?? null,
     status: existing && existing.status === 'active' && toB64u(existing.secret) === a.answer.secret ? 'active' : status,
     lastSeen: existing?.lastSeen ?? null,
     addedAt: existing?.addedAt ?? core.now,
@@ -128,7 +135,14 @@ export function startAdd(core: CoreContext, commandId: number, code: string, nam
   const hints: Via[] = inv.addresses
     .filter((a) => a !== core.state.address)
     .map((address) => ({ address, domain: null }));
-  const queue: Via[] = [...hints, ...searchOrder(core, inv.uuid, core.now).map((c) => ({ contact: c.uuid }))];
+  // Bounded (issue 12 #19): at most ADD_MAX_ASK contacts carry it (those holding a referral for the
+  // inviter first), each flooding at most RELAY_FANOUT further; peers with a domain stay the last resort.
+  const order = searchOrder(core, inv.uuid, core.now);
+  const people = order.filter((c) => c.domain === null);
+  if (people.length > ADD_MAX_ASK)
+    core.drop('LIMIT_FANOUT', `mesh add: ${people.length - ADD_MAX_ASK} contacts not asked`);
+  const asked = [...people.slice(0, ADD_MAX_ASK), ...order.filter((c) => c.domain !== null)];
+  const queue: Via[] = [...hints, ...asked.map((c) => ({ contact: c.uuid }))];
   // A key per attempt: a second `mesh add` of the same code runs beside the first, as its own command.
   const meshId = core.newId();
   core.startRouted({
@@ -225,6 +239,10 @@ export function handleContactReq(core: CoreContext, ctx: InboundContext, body: C
   let card: ContactCard | null;
   let usedInvite: string | null = null;
   if (body.invite !== undefined && body.encrypted !== undefined) {
+    // Recipient-bound first contact (issue 12 #13): an invite request names its recipient in `to`,
+    // which the signature (body hash) and the card's AEAD data both cover; one naming nobody is refused.
+    if (body.to !== core.self.uuid)
+      return core.respondError(ctx.requestId, 'BAD_REQUEST', 'an invite request must name its recipient in "to"');
     const spent = core.state.spentInvites.get(body.invite);
     const inv = core.state.invites.get(body.invite) ?? spent?.invite;
     if (!inv || inv.expiresAt <= core.now)
@@ -273,10 +291,19 @@ export function handleContactReq(core: CoreContext, ctx: InboundContext, body: C
     secret = pending.secret;
     phrase = pending.authPhrase;
   } else {
+    // Budgets (issue 12 #6): pending requests, and contacts a --accept-all node adds for strangers.
+    if (core.state.requests.size >= MAX_PENDING_REQUESTS) {
+      core.drop('LIMIT_REQUESTS', `${core.state.requests.size} pending requests`);
+      return core.respondError(ctx.requestId, 'OVER_LIMIT', 'this node holds too many pending contact requests');
+    }
+    if (core.cfg.acceptAll && usedInvite === null && core.state.contacts.size >= MAX_ACCEPT_ALL_CONTACTS) {
+      core.drop('LIMIT_CONTACTS', `${core.state.contacts.size} contacts`);
+      return core.respondError(ctx.requestId, 'OVER_LIMIT', 'this node accepts no more contacts');
+    }
     // "generate auth_phrase and secret → user"
     secret = core.random(32);
     phrase = authPhrase(core.self, { signPub, boxPub }, secret);
-    const address = card.address ?? (ctx.stranger ? addressFrom(core, ctx) : null);
+    const address = requesterAddress(core, ctx, card, usedInvite !== null);
     pending = {
       uuid: card.uuid,
       name: card.name,
@@ -302,6 +329,20 @@ export function handleContactReq(core: CoreContext, ctx: InboundContext, body: C
   core.respondOk(ctx.upstream, data);
   // "→ reply"; a peer with a domain that accepts everyone adds at once.
   if (core.cfg.acceptAll && core.state.requests.has(card.uuid)) acceptRequest(core, card.uuid);
+}
+
+/**
+ * Where we will reach a new requester. A stranger without an invite speaks to us directly: the socket
+ * it came from is where it is, whatever its card claims (issue 12 #6: an --accept-all node must not
+ * announce to addresses a stranger picks). An invite holder's card address is used when plausible
+ * (it may come through relays), else the socket's when it spoke directly.
+ */
+function requesterAddress(core: CoreContext, ctx: InboundContext, card: ContactCard, invited: boolean): string | null {
+  const direct = ctx.stranger ? addressFrom(core, ctx) : null;
+  if (!invited) return direct;
+  if (card.address !== null && isPlausibleAddress(card.address, core.state.address)) return card.address;
+  if (card.address !== null) core.drop('BAD_ADDRESS', `contact card claims ${card.address}`);
+  return direct;
 }
 
 /** `mesh accept <uuid>`: the user compared the auth phrase; add the contact and "send connect". */
@@ -336,6 +377,9 @@ function contactFromRequest(core: CoreContext, req: PendingRequestRecord): Conta
 /** `mesh reject <uuid>`: forget the request; nothing is sent. */
 export function rejectRequest(core: CoreContext, uuid: string): { uuid: string } {
   if (!core.state.requests.delete(uuid)) throw MeshError.requestUnknown(uuid);
+  // The invite it spent answers its retries no more (issue 12 #12): a rejected requester cannot
+  // open a new pending request with it.
+  for (const [id, spent] of [...core.state.spentInvites]) if (spent.uuid === uuid) core.state.spentInvites.delete(id);
   core.persist({ op: 'request:delete', uuid });
   return { uuid };
 }

@@ -3,7 +3,7 @@
  * contact's address, answer with ours sealed back and "send connect"; else relay.
  */
 import { checkProof, computeProof, fromB64u, openSealed, sealTo, toB64u, utf8 } from '../../crypto/index.ts';
-import { decodeJson, isAddress } from '../codec.ts';
+import { decodeJson, isAddress, isPlausibleAddress } from '../codec.ts';
 import type { CoreContext, InboundContext } from '../context.ts';
 import type { IpAnswerSealed, IpBody, IpSealed } from '../messages.ts';
 import { seenAdd, seenHas } from '../seen-cache.ts';
@@ -25,12 +25,19 @@ export function handleIp(core: CoreContext, ctx: InboundContext, body: IpBody): 
   const searchKey = `s|${ctx.headers.id}`;
   if (seenHas(core.state.seen, searchKey, core.now))
     return core.respondError(ctx.requestId, 'DUPLICATE', 'this search already reached us');
-  seenAdd(core.state.seen, searchKey, core.now);
+  seenAdd(core.state.seen, searchKey, core.now, ctx.sender === null);
   const opened = openSealed(core.self, fromB64u(body.encrypted), ipAad(core.self.uuid));
   if (!opened) return core.respondError(ctx.requestId, 'BAD_SECRET', 'the sealed part does not open for this node');
   const inner = decodeJson(opened.plaintext) as IpSealed | null;
   if (!inner || typeof inner.from !== 'string' || typeof inner.ip !== 'string' || typeof inner.proof !== 'string')
     return core.respondError(ctx.requestId, 'BAD_REQUEST', 'malformed sealed part');
+  if (inner.ts !== undefined && !Number.isFinite(inner.ts))
+    return core.respondError(ctx.requestId, 'BAD_REQUEST', 'malformed sealed part');
+  // The sealed timestamp (issue 12 #5): a relay that kept an old IP message and replays it once the
+  // seen-id cache forgot its Mesh-Id (the proof binds the id, the hop headers are the relay's own)
+  // must not roll the searcher's address back. Checked like Mesh-Ts; the seen ids outlive the window.
+  if (inner.ts !== undefined && Math.abs(core.now - inner.ts) > core.cfg.replayWindowMs)
+    return core.respondError(ctx.requestId, 'REPLAYED', 'the sealed part is outside the replay window');
   const origin = core.state.contacts.get(inner.from);
   if (!origin || toB64u(origin.boxPub) !== toB64u(opened.senderBoxPub))
     return core.respondError(ctx.requestId, 'UNKNOWN_SENDER', 'the searcher is not our contact');
@@ -46,10 +53,15 @@ export function handleIp(core: CoreContext, ctx: InboundContext, body: IpBody): 
     sealTo(core.self, origin.boxPub, utf8(JSON.stringify(answer)), ipAnswerAad(ctx.headers.id), core.random),
   );
   core.respondOk(ctx.upstream, data);
-  // "yes → send connect": update the searcher's address, then reach it directly.
-  if (isAddress(inner.ip)) {
-    const moved = inner.ip !== origin.address || origin.status !== 'active';
-    core.contactSeen(origin, inner.ip, false);
-    if (moved) core.announceTo(origin, false);
+  // "yes → send connect": update the searcher's address, then reach it directly. Only from a sealed
+  // part with a timestamp (a v1 part without one is answered, but could be a replay) and an address
+  // we may send to; the searcher learns ours from the answer and reaches us itself anyway.
+  if (inner.ts === undefined) return;
+  if (!isPlausibleAddress(inner.ip, core.state.address)) {
+    if (isAddress(inner.ip)) core.drop('BAD_ADDRESS', `IP message claims ${inner.ip}`);
+    return;
   }
+  const moved = inner.ip !== origin.address || origin.status !== 'active';
+  core.contactSeen(origin, inner.ip, false);
+  if (moved) core.announceTo(origin, false);
 }

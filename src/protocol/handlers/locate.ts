@@ -4,7 +4,7 @@
  * ("send connect"). The batching itself is search.ts.
  */
 import { checkProof, computeProof, fromB64u, openSealed, sealTo, toB64u, utf8 } from '../../crypto/index.ts';
-import { decodeJson, isAddress } from '../codec.ts';
+import { decodeJson, isPlausibleAddress } from '../codec.ts';
 import type { CoreContext } from '../context.ts';
 import type { IpAnswerSealed, IpSealed, OkResponse } from '../messages.ts';
 import { bestReferrals, searchOrder } from '../routing.ts';
@@ -61,7 +61,12 @@ export function startSearch(core: CoreContext, target: ContactRecord, ring?: num
   const ip = core.state.address ?? '';
   // The sealed part proves the search id, so the id is drawn first.
   const meshId = core.newId();
-  const sealedPart: IpSealed = { from: core.self.uuid, ip, proof: computeProof(link, ipProofInput(meshId, ip)) };
+  const sealedPart: IpSealed = {
+    from: core.self.uuid,
+    ip,
+    proof: computeProof(link, ipProofInput(meshId, ip)),
+    ts: core.now,
+  };
   const encrypted = toB64u(
     sealTo(core.self, target.boxPub, utf8(JSON.stringify(sealedPart)), ipAad(target.uuid), core.random),
   );
@@ -101,7 +106,11 @@ export function locateAnswered(
     return false;
   }
   const ans = decodeJson(opened.plaintext) as IpAnswerSealed | null;
-  if (!ans || typeof ans.ip !== 'string' || !isAddress(ans.ip) || typeof ans.proof !== 'string') return false;
+  if (!ans || typeof ans.ip !== 'string' || typeof ans.proof !== 'string') return false;
+  if (!isPlausibleAddress(ans.ip, core.state.address)) {
+    core.drop('BAD_ADDRESS', `IP answer claims ${ans.ip.slice(0, 300)}`);
+    return false;
+  }
   if (!checkProof(core.linkKey(target), ipAnswerProofInput(s.meshId, ans.ip), ans.proof)) {
     core.drop('BAD_SECRET', 'IP answer proof does not match our shared secret');
     return false;

@@ -6,11 +6,12 @@
 import { aeadOpen, aeadSeal, fromB64u, toB64u, utf8 } from '../../crypto/index.ts';
 import { type FailureCode, MeshError } from '../../errors.ts';
 import { decodeJson } from '../codec.ts';
-import { MAX_TEXT_BYTES, OUTBOX_EXPIRY_MS } from '../constants.ts';
+import { INBOX_MAX_PER_CONTACT, INBOX_WINDOW_MS, MAX_TEXT_BYTES, OUTBOX_EXPIRY_MS } from '../constants.ts';
 import type { CoreContext, InboundContext } from '../context.ts';
 import type { MessageBody, MessagePlain } from '../messages.ts';
 import { unreachableAfter, usable } from '../reachability.ts';
 import { indexOutbox } from '../state.ts';
+import { withinBudget } from '../tables.ts';
 import type { ContactRecord, OutboxRecord } from '../types.ts';
 
 const aadFor = (from: string, to: string) => utf8(`mesh-v1-message|${from}|${to}`);
@@ -142,6 +143,9 @@ export function handleMessage(core: CoreContext, ctx: InboundContext, body: Mess
   if (!m || typeof m.id !== 'string' || m.id.length > 64 || typeof m.text !== 'string' || !Number.isFinite(m.sentAt))
     return core.respondError(ctx.requestId, 'BAD_REQUEST', 'malformed message plaintext');
   if (!core.state.delivered.has(m.id)) {
+    // Inbox budget per contact (issue 12): refused, not lost — the sender's outbox retries later.
+    if (!withinBudget(core, `inbox|${sender.uuid}`, INBOX_MAX_PER_CONTACT, INBOX_WINDOW_MS, 'LIMIT_INBOX'))
+      return core.respondError(ctx.requestId, 'OVER_LIMIT', 'too many messages from you lately; try again later');
     core.state.delivered.add(m.id);
     const rec = { id: m.id, from: sender.uuid, text: m.text, sentAt: m.sentAt, receivedAt: core.now };
     core.persist({ op: 'inbox:put', message: rec });

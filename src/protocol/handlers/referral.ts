@@ -3,6 +3,7 @@
  * (referent, hops, via sender); gen < limit → send referral messages (gen++)". Soft state: they
  * expire, and are withdrawn when a contact goes away.
  */
+import { MOVED_REFERRAL_INTERVAL_MS, REFERRAL_FANOUT } from '../constants.ts';
 import type { CoreContext, InboundContext } from '../context.ts';
 import type { ReferralBody } from '../messages.ts';
 import { reachable } from '../reachability.ts';
@@ -61,17 +62,33 @@ function trimVias(core: CoreContext, referent: string): void {
   for (const r of list.slice(MAX_VIAS_PER_REFERENT)) deleteReferral(core, referent, r.via);
 }
 
-/** "gen < limit → send referral messages (gen++)" to active contacts except `exclude`. */
+/**
+ * "gen < limit → send referral messages (gen++)" to active contacts except `exclude`: at most
+ * REFERRAL_FANOUT of them, most recently seen first (issue 12: every fan-out is bounded).
+ */
 function forward(core: CoreContext, body: ReferralBody, exclude: string[]): void {
   if (body.hops > core.cfg.referralRadius) return;
-  for (const c of core.state.contacts.values()) {
-    if (!reachable(c) || exclude.includes(c.uuid)) continue;
-    core.send({ contact: c }, 'referral', body, body.withdraw ? 'withdraw' : 'referral', { kind: 'referral' });
+  const targets: ContactRecord[] = [];
+  for (const c of core.state.contacts.values()) if (reachable(c) && !exclude.includes(c.uuid)) targets.push(c);
+  if (targets.length > REFERRAL_FANOUT) {
+    targets.sort((a, b) => (b.lastSeen ?? 0) - (a.lastSeen ?? 0));
+    core.drop('LIMIT_FANOUT', `referral about ${body.referent}: ${targets.length - REFERRAL_FANOUT} contacts not told`);
   }
+  for (const c of targets.slice(0, REFERRAL_FANOUT))
+    core.send({ contact: c }, 'referral', body, body.withdraw ? 'withdraw' : 'referral', { kind: 'referral' });
 }
 
-/** onmessage "IP changed → yes → referrals → send referral message to contacts": we reach `c` in 1 hop. */
+/**
+ * onmessage "IP changed → yes → referrals → send referral message to contacts": we reach `c` in 1 hop.
+ * At most once per MOVED_REFERRAL_INTERVAL_MS per contact (issue 12 #3): the referral carries no
+ * address, so repeating it soon after only multiplies a contact's Mesh-Port games by our contacts.
+ */
 export function announceContactMoved(core: CoreContext, c: ContactRecord): void {
+  const last = core.state.lastReferralSent.get(c.uuid);
+  if (last !== undefined && core.now - last < MOVED_REFERRAL_INTERVAL_MS) {
+    core.drop('LIMIT_MOVED', `address change of ${c.uuid} already told at ${last}`);
+    return;
+  }
   core.state.lastReferralSent.set(c.uuid, core.now);
   forward(core, { referent: c.uuid, hops: 1 }, [c.uuid]);
 }

@@ -6,6 +6,7 @@
  */
 import type { FailureCode } from '../../errors.ts';
 import { MAX_WIRE_HOPS } from '../codec.ts';
+import { RELAY_FANOUT_STRANGER, RELAY_MAX_IN_FLIGHT, RELAY_MAX_STRANGER } from '../constants.ts';
 import type { CoreContext, InboundContext } from '../context.ts';
 import type { MessageType, OkResponse } from '../messages.ts';
 import { unreachableAfter } from '../reachability.ts';
@@ -26,13 +27,24 @@ export function relay(
 ): void {
   const { state, now, cfg } = core;
   const searchKey = `s|${ctx.headers.id}`;
+  const stranger = ctx.sender === null;
   if (seenHas(state.seen, searchKey, now))
     return core.respondError(ctx.requestId, 'DUPLICATE', 'this search already passed here');
-  seenAdd(state.seen, searchKey, now);
+  seenAdd(state.seen, searchKey, now, stranger);
   if (hops >= MAX_WIRE_HOPS) return core.respondError(ctx.requestId, 'UNREACHABLE', 'hop limit reached');
+  // Budgets (issue 12 #1): relays in flight at once, and a smaller share for strangers (--public).
+  let strangerRelays = 0;
+  if (stranger) for (const rec of state.relays.values()) if (rec.upstream.sender === null) strangerRelays++;
+  if (state.relays.size >= RELAY_MAX_IN_FLIGHT || (stranger && strangerRelays >= RELAY_MAX_STRANGER)) {
+    core.drop('LIMIT_RELAYS', `${state.relays.size} relays in flight`);
+    return core.respondError(ctx.requestId, 'OVER_LIMIT', 'this node carries too many relays now; try again later');
+  }
+  // A flood is bounded for everyone; a stranger's request goes to fewer contacts still. 0 (the
+  // simulator's seed strategy) means all contacts for our contacts' requests only.
+  const fanout = stranger ? Math.min(cfg.relayFanout || RELAY_FANOUT_STRANGER, RELAY_FANOUT_STRANGER) : cfg.relayFanout;
   const r = route(core, to, ctx.sender?.uuid ?? null, hops, now, {
     searchRadius: Math.min(cfg.searchRadius, maxHops ?? MAX_WIRE_HOPS),
-    relayFanout: cfg.relayFanout,
+    relayFanout: fanout,
   });
   let targets: ContactRecord[];
   switch (r.kind) {
@@ -47,6 +59,7 @@ export function relay(
       break;
     case 'flood':
       targets = r.targets;
+      if (r.cut > 0) core.drop('LIMIT_FANOUT', `relay flood to ${to}: ${r.cut} contacts not asked`);
       break;
   }
   const kind = type === 'IP' ? 'ip-relay' : 'contact_req-relay';
