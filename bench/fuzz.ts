@@ -1,7 +1,7 @@
 /**
  * The long fuzz run (issue 12 item 3): mutated requests through codec + core in process, then
  * through a real HTTPS node. Prints a progress line and ends with one JSON summary line; exits 1
- * when it found a crash, a 5xx or a broken invariant outside the already-reported (`known:`) groups.
+ * when it found a crash, a 5xx or a broken invariant.
  *
  *   node --import tsx bench/fuzz.ts --in-process 1000000 --https 100000 --seed 1
  */

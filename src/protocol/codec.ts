@@ -2,6 +2,7 @@
  * Encode / decode Mesh requests and responses. Decoding never throws: it returns a result with
  * the wire error code, so bad remote input becomes a `drop` and an HTTP error (docs/PROTOCOL.md §3).
  */
+import { isB64uDecodable } from '../crypto/b64u.ts';
 import { isUuid } from '../crypto/uuid.ts';
 import type { FailureCode, WireErrorCode } from '../errors.ts';
 import { MAX_BODY_BYTES, PROTOCOL_VERSION } from './constants.ts';
@@ -23,7 +24,6 @@ export type Decoded<T> =
   | { ok: true; value: T }
   | { ok: false; code: Extract<WireErrorCode, 'BAD_REQUEST' | 'UNSUPPORTED_VERSION' | 'TOO_LARGE'>; message: string };
 
-const B64U_RE = /^[A-Za-z0-9_-]*$/;
 /** Longest header value we accept (pub key + signature are the longest, 86 chars). */
 const MAX_HEADER_CHARS = 128;
 /** Largest hop count on the wire: a hard cap against loops whatever the radii. */
@@ -38,7 +38,7 @@ const textEncoder = new TextEncoder();
 
 /** True for base64url text of at most `maxChars` characters (and at least `minChars`). */
 export function isB64u(s: unknown, minChars = 1, maxChars = MAX_BODY_BYTES * 2): s is string {
-  return typeof s === 'string' && s.length >= minChars && s.length <= maxChars && B64U_RE.test(s);
+  return typeof s === 'string' && s.length >= minChars && s.length <= maxChars && isB64uDecodable(s);
 }
 
 /** True for an "ip:port" / "[v6]:port" / "host:port" address with a port in 1..65535. */

@@ -516,7 +516,9 @@ describe('decodeBody: per type', () => {
   });
 
   const hops1 = fc.integer({ min: 1, max: MAX_WIRE_HOPS });
-  const b64u = (min: number, max: number) => fc.stringMatching(new RegExp(`^[A-Za-z0-9_-]{${min},${max}}$`));
+  // A base64url string of length ≡ 1 (mod 4) decodes to nothing: the codec refuses it (issue 12, finding 15).
+  const b64u = (min: number, max: number) =>
+    fc.stringMatching(new RegExp(`^[A-Za-z0-9_-]{${min},${max}}$`)).filter((s) => s.length % 4 !== 1);
   const address = fc
     .tuple(fc.ipV4(), fc.integer({ min: 1, max: 65535 }))
     .map(([h, p]) => formatAddress({ host: h, port: p }));

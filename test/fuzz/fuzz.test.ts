@@ -2,7 +2,7 @@
  * The short fuzz run of the normal test suite (the long one: `npm run fuzz`, bench/fuzz.ts):
  * mutated requests made from real cores' requests, through A's core in process and through a real
  * HTTPS node. No crash, no 500, only documented error codes, no write from a refused request, and
- * the Store untouched by unauthenticated input — outside the already reported `known:` groups.
+ * the Store untouched by unauthenticated input.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

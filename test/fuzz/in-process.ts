@@ -46,7 +46,7 @@ export interface InProcessSummary {
   delivered: number;
   crashes: number;
   violations: number;
-  /** Findings outside the known (already reported) groups. */
+  /** Findings that fail the run (all of them). */
   unknownFindings: number;
   groups: Record<string, number>;
   examples: Findings['examples'];
@@ -131,7 +131,7 @@ function runEpoch(
     s.crashes++;
     const group = crashGroup(e);
     findings.add(
-      group.startsWith('known:') ? group : `${group} (${where})`,
+      `${group} (${where})`,
       m ?? { seed: '-', ops: [], reproved: false, headers: {}, body: new Uint8Array() },
       String((e as Error)?.stack ?? e),
     );
@@ -304,19 +304,7 @@ function checkRejectedWrites(p: Pending, findings: Findings): void {
     ((op.op === 'contact:put' && op.contact.uuid === from) || (op.op === 'outbox:put' && op.message.to === from));
   const bad = p.ops.filter((op) => !allowed(op));
   if (!bad.length) return;
-  // Issue 12 finding 4 (already reported): a stranger speaking from a contact's ip:port marks that
-  // contact inactive and starts a search. Grouped apart so new findings stand out.
-  const speaker = `${p.remote.slice(0, p.remote.lastIndexOf(':'))}:${Number(p.m.headers['mesh-port'])}`;
-  const finding4 = bad.every(
-    (op) => op.op === 'contact:put' && op.contact.status === 'inactive' && op.contact.address === speaker,
-  );
-  findings.add(
-    finding4
-      ? 'known:issue12-finding4 stranger from a contact address deactivates it'
-      : 'refused request changed stored state',
-    p.m,
-    JSON.stringify(bad.map((o) => o.op)),
-  );
+  findings.add('refused request changed stored state', p.m, JSON.stringify(bad.map((o) => o.op)));
 }
 
 const enc = new TextEncoder();

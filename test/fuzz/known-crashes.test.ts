@@ -3,9 +3,8 @@
  * a base64url field of length ≡ 1 (mod 4) passes `decodeBody`, then `fromB64u` throws inside the
  * handler — MeshCore.handle throws, the node answers 500 INTERNAL, and the in-memory changes made
  * before the throw (seen-cache entry, the sender's refreshed contact) are kept while their writes
- * are lost. Marked `todo` until the fix lands in src/protocol (owned by the core's helper): then
- * remove `todo` — each test must pass. The fix: `isB64u` (codec.ts) refuses length % 4 === 1, so
- * such bodies get 400 BAD_REQUEST before any handler runs.
+ * are lost. Fixed: `isB64u` (codec.ts) refuses length % 4 === 1, so such bodies get 400
+ * BAD_REQUEST before any handler runs; these tests keep it that way.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -14,8 +13,6 @@ import { buildRig, reprove, type Seed } from './corpus.ts';
 import { Rng } from './rng.ts';
 
 const T0 = 1_767_225_600_000;
-const TODO =
-  'issue 12 finding 18: base64url of length ≡ 1 (mod 4) throws in the handler (fix in src/protocol/codec.ts)';
 
 /** The seed `name` with its JSON `field` made one character longer than a multiple of 4, re-proved by its sender. */
 function poisoned(name: string, field: string) {
@@ -39,31 +36,25 @@ function answerOf(fx: Effect[]) {
 }
 
 describe('crashes found by the fuzzer (issue 12 finding 18)', () => {
-  it('a message from a real contact whose "ct" has length ≡ 1 (mod 4) → 400 BAD_REQUEST, no throw', {
-    todo: TODO,
-  }, () => {
+  it('a message from a real contact whose "ct" has length ≡ 1 (mod 4) → 400 BAD_REQUEST, no throw', {}, () => {
     const { rig, event } = poisoned('message', 'ct');
     const fx = rig.A.core.handle(event, T0);
     assert.deepEqual(answerOf(fx), { status: 400, error: 'BAD_REQUEST' });
   });
 
-  it('an IP for us, relayed by a contact, whose "encrypted" has length ≡ 1 (mod 4) → 400, no throw', {
-    todo: TODO,
-  }, () => {
+  it('an IP for us, relayed by a contact, whose "encrypted" has length ≡ 1 (mod 4) → 400, no throw', {}, () => {
     const { rig, event } = poisoned('ip-for-self', 'encrypted');
     const fx = rig.A.core.handle(event, T0);
     assert.deepEqual(answerOf(fx), { status: 400, error: 'BAD_REQUEST' });
   });
 
-  it('a signed contact_req naming a live invite whose "encrypted" has length ≡ 1 (mod 4) → 400, no throw', {
-    todo: TODO,
-  }, () => {
+  it('a signed contact_req naming a live invite whose "encrypted" has length ≡ 1 (mod 4) → 400, no throw', {}, () => {
     const { rig, event } = poisoned('contact_req-invite', 'encrypted');
     const fx = rig.A.core.handle(event, T0);
     assert.deepEqual(answerOf(fx), { status: 400, error: 'BAD_REQUEST' });
   });
 
-  it('a relay does not forward such an IP to the target (which would crash there too)', { todo: TODO }, () => {
+  it('a relay does not forward such an IP to the target (which would crash there too)', () => {
     const { rig, event } = poisoned('ip-relay', 'encrypted');
     const fx = rig.A.core.handle(event, T0);
     assert.equal(fx.filter((e) => e.type === 'send').length, 0);

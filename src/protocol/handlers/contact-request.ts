@@ -16,6 +16,7 @@ import {
   responseSigningInput,
   sealTo,
   toB64u,
+  tryFromB64u,
   utf8,
   verifyEd25519,
 } from '../../crypto/index.ts';
@@ -75,8 +76,9 @@ function openAnswer(
     !verifyEd25519(signPub, responseSigningInput(searchId, resp.observed, resp.data), fromB64u(resp.signature))
   )
     return null;
-  const secret = fromB64u(raw.secret);
-  if (secret.length !== 32) return null;
+  // Only type-checked so far: a malformed secret in a sealed answer must not throw out of the core.
+  const secret = tryFromB64u(raw.secret);
+  if (secret?.length !== 32) return null;
   const phrase = authPhrase(core.self, { signPub, boxPub }, secret);
   if (phrase !== raw.authPhrase) {
     core.drop('BAD_SECRET', 'auth phrases differ: possible man in the middle');
