@@ -15,7 +15,7 @@ import { createIdentity } from '../protocol/identity.ts';
 import { SqliteStore } from '../store/index.ts';
 import { parseDuration } from '../util/duration.ts';
 import { ApiClient } from './client.ts';
-import { ago, printTable } from './format.ts';
+import { ago, printTable, termSafe } from './format.ts';
 
 const EXIT = { usage: 2, notRunning: 3, failure: 1 } as const;
 
@@ -167,7 +167,7 @@ export async function buildProgram(argv?: string[]): Promise<Command> {
       }
       out(opts.json === true, info, () => {
         console.log(`UUID        ${pc.bold(String(info.uuid))}`);
-        console.log(`name        ${info.name}`);
+        console.log(`name        ${termSafe(String(info.name))}`);
         console.log(`public key  ${info.publicKey}`);
         console.log(`listen      ${(info.listen as string[]).join(', ') || pc.dim('(node not running)')}`);
         console.log(`observed    ${(info.observed as string[]).join(', ') || pc.dim('(none yet)')}`);
@@ -207,7 +207,7 @@ export async function buildProgram(argv?: string[]): Promise<Command> {
         name: opts.name,
       });
       out(opts.json === true, r, () => {
-        console.log(`Request sent to ${pc.bold(r.name)} (${r.uuid}).\n`);
+        console.log(`Request sent to ${pc.bold(termSafe(r.name))} (${r.uuid}).\n`);
         console.log(`  Auth phrase: ${pc.bold(pc.yellow(r.authPhrase))}\n`);
         console.log(
           'Compare it with your friend by voice or in person. If it differs, someone is in the middle: do not chat.',
@@ -225,7 +225,7 @@ export async function buildProgram(argv?: string[]): Promise<Command> {
         if (rows.length === 0) return console.log('No pending contact requests.');
         printTable(
           ['uuid', 'name', 'auth phrase', 'received'],
-          rows.map((r) => [r.uuid, r.name, r.authPhrase, ago(r.receivedAt)]),
+          rows.map((r) => [r.uuid, termSafe(r.name), r.authPhrase, ago(r.receivedAt)]),
         );
         console.log(
           `\nCompare the phrase with your friend, then: ${pc.cyan('mesh accept <uuid>')} or ${pc.cyan('mesh reject <uuid>')}`,
@@ -260,7 +260,7 @@ export async function buildProgram(argv?: string[]): Promise<Command> {
         printTable(
           ['name', 'uuid', 'address', 'state', 'last seen'],
           rows.map((r) => [
-            r.name,
+            termSafe(r.name),
             r.uuid,
             r.address ?? '-',
             r.status === 'pending'
@@ -298,7 +298,7 @@ export async function buildProgram(argv?: string[]): Promise<Command> {
       const rows = await c.call('inbox', { limit: Number(opts.limit) || 50 });
       const line = (m: { from: string; text: string; receivedAt: number }) =>
         console.log(
-          `${pc.dim(new Date(m.receivedAt).toLocaleTimeString())} ${pc.bold(names.get(m.from) ?? m.from.slice(0, 8))}: ${m.text}`,
+          `${pc.dim(new Date(m.receivedAt).toLocaleTimeString())} ${pc.bold(termSafe(names.get(m.from) ?? m.from.slice(0, 8)))}: ${termSafe(m.text, { multiline: true })}`,
         );
       if (!opts.follow) {
         out(opts.json === true, rows, () => (rows.length === 0 ? console.log('No messages yet.') : rows.forEach(line)));
@@ -324,7 +324,7 @@ export async function buildProgram(argv?: string[]): Promise<Command> {
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const s = await client(cmd).call('status');
       out(opts.json === true, s, () => {
-        console.log(`${pc.green('●')} ${pc.bold(s.name)} ${s.uuid}`);
+        console.log(`${pc.green('●')} ${pc.bold(termSafe(s.name))} ${s.uuid}`);
         console.log(`  listen     ${s.listen.join(', ')}`);
         console.log(`  observed   ${s.observed.join(', ') || pc.dim('(no answers yet)')}`);
         console.log(`  contacts   ${s.contacts.online}/${s.contacts.total} online`);
