@@ -157,9 +157,16 @@ export class Edge {
     return { status: res.status, body: res.body, headers: { 'content-type': JSON_CONTENT_TYPE } };
   }
 
-  /** Whole pipeline for transports without an HTTP layer: rate limit, size limit, handler. */
-  async serve(handler: RequestHandler, req: InboundRequest): Promise<EdgeReply> {
-    return this.admit(req.remote) ?? this.checkSize(req.body.byteLength) ?? (await this.dispatch(handler, req));
+  /**
+   * Whole pipeline for transports without an HTTP layer: rate limit, size limit, handler.
+   * `trusted` (a contact's channel, held to its own budget by the channel) skips the per-IP limit.
+   */
+  async serve(handler: RequestHandler, req: InboundRequest, trusted = false): Promise<EdgeReply> {
+    return (
+      (trusted ? null : this.admit(req.remote)) ??
+      this.checkSize(req.body.byteLength) ??
+      (await this.dispatch(handler, req))
+    );
   }
 }
 

@@ -44,3 +44,8 @@ export const CHANNEL_STABLE_MS = 30_000;
 export const CHANNEL_MAX = 1024;
 /** Most unanswered requests one peer may have on a channel; more are answered 429 at once. */
 export const CHANNEL_MAX_INFLIGHT = 256;
+/**
+ * Most of our requests queued behind the in-flight window of one channel. Past this, requests go by
+ * POST. 16,384 covers a burst of a second at full channel speed; the outbox keeps them durable anyway.
+ */
+export const CHANNEL_MAX_QUEUED = 16_384;

@@ -36,8 +36,11 @@ export interface ChannelInit {
 export interface ChannelHubComponents {
   identity: ChannelIdentity;
   dial: ChannelDialer;
-  /** The edge pipeline (rate limit, size limit, handler guard) for a request that came over a channel. */
-  serve(req: InboundRequest): Promise<InboundResponse>;
+  /**
+   * The edge pipeline for a request that came over a channel: size limit and handler guard, plus
+   * the per-IP rate limit unless `trusted` (a contact's channel, held to its budget instead).
+   */
+  serve(req: InboundRequest, trusted: boolean): Promise<InboundResponse>;
   logger?: Logger;
 }
 
@@ -65,6 +68,7 @@ export class ChannelHub {
   private readonly kept = new Map<string, Kept>();
   private readonly listeners = new Set<(e: ChannelEvent) => void>();
   private readonly hooks: ChannelHooks;
+  private trusted: (peer: ChannelPeer) => boolean = () => false;
   private closed = false;
 
   constructor(
@@ -78,8 +82,9 @@ export class ChannelHub {
       pingMs: init.pingMs ?? CHANNEL_PING_MS,
       onAuthenticated: (ch) => this.authenticated(ch),
       onOpened: (ch) => this.emit(ch, null),
-      onRequest: (ch, f) =>
-        c.serve({ remote: ch.remote, headers: f.headers, body: f.body, channel: ch.peer as ChannelPeer }),
+      isTrusted: (ch) => ch.peer !== null && this.trusted(ch.peer),
+      onRequest: (ch, f, trusted) =>
+        c.serve({ remote: ch.remote, headers: f.headers, body: f.body, channel: ch.peer as ChannelPeer }, trusted),
       onClosed: (ch, code, reason) => this.channelClosed(ch, code, reason),
     };
   }
@@ -128,7 +133,16 @@ export class ChannelHub {
     return this.open.get(hex(signPub))?.peer ?? null;
   }
 
-  /** Sends over the open channel to `signPub`; null when there is none (the caller uses POST). */
+  /** Says which channel peers are trusted (contacts: budget + backpressure instead of the per-IP limit). */
+  trust(trusted: (peer: ChannelPeer) => boolean): void {
+    this.trusted = trusted;
+  }
+
+  /**
+   * Sends over the open channel to `signPub`; null when there is none (the caller uses POST). The
+   * channel's HELLOs authenticated both ends, so `Mesh-Secret` is left off (docs/PROTOCOL.md §12.2);
+   * the caller's headers keep it, so the same request stays valid when it goes by POST instead.
+   */
   request(
     signPub: Uint8Array,
     headers: Record<string, string>,
@@ -136,7 +150,10 @@ export class ChannelHub {
     timeoutMs: number,
   ): Promise<InboundResponse> | null {
     const ch = this.open.get(hex(signPub));
-    return ch ? ch.request(lowerHeaders(headers), body, timeoutMs) : null;
+    if (!ch) return null;
+    const h = lowerHeaders(headers);
+    delete h['mesh-secret'];
+    return ch.request(h, body, timeoutMs);
   }
 
   /** Subscribes to channel events. */

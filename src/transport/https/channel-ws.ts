@@ -41,6 +41,12 @@ export function wsLink(ws: WebSocket, exporter: Uint8Array, remote: string): Cha
     ping() {
       if (ws.readyState === WebSocket.OPEN) ws.ping();
     },
+    pause() {
+      if (ws.readyState === WebSocket.OPEN && !ws.isPaused) ws.pause();
+    },
+    resume() {
+      if (ws.readyState === WebSocket.OPEN && ws.isPaused) ws.resume();
+    },
     onMessage: () => {},
     onClose: () => {},
     onPong: () => {},

@@ -133,9 +133,9 @@ export class HttpsTransport implements ChannelTransport {
               const local = this.localFor(target.host);
               return dialWs({ ...target, ...local, signPub, timeoutMs: init.headersTimeoutMs ?? 5_000 });
             },
-            serve: async (req) => {
+            serve: async (req, trusted) => {
               if (!this.handler) return errorReply('UNAVAILABLE', 'The node is not serving.');
-              return this.edge.serve(this.handler, req);
+              return this.edge.serve(this.handler, req, trusted);
             },
             logger: init.logger,
           },
@@ -304,6 +304,16 @@ export class HttpsTransport implements ChannelTransport {
   /** The peer of the open channel to `signPub`, or null. */
   channelTo(signPub: Uint8Array): ChannelPeer | null {
     return this.hub?.channelTo(signPub) ?? null;
+  }
+
+  /** True when the channel binding is on (an identity's box key was given). */
+  get channelsEnabled(): boolean {
+    return this.hub !== null;
+  }
+
+  /** Trusted channel peers (contacts) skip the per-IP limit and are held to a budget instead. */
+  trustChannels(trusted: (peer: ChannelPeer) => boolean): void {
+    this.hub?.trust(trusted);
   }
 
   /** Subscribes to `channel:open` / `channel:close`. */

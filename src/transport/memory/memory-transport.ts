@@ -158,10 +158,10 @@ export class MemoryTransport implements ChannelTransport {
             {
               identity: { signPriv, signPub, boxPub },
               dial: (address, pin) => this.dialLink(address, pin),
-              serve: (req) => {
+              serve: (req, trusted) => {
                 const handler = this.net.endpoint(this.address)?.handler;
                 if (!handler) return Promise.resolve(errorReply('UNAVAILABLE', 'The node is not serving.'));
-                return this.edge.serve(handler, req);
+                return this.edge.serve(handler, req, trusted);
               },
               logger: opts.logger,
             },
@@ -261,6 +261,16 @@ export class MemoryTransport implements ChannelTransport {
   /** The peer of the open channel to `signPub`, or null. */
   channelTo(signPub: Uint8Array): ChannelPeer | null {
     return this.hub?.channelTo(signPub) ?? null;
+  }
+
+  /** True when the channel binding is on (an identity's box key was given). */
+  get channelsEnabled(): boolean {
+    return this.hub !== null;
+  }
+
+  /** Trusted channel peers (contacts) skip the per-IP limit and are held to a budget instead. */
+  trustChannels(trusted: (peer: ChannelPeer) => boolean): void {
+    this.hub?.trust(trusted);
   }
 
   /** Subscribes to `channel:open` / `channel:close`. */
