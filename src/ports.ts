@@ -149,6 +149,11 @@ export interface ChannelTransport extends Transport {
    * limit and are held to a per-peer budget by backpressure instead. Others stay under the per-IP limit.
    */
   trustChannels(trusted: (peer: ChannelPeer) => boolean): void;
+  /**
+   * Says which `Mesh-From` uuids are contacts: their POSTs with Mesh-Secret skip the per-IP limit
+   * and wait for a per-contact budget instead (a failed authentication counts against the IP).
+   */
+  trustSenders(trusted: (uuid: string) => boolean): void;
 }
 
 /** True when `t` carries channels (HTTPS or memory given the identity's boxPub). */

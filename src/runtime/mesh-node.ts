@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { toB64u } from '../crypto/index.ts';
 import { MeshError, WIRE_ERRORS, type WireErrorCode } from '../errors.ts';
-import type { Clock, Logger, Random, Store, Transport } from '../ports.ts';
+import type { ChannelTransport, Clock, Logger, Random, Store, Transport } from '../ports.ts';
 import { isChannelTransport, TransportError } from '../ports.ts';
 import { errorBody } from '../protocol/codec.ts';
 import type { CoreInit } from '../protocol/config.ts';
@@ -139,6 +139,9 @@ export class MeshNode extends EventEmitter {
     );
     this.log.info({ uuid: self.uuid, listen: bound, advertise }, 'node started');
     const core = this.#core;
+    const t = this.transport as Partial<ChannelTransport>;
+    // Contacts' POSTs get a budget instead of the per-IP wall (the core still checks their proof).
+    t.trustSenders?.((uuid) => core.contact(uuid)?.status === 'active');
     if (isChannelTransport(this.transport)) {
       this.#channels = new ChannelKeeper(this.transport, (uuid) => core.contact(uuid));
       this.#channels.syncAll(core.contacts());

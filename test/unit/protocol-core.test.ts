@@ -1497,7 +1497,9 @@ describe('channel-authenticated requests (attack tests)', () => {
     assertError(fx, 401, 'BAD_SECRET');
     assert.equal(fx.filter((e) => e.type === 'deliver').length, 0);
     // ...and not with C's valid Mesh-Secret either: the channel speaks for B only.
-    const withProof = { ...rig.fromContact(c, 'message', messageBody(c, rig.me, rig.secrets.get(c.uuid)!, plain('x'))) };
+    const withProof = {
+      ...rig.fromContact(c, 'message', messageBody(c, rig.me, rig.secrets.get(c.uuid)!, plain('x'))),
+    };
     assertError(rig.handle({ ...withProof, channel: b.uuid }), 401, 'BAD_SECRET');
   });
 

@@ -195,7 +195,7 @@ export class HttpsTransport implements ChannelTransport {
     app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
     app.addHook('onRequest', async (req, reply) => {
-      const limited = edge.admit(remoteOf(req));
+      const limited = edge.admitRequest(remoteOf(req), req.headers as Record<string, string>);
       if (limited) return sendReply(reply, limited);
     });
     app.setNotFoundHandler((_req, reply) => sendReply(reply, notFoundReply()));
@@ -222,7 +222,12 @@ export class HttpsTransport implements ChannelTransport {
         ? new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength)
         : new Uint8Array(0);
       const headers = lowerHeaders(req.headers);
-      return sendReply(reply, await edge.dispatch(handler, { remote: remoteOf(req), headers, body }));
+      const inbound = { remote: remoteOf(req), headers, body };
+      const claim = edge.contactClaim(inbound.remote, headers);
+      return sendReply(
+        reply,
+        claim ? await edge.dispatchClaimed(handler, inbound, claim) : await edge.dispatch(handler, inbound),
+      );
     });
 
     this.app = app;
@@ -314,6 +319,11 @@ export class HttpsTransport implements ChannelTransport {
   /** Trusted channel peers (contacts) skip the per-IP limit and are held to a budget instead. */
   trustChannels(trusted: (peer: ChannelPeer) => boolean): void {
     this.hub?.trust(trusted);
+  }
+
+  /** Contacts' POSTs (Mesh-Secret from these uuids) get a budget instead of the per-IP limit. */
+  trustSenders(trusted: (uuid: string) => boolean): void {
+    this.edge.trustSenders(trusted);
   }
 
   /** Subscribes to `channel:open` / `channel:close`. */

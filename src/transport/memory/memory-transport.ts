@@ -273,6 +273,11 @@ export class MemoryTransport implements ChannelTransport {
     this.hub?.trust(trusted);
   }
 
+  /** Contacts' POSTs (Mesh-Secret from these uuids) get a budget instead of the per-IP limit. */
+  trustSenders(trusted: (uuid: string) => boolean): void {
+    this.edge.trustSenders(trusted);
+  }
+
   /** Subscribes to `channel:open` / `channel:close`. */
   onChannel(listener: (event: ChannelEvent) => void): () => void {
     return this.hub ? this.hub.on(listener) : () => {};
