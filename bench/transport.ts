@@ -204,6 +204,12 @@ if (DAEMON_ONLY) {
   );
   process.exit(0);
 }
+const ONLY = process.argv.includes('--case') ? process.argv[process.argv.indexOf('--case') + 1] : null;
+if (ONLY === 'channel' || ONLY === 'post') {
+  // One case alone (for profiling): node --cpu-prof --import tsx bench/transport.ts --case channel
+  console.log(JSON.stringify(await meshRun(SECONDS, ONLY === 'channel')));
+  process.exit(0);
+}
 const log = (m: string) => (JSON_OUT ? console.error(m) : console.log(m));
 log(`bench/transport  ${SECONDS}s per case, ${IN_FLIGHT} in flight, loopback, ${process.version}`);
 const loadBefore = loadavg();

@@ -109,7 +109,7 @@ export interface Logger {
   child(bindings: Record<string, unknown>): Logger;
 }
 
-// ---- Channel binding (issue 9, docs/CHANNEL.md) -------------------------------------------------
+// ---- Channel binding (issue 9, docs/PROTOCOL.md §13) -------------------------------------------------
 
 /** The authenticated identity at the other end of a channel (proven by its HELLO, bound to the TLS session). */
 export interface ChannelPeer {

@@ -54,7 +54,7 @@ export interface Contact {
   status: ContactStatus;
   /** The DNS name of a peer with a domain (bootstrap), else null. */
   domain: string | null;
-  /** A persistent channel to this contact is open now (docs/PROTOCOL.md §12). */
+  /** A persistent channel to this contact is open now (docs/PROTOCOL.md §13). */
   channel?: boolean;
 }
 

@@ -66,7 +66,7 @@ export const MESH_HEADERS = [
 
 /**
  * Validates the `Mesh-*` headers of a request (names lower-case). `onChannel`: the request came over
- * an authenticated channel, where `Mesh-Secret` may be left off (docs/PROTOCOL.md §12.2).
+ * an authenticated channel, where `Mesh-Secret` may be left off (docs/PROTOCOL.md §13.8).
  */
 export function decodeHeaders(h: Record<string, string | undefined>, onChannel = false): Decoded<RequestHeaders> {
   const version = h['mesh-version'];

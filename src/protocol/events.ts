@@ -39,7 +39,7 @@ export type Command =
 export type CoreEvent =
   /**
    * A request arrived; answer with a `respond` effect carrying the same requestId (maybe later).
-   * `channel`: the UUID its channel authenticated (docs/PROTOCOL.md §12); absent for a POST.
+   * `channel`: the UUID its channel authenticated (docs/PROTOCOL.md §13); absent for a POST.
    */
   | {
       type: 'request';

@@ -58,7 +58,7 @@ export function onRequest(
     upstream: { requestId, remote, meshId: headers.id, sender: null },
   };
   if (sender && channel !== null) {
-    // Channel-authenticated (docs/PROTOCOL.md §12.2): the HELLO proved this contact's keys, bound to
+    // Channel-authenticated (docs/PROTOCOL.md §13.8): the HELLO proved this contact's keys, bound to
     // this TLS session, so no per-request Mesh-Secret is needed (or checked).
     ctx.sender = sender;
     ctx.upstream.sender = sender.uuid;

@@ -1,5 +1,5 @@
 /**
- * Keeps one channel open to each active contact (docs/PROTOCOL.md §12): the runtime tells the
+ * Keeps one channel open to each active contact (docs/PROTOCOL.md §13): the runtime tells the
  * transport which peers to keep (dial, redial with backoff) and which to release, from the core's
  * contact table, and which channel peers are trusted (contacts get a budget, not the per-IP limit).
  */

@@ -14,7 +14,7 @@ export interface ContactView {
   lastSeen: number | null;
   status: ContactRecord['status'];
   domain: string | null;
-  /** A channel to this contact is open now (docs/PROTOCOL.md §12). */
+  /** A channel to this contact is open now (docs/PROTOCOL.md §13). */
   channel: boolean;
 }
 

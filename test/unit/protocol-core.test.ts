@@ -1453,7 +1453,7 @@ describe('state is plain data', () => {
   });
 });
 
-// ---------------------------------------------------------------- channel authentication (PROTOCOL.md §12.2)
+// ---------------------------------------------------------------- channel authentication (PROTOCOL.md §13.8)
 
 describe('channel-authenticated requests (attack tests)', () => {
   /** A request from `from` without Mesh-Secret, as it arrives over a channel; `channel` = the peer the HELLO proved. */

@@ -72,7 +72,7 @@ describe('transport edge', () => {
   });
 });
 
-describe('contact budgets at the edge (PROTOCOL.md §12.6)', () => {
+describe('contact budgets at the edge (PROTOCOL.md §13.9)', () => {
   const friend = '11111111-1111-1111-1111-111111111111';
   const ok = async () => ({ status: 200, body: new Uint8Array(2) });
   const unauthorised = async () => ({ status: 401, body: new Uint8Array(2) });

@@ -1,5 +1,5 @@
 /**
- * Per-contact budget on a channel (docs/PROTOCOL.md §12.6): two token buckets, messages and bytes.
+ * Per-contact budget on a channel (docs/PROTOCOL.md §13.9): two token buckets, messages and bytes.
  * `take` never refuses: it says how long to wait until the request fits, so the channel delays
  * reading (backpressure) instead of answering 429 and making the sender back off for a minute.
  */

@@ -1,6 +1,6 @@
 /**
  * The channel table of one node, shared by every binding (HTTPS and memory): which channels live
- * (exactly one per pair, docs/CHANNEL.md §4), which peers are kept (dial, redial with backoff),
+ * (exactly one per pair, docs/PROTOCOL.md §13.4), which peers are kept (dial, redial with backoff),
  * routing of outgoing requests onto an open channel, and the `channel:open` / `channel:close` events.
  */
 import { deriveUuid } from '../../crypto/index.ts';
@@ -140,7 +140,7 @@ export class ChannelHub {
 
   /**
    * Sends over the open channel to `signPub`; null when there is none (the caller uses POST). The
-   * channel's HELLOs authenticated both ends, so `Mesh-Secret` is left off (docs/PROTOCOL.md §12.2);
+   * channel's HELLOs authenticated both ends, so `Mesh-Secret` is left off (docs/PROTOCOL.md §13.8);
    * the caller's headers keep it, so the same request stays valid when it goes by POST instead.
    */
   request(
@@ -219,7 +219,7 @@ export class ChannelHub {
   }
 
   /**
-   * The one-per-pair rule (docs/CHANNEL.md §4). A newly authenticated channel `ch` meets a rival (an
+   * The one-per-pair rule (docs/PROTOCOL.md §13.4). A newly authenticated channel `ch` meets a rival (an
    * open channel to the same peer, or our own dial to it still in progress). Both ends apply the same
    * rule, so they keep the same channel without a word: when the two were dialled by different ends,
    * the channel dialled by the lower UUID wins; when the same end dialled both, the newer wins (the

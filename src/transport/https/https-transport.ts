@@ -75,7 +75,7 @@ export interface HttpsTransportInit {
   rateLimit?: RateLimitOptions | false;
   /** pino-compatible logger. */
   logger?: Logger;
-  /** X25519 public key of the identity; enables the channel binding (docs/CHANNEL.md). */
+  /** X25519 public key of the identity; enables the channel binding (docs/PROTOCOL.md §13). */
   boxPub?: Uint8Array;
   /** Channel timings and limits. */
   channel?: ChannelInit;
