@@ -224,10 +224,8 @@ export class HttpsTransport implements ChannelTransport {
       const headers = lowerHeaders(req.headers);
       const inbound = { remote: remoteOf(req), headers, body };
       const claim = edge.contactClaim(inbound.remote, headers);
-      return sendReply(
-        reply,
-        claim ? await edge.dispatchClaimed(handler, inbound, claim) : await edge.dispatch(handler, inbound),
-      );
+      const answer = claim ? edge.dispatchClaimed(handler, inbound, claim) : edge.dispatch(handler, inbound);
+      return sendReply(reply, await answer);
     });
 
     this.app = app;
