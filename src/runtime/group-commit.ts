@@ -47,7 +47,7 @@ export class GroupCommit {
     this.#fx = [];
     if (ops.length > 0) {
       try {
-        this.store.apply(ops);
+        this.store.apply(coalesce(ops));
       } catch (err) {
         this.log.error({ err, ops: ops.length }, 'store write failed; answers of this batch withheld');
         this.failed(fx, err);
@@ -64,4 +64,18 @@ export class GroupCommit {
       }
     }
   }
+}
+
+/**
+ * Drops an `outbox:put` that a later `outbox:put` of the same message replaces within the batch
+ * (queued → sent → delivered of one message in one turn): the row ends the same, with fewer writes.
+ */
+export function coalesce(ops: PersistOp[]): PersistOp[] {
+  if (ops.length < 2) return ops;
+  const lastPut = new Map<string, number>();
+  ops.forEach((op, i) => {
+    if (op.op === 'outbox:put') lastPut.set(op.message.id, i);
+  });
+  if (lastPut.size === ops.filter((op) => op.op === 'outbox:put').length) return ops;
+  return ops.filter((op, i) => op.op !== 'outbox:put' || lastPut.get(op.message.id) === i);
 }
