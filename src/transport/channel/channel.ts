@@ -59,6 +59,13 @@ interface Waiting extends Pending {
   body: Uint8Array;
 }
 
+/** A request failed because its channel closed (it may or may not have been processed); the caller may POST it. */
+export class ChannelLost extends TransportError {
+  constructor(message: string) {
+    super('CONNECT_FAILED', message);
+  }
+}
+
 /** Builds the HELLO frame bytes for `role` over `exporter` (exported for the golden vectors). */
 export function buildHello(id: ChannelIdentity, role: HelloRole, exporter: Uint8Array): Uint8Array {
   const signature = signEd25519(id.signPriv, helloSigningInput(role, exporter, id.signPub, id.boxPub));
@@ -309,13 +316,13 @@ export class Channel {
     for (const w of this.waiting.splice(0)) {
       clearTimeout(w.timer);
       // Never sent: the caller may safely resend it (by POST until the channel is back).
-      w.reject(new TransportError('CONNECT_FAILED', `Channel to ${this.remote} closed (${code} ${reason})`));
+      w.reject(new ChannelLost(`Channel to ${this.remote} closed (${code} ${reason})`));
     }
     for (const [id, p] of this.pending) {
       this.pending.delete(id);
       clearTimeout(p.timer);
       // The request may or may not have been processed; like a reset POST connection, the caller decides.
-      p.reject(new TransportError('CONNECT_FAILED', `Channel to ${this.remote} closed (${code} ${reason})`));
+      p.reject(new ChannelLost(`Channel to ${this.remote} closed (${code} ${reason})`));
     }
     this.hooks.onClosed(this, code, reason);
   }

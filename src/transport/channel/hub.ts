@@ -6,7 +6,7 @@
 import { deriveUuid } from '../../crypto/index.ts';
 import type { ChannelEvent, ChannelPeer, InboundRequest, InboundResponse, Logger } from '../../ports.ts';
 import { lowerHeaders } from '../edge.ts';
-import { Channel, type ChannelHooks, type ChannelIdentity } from './channel.ts';
+import { Channel, type ChannelHooks, type ChannelIdentity, ChannelLost } from './channel.ts';
 import {
   CHANNEL_HELLO_TIMEOUT_MS,
   CHANNEL_MAX,
@@ -148,12 +148,18 @@ export class ChannelHub {
     headers: Record<string, string>,
     body: Uint8Array,
     timeoutMs: number,
+    fallback?: () => Promise<InboundResponse>,
   ): Promise<InboundResponse> | null {
     const ch = this.open.get(hex(signPub));
     if (!ch) return null;
     const h = lowerHeaders(headers);
     delete h['mesh-secret'];
-    return ch.request(h, body, timeoutMs);
+    const sent = ch.request(h, body, timeoutMs);
+    // The channel closed under the request: POST it as the caller built it (with its Mesh-Secret).
+    // Safe to repeat: a peer that already took it answers by its replay and duplicate rules.
+    return sent && fallback
+      ? sent.catch((err) => (err instanceof ChannelLost ? fallback() : Promise.reject(err)))
+      : sent;
   }
 
   /** Subscribes to channel events. */

@@ -9,8 +9,6 @@ import { rootCertificates, type TLSSocket } from 'node:tls';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { buildConnector, Pool } from 'undici';
 import type {
-  ChannelEvent,
-  ChannelPeer,
   ChannelTransport,
   InboundResponse,
   Logger,
@@ -21,6 +19,7 @@ import type {
 import { TransportError } from '../../ports.ts';
 import { DEFAULT_PORT, MESH_PATH } from '../../protocol/constants.ts';
 import { formatAddress, parseAddress } from '../../util/address.ts';
+import { ChannelBinding } from '../channel/binding.ts';
 import { ChannelHub, type ChannelInit } from '../channel/hub.ts';
 import {
   badRequestReply,
@@ -105,10 +104,9 @@ async function loadUndici(): Promise<Undici> {
 }
 
 /** HTTPS transport for real nodes; see src/transport/https/index.ts for usage. */
-export class HttpsTransport implements ChannelTransport {
-  private readonly edge: Edge;
-  /** The channel binding; null without `boxPub` (a POST-only node, like a v1 peer). */
-  private readonly hub: ChannelHub | null;
+export class HttpsTransport extends ChannelBinding implements ChannelTransport {
+  protected readonly edge: Edge;
+  protected readonly hub: ChannelHub | null;
   private handler: RequestHandler | null = null;
   private readonly pools = new Map<string, Pool>();
   /** LRU-evicted pools still finishing their requests. */
@@ -120,6 +118,7 @@ export class HttpsTransport implements ChannelTransport {
   private extraCa: string[] | null = null;
 
   constructor(private readonly init: HttpsTransportInit) {
+    super();
     this.edge = new Edge({ maxBodyBytes: init.maxBodyBytes, rateLimit: init.rateLimit, logger: init.logger });
     this.logger = init.logger;
     const host = init.host ?? '0.0.0.0';
@@ -243,14 +242,19 @@ export class HttpsTransport implements ChannelTransport {
    */
   async request(req: OutboundRequest): Promise<InboundResponse> {
     if (this.closed) throw new TransportError('ABORTED', 'Transport is closed');
+    const post = () => this.post(req); // also the fallback when the channel is lost under the request
+    const viaChannel =
+      req.pin?.signPub && this.hub?.request(req.pin.signPub, req.headers, req.body, req.timeoutMs, post);
+    return viaChannel || post();
+  }
+
+  private async post(req: OutboundRequest): Promise<InboundResponse> {
     let target: ReturnType<typeof parseAddress>;
     try {
       target = parseAddress(req.address, DEFAULT_PORT);
     } catch (err) {
       throw new TransportError('CONNECT_FAILED', `Bad address "${req.address}"`, { cause: err });
     }
-    const viaChannel = req.pin?.signPub && this.hub?.request(req.pin.signPub, req.headers, req.body, req.timeoutMs);
-    if (viaChannel) return viaChannel;
     const u = await loadUndici();
     if (this.closed) throw new TransportError('ABORTED', 'Transport is closed');
     const pool = this.poolFor(u, target, req.pin);
@@ -291,42 +295,6 @@ export class HttpsTransport implements ChannelTransport {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  /** Keeps a channel to the node at `address` holding `pin.signPub` (needs `boxPub`): dials, redials on loss. */
-  keepChannel(address: string, pin: { signPub: Uint8Array }): void {
-    if (!this.hub) throw new TypeError('HttpsTransport: channels need boxPub');
-    this.hub.keep(address, pin.signPub);
-  }
-
-  /** Stops keeping the channel to `signPub` and closes it. */
-  releaseChannel(signPub: Uint8Array): void {
-    this.hub?.release(signPub);
-  }
-
-  /** The peer of the open channel to `signPub`, or null. */
-  channelTo(signPub: Uint8Array): ChannelPeer | null {
-    return this.hub?.channelTo(signPub) ?? null;
-  }
-
-  /** True when the channel binding is on (an identity's box key was given). */
-  get channelsEnabled(): boolean {
-    return this.hub !== null;
-  }
-
-  /** Trusted channel peers (contacts) skip the per-IP limit and are held to a budget instead. */
-  trustChannels(trusted: (peer: ChannelPeer) => boolean): void {
-    this.hub?.trust(trusted);
-  }
-
-  /** Contacts' POSTs (Mesh-Secret from these uuids) get a budget instead of the per-IP limit. */
-  trustSenders(trusted: (uuid: string) => boolean): void {
-    this.edge.trustSenders(trusted);
-  }
-
-  /** Subscribes to `channel:open` / `channel:close`. */
-  onChannel(listener: (event: ChannelEvent) => void): () => void {
-    return this.hub ? this.hub.on(listener) : () => {};
   }
 
   /** Stops the server (in-flight requests get up to 2 s) and destroys all client pools. */
