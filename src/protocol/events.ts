@@ -33,7 +33,12 @@ export type Command =
   /** Accept a pending contact request. Result: `{ uuid }`. */
   | { kind: 'accept'; uuid: string }
   /** Reject a pending contact request. Result: `{ uuid }`. */
-  | { kind: 'reject'; uuid: string };
+  | { kind: 'reject'; uuid: string }
+  /**
+   * A channel to this contact just opened (its HELLO proved it, docs/PROTOCOL.md §13): send its
+   * queued messages now instead of at their backoff time. Result: `{ uuid }`.
+   */
+  | { kind: 'flush'; uuid: string };
 
 /** Everything that can happen to a node. */
 export type CoreEvent =

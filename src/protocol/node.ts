@@ -453,6 +453,11 @@ export class MeshCore implements CoreContext, RoutingView {
           return this.result(commandId, acceptRequest(this, cmd.uuid));
         case 'reject':
           return this.result(commandId, rejectRequest(this, cmd.uuid));
+        case 'flush': {
+          const c = this.state.contacts.get(cmd.uuid);
+          if (c) flushOutbox(this, c);
+          return this.result(commandId, { uuid: cmd.uuid });
+        }
       }
     } catch (e) {
       if (e instanceof MeshError) return this.fail(commandId, e.code, e.message);

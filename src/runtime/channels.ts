@@ -17,12 +17,13 @@ function wantsChannel(c: ContactRecord | undefined): c is ContactRecord {
 export class ChannelKeeper {
   /** uuid → the address we asked the transport to keep. */
   readonly #kept = new Map<string, { address: string; signPub: Uint8Array }>();
-  readonly #open = new Set<string>();
   readonly #off: () => void;
 
   constructor(
     private readonly transport: ChannelTransport,
     private readonly contact: (uuid: string) => ContactRecord | undefined,
+    /** A channel to a contact opened: its queued messages may go now. */
+    opened: (uuid: string) => void,
   ) {
     transport.trustChannels((peer: ChannelPeer) => {
       const c = contact(peer.uuid);
@@ -30,8 +31,7 @@ export class ChannelKeeper {
       return !!c && c.status === 'active' && hex(c.signPub) === hex(peer.signPub);
     });
     this.#off = transport.onChannel((e) => {
-      if (e.type === 'channel:open') this.#open.add(e.peer.uuid);
-      else if (this.transport.channelTo(e.peer.signPub) === null) this.#open.delete(e.peer.uuid);
+      if (e.type === 'channel:open' && contact(e.peer.uuid)) opened(e.peer.uuid);
     });
   }
 

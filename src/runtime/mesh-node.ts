@@ -3,7 +3,6 @@
  * with the wall clock, and carries out its effects (HTTPS requests, timers, SQLite writes).
  */
 
-import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { toB64u } from '../crypto/index.ts';
 import { MeshError, WIRE_ERRORS, type WireErrorCode } from '../errors.ts';
@@ -17,6 +16,7 @@ import { timerKey } from '../protocol/timers.ts';
 import type { ContactRecord, InboxRecord } from '../protocol/types.ts';
 import { parseAddress, parseBootstrap } from '../util/address.ts';
 import { ChannelKeeper } from './channels.ts';
+import { pooledRandom } from './random.ts';
 import { advertisedAddress, type ContactView, type ConversationItem, type NodeStatus } from './views.ts';
 
 export { advertisedAddress, type ContactView, type ConversationItem, type NodeStatus };
@@ -53,28 +53,6 @@ const silentLogger: Logger = {
     return silentLogger;
   },
 };
-
-/**
- * Crypto-strong randomness drawn from a 4 KiB pool: every message takes a few small draws (ids,
- * nonces), and one `randomBytes` call per draw cost ~5 % of a message's CPU.
- */
-function pooledRandom(): Random {
-  let pool = randomBytes(4096);
-  let at = 0;
-  return {
-    bytes(n: number): Uint8Array {
-      if (n > 256) return new Uint8Array(randomBytes(n));
-      if (at + n > pool.length) {
-        pool = randomBytes(4096);
-        at = 0;
-      }
-      // A copy: the caller owns its bytes, and no draw is ever handed out twice.
-      const out = new Uint8Array(pool.subarray(at, at + n));
-      at += n;
-      return out;
-    },
-  };
-}
 
 /** How long an inbound request may wait for the core's answer before the runtime answers 504. */
 const INBOUND_ANSWER_TIMEOUT_MS = 30_000;
@@ -165,7 +143,11 @@ export class MeshNode extends EventEmitter {
     // Contacts' POSTs get a budget instead of the per-IP wall (the core still checks their proof).
     t.trustSenders?.((uuid) => core.contact(uuid)?.status === 'active');
     if (isChannelTransport(this.transport)) {
-      this.#channels = new ChannelKeeper(this.transport, (uuid) => core.contact(uuid));
+      this.#channels = new ChannelKeeper(
+        this.transport,
+        (uuid) => core.contact(uuid),
+        (uuid) => void this.command({ kind: 'flush', uuid }).catch(() => {}),
+      );
       this.#channels.syncAll(core.contacts());
     }
     await this.command({ kind: 'start' });

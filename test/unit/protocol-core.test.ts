@@ -1538,3 +1538,17 @@ describe('channel-authenticated requests (attack tests)', () => {
     }
   });
 });
+
+describe('flush command (a channel to the contact opened)', () => {
+  it('sends the contact’s queued messages at once instead of at their backoff time', () => {
+    const b = ident('b');
+    const rig = new Rig([{ who: b }], { outboxRetryMinMs: 60_000 });
+    const [s] = sends(rig.command({ kind: 'send', to: b.uuid, text: 'hi' }), 'message');
+    rig.handle({ type: 'send-failed', requestId: s.requestId, reason: 'CONNECT_FAILED' });
+    rig.now += 10;
+    const none = rig.command({ kind: 'flush', uuid: 'ffffffff-ffff-ffff-ffff-ffffffffffff' });
+    assert.equal(sends(none, 'message').length, 0, 'unknown uuid: nothing');
+    const fx = rig.command({ kind: 'flush', uuid: b.uuid });
+    assert.equal(sends(fx, 'message').length, 1, 'the queued message goes now, not in a minute');
+  });
+});
