@@ -1,17 +1,21 @@
 /**
- * Transport benchmark: two real MeshNodes (HTTPS on 127.0.0.2 / 127.0.0.3, SQLite stores), `send`
- * on A → delivered to the app on B: msgs/s and latency p50/p99 with 10 messages in flight; in the
- * same run the bare HTTPS keep-alive POST baseline (undici → fastify, 512 B JSON, 10 connections)
- * as the ratio's base. Also the daemon's start-up time and idle RSS: the real `bin/mesh start` (the
- * built dist/, as a user runs it) from spawn until it prints that it is running, then RSS after 3 s
- * idle; median of 5 fresh data dirs, each `mesh init`-ed first as a user would.
+ * Transport benchmark (issue 9). In one run, 10 messages in flight, loopback, 512 B:
+ * - `baseline`: bare undici → fastify HTTPS keep-alive POST (no Mesh logic);
+ * - `post` and `channel`: two real MeshNodes (HTTPS on 127.0.0.2 / 127.0.0.3, durable SQLite
+ *   stores, rate limits AS SHIPPED), `node.send` on A → delivered to the app on B, with the
+ *   channel binding off (POST only, like a v1 peer) and on;
+ * - `rawTls`: length-prefixed messages echoed over one TLS connection (the physical limit);
+ * - `daemons`: two real daemons, local API `POST /api/send` at a steady 1,000 msgs/s → B's
+ *   `/api/events` stream; `noStall` = all delivered, the slowest within 1 s;
+ * - `daemon`: start-up time and idle RSS of `bin/mesh start` (median of 5).
  *
- *   npm run build && node --import tsx bench/transport.ts [--seconds 5] [--daemon-only]
+ *   npm run bench:transport -- [--json] [--seconds 5] [--daemon-only]
+ * With --json, stdout is ONE JSON document; otherwise a table.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { deriveUuid, generateKeyPairs } from '../src/crypto/index.ts';
 import type { ContactRecord, InboxRecord, SelfRecord } from '../src/protocol/types.ts';
@@ -19,9 +23,12 @@ import { MeshNode } from '../src/runtime/mesh-node.ts';
 import { SqliteStore } from '../src/store/index.ts';
 import { HttpsTransport } from '../src/transport/https/index.ts';
 import { runBaseline } from './transport-baseline.ts';
+import { runDaemons } from './transport-daemons.ts';
+import { runRawTls } from './transport-raw.ts';
 
 const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 5;
 const DAEMON_ONLY = process.argv.includes('--daemon-only');
+const JSON_OUT = process.argv.includes('--json');
 const DAEMON_RUNS = 5;
 const IN_FLIGHT = 10;
 const rand = (n: number) => new Uint8Array(randomBytes(n));
@@ -30,7 +37,7 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function meshPair(dir: string) {
+async function meshPair(dir: string, channel: boolean) {
   const ids = ['a', 'b'].map((name) => {
     const k = generateKeyPairs(rand);
     const self: SelfRecord = { uuid: deriveUuid(k.signPub, k.boxPub), name, ...k, createdAt: Date.now() };
@@ -62,17 +69,25 @@ async function meshPair(dir: string) {
       port: 17575,
       signPriv: self.signPriv,
       signPub: self.signPub,
-      rateLimit: false,
+      // Rate limits as shipped; the box key turns the channel binding on.
+      ...(channel ? { boxPub: self.boxPub } : {}),
     });
     return new MeshNode({ store, transport });
   });
   await Promise.all(nodes.map((n) => n.start()));
+  if (channel) {
+    const t0 = Date.now();
+    while (!nodes[0].contacts()[0]?.channel) {
+      if (Date.now() - t0 > 5000) throw new Error('bench: the channel did not open');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
   return { a: nodes[0], b: nodes[1], bUuid: ids[1].uuid };
 }
 
-async function meshRun(seconds: number) {
+async function meshRun(seconds: number, channel: boolean) {
   const dir = mkdtempSync(join(tmpdir(), 'mesh-bench-'));
-  const { a, b, bUuid } = await meshPair(dir);
+  const { a, b, bUuid } = await meshPair(dir, channel);
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
   let done = 0;
@@ -189,29 +204,68 @@ if (DAEMON_ONLY) {
   );
   process.exit(0);
 }
+const ONLY = process.argv.includes('--case') ? process.argv[process.argv.indexOf('--case') + 1] : null;
+if (ONLY === 'channel' || ONLY === 'post') {
+  // One case alone (for profiling): node --cpu-prof --import tsx bench/transport.ts --case channel
+  console.log(JSON.stringify(await meshRun(SECONDS, ONLY === 'channel')));
+  process.exit(0);
+}
+const log = (m: string) => (JSON_OUT ? console.error(m) : console.log(m));
+log(`bench/transport  ${SECONDS}s per case, ${IN_FLIGHT} in flight, loopback, ${process.version}`);
+const loadBefore = loadavg();
 const baseline = await runBaseline({ durationMs: SECONDS * 1000, connections: IN_FLIGHT });
-const mesh = await meshRun(SECONDS);
+const rawTls = await runRawTls({ durationMs: SECONDS * 1000, inFlight: IN_FLIGHT });
+const post = await meshRun(SECONDS, false);
+const channel = await meshRun(SECONDS, true);
+const daemons = await runDaemons({ seconds: SECONDS, rate: 1000 });
 const daemon = await daemonStartup();
-const fmt = (x: number) => x.toFixed(2);
-console.log(`bench/transport  ${SECONDS}s per case, ${IN_FLIGHT} in flight, loopback, ${process.version}`);
-console.table([
-  {
-    case: 'baseline: undici → fastify HTTPS POST 512 B',
-    msgsPerSec: baseline.msgsPerSec,
-    p50Ms: fmt(baseline.p50Ms),
-    p99Ms: fmt(baseline.p99Ms),
+const r2 = (x: number) => Math.round(x * 100) / 100;
+const trim = (r: { msgsPerSec: number; p50Ms: number; p99Ms: number }) => ({
+  msgsPerSec: r.msgsPerSec,
+  p50Ms: r2(r.p50Ms),
+  p99Ms: r2(r.p99Ms),
+});
+const result = {
+  bench: 'transport',
+  seconds: SECONDS,
+  inFlight: IN_FLIGHT,
+  node: process.version,
+  cpus: cpus().length,
+  loadavg: { before: loadBefore.map(r2), after: loadavg().map(r2) },
+  baseline: trim(baseline),
+  post: trim(post),
+  channel: trim(channel),
+  rawTls: trim(rawTls),
+  ratio: {
+    post: r2(post.msgsPerSec / baseline.msgsPerSec),
+    channel: r2(channel.msgsPerSec / baseline.msgsPerSec),
+    channelOfRaw: r2(channel.msgsPerSec / rawTls.msgsPerSec),
   },
-  {
-    case: 'mesh: node.send → delivered on the other node',
-    msgsPerSec: mesh.msgsPerSec,
-    p50Ms: fmt(mesh.p50Ms),
-    p99Ms: fmt(mesh.p99Ms),
-    ratio: fmt(mesh.msgsPerSec / baseline.msgsPerSec),
-  },
-]);
-console.log(
-  `daemon: start-up ${daemon.startupMs} ms (${daemon.startupRangeMs}; bin/mesh start → running), idle RSS ${daemon.idleRssMb} MB (${daemon.idleRssRangeMb}), median of ${daemon.runs}`,
-);
-console.log(
-  JSON.stringify({ bench: 'transport', baseline, mesh, ratio: mesh.msgsPerSec / baseline.msgsPerSec, daemon }),
-);
+  daemons: { ...daemons, p50Ms: r2(daemons.p50Ms), p99Ms: r2(daemons.p99Ms), maxMs: r2(daemons.maxMs) },
+  daemon: { startupMs: daemon.startupMs, idleRssMb: daemon.idleRssMb },
+};
+if (JSON_OUT) {
+  console.log(JSON.stringify(result, null, 2));
+} else {
+  const fmt = (x: number) => x.toFixed(2);
+  const row = (name: string, r: { msgsPerSec: number; p50Ms: number; p99Ms: number }) => ({
+    case: name,
+    msgsPerSec: r.msgsPerSec,
+    p50Ms: fmt(r.p50Ms),
+    p99Ms: fmt(r.p99Ms),
+    ratio: fmt(r.msgsPerSec / baseline.msgsPerSec),
+  });
+  console.table([
+    row('baseline: undici → fastify HTTPS POST 512 B', baseline),
+    row('raw TLS: framed echo over one connection', rawTls),
+    row('mesh POST: node.send → delivered (SQLite, rate limits on)', post),
+    row('mesh channel: node.send → delivered (SQLite, rate limits on)', channel),
+  ]);
+  console.log(
+    `daemons: ${daemons.delivered}/${daemons.sent} at ${daemons.rate}/s via local API → events (channel ${daemons.channel}): p50 ${fmt(daemons.p50Ms)} ms, p99 ${fmt(daemons.p99Ms)} ms, max ${fmt(daemons.maxMs)} ms, no stall: ${daemons.noStall}`,
+  );
+  console.log(
+    `daemon: start-up ${daemon.startupMs} ms (${daemon.startupRangeMs}; bin/mesh start → running), idle RSS ${daemon.idleRssMb} MB (${daemon.idleRssRangeMb}), median of ${daemon.runs}`,
+  );
+  console.log(`load average before ${result.loadavg.before.join(' ')}, after ${result.loadavg.after.join(' ')}`);
+}

@@ -63,6 +63,8 @@ export interface OutboundRequest {
 export interface InboundResponse {
   status: number;
   body: Uint8Array;
+  /** The authenticated peer when the request and its answer went over a channel; absent/null for POST. */
+  channel?: ChannelPeer | null;
 }
 
 /** Thrown (rejected) by Transport.request when no HTTP answer came: connection refused, timeout, TLS pin mismatch. */
@@ -107,7 +109,7 @@ export interface Logger {
   child(bindings: Record<string, unknown>): Logger;
 }
 
-// ---- Channel binding (issue 9, docs/CHANNEL.md) -------------------------------------------------
+// ---- Channel binding (issue 9, docs/PROTOCOL.md §13) -------------------------------------------------
 
 /** The authenticated identity at the other end of a channel (proven by its HELLO, bound to the TLS session). */
 export interface ChannelPeer {
@@ -132,6 +134,8 @@ export type ChannelEvent =
 
 /** A Transport that also carries persistent channels; `request()` uses an open channel to the pinned peer, else POST. */
 export interface ChannelTransport extends Transport {
+  /** True when the binding is on (the transport was given the identity's box key); else POST only. */
+  readonly channelsEnabled: boolean;
   /** Keeps a channel to the peer at `address` holding `pin.signPub` open: dials now, redials with backoff on loss. */
   keepChannel(address: string, pin: { signPub: Uint8Array }): void;
   /** Stops keeping the channel to `signPub` and closes it (code 1000). */
@@ -140,4 +144,19 @@ export interface ChannelTransport extends Transport {
   channelTo(signPub: Uint8Array): ChannelPeer | null;
   /** Subscribes to channel events; returns the unsubscribe function. */
   onChannel(listener: (event: ChannelEvent) => void): () => void;
+  /**
+   * Says which channel peers are trusted (the node's contacts): their requests skip the per-IP rate
+   * limit and are held to a per-peer budget by backpressure instead. Others stay under the per-IP limit.
+   */
+  trustChannels(trusted: (peer: ChannelPeer) => boolean): void;
+  /**
+   * Says which `Mesh-From` uuids are contacts: their POSTs with Mesh-Secret skip the per-IP limit
+   * and wait for a per-contact budget instead (a failed authentication counts against the IP).
+   */
+  trustSenders(trusted: (uuid: string) => boolean): void;
+}
+
+/** True when `t` carries channels (HTTPS or memory given the identity's boxPub). */
+export function isChannelTransport(t: Transport): t is ChannelTransport {
+  return (t as Partial<ChannelTransport>).channelsEnabled === true;
 }

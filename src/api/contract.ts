@@ -54,6 +54,8 @@ export interface Contact {
   status: ContactStatus;
   /** The DNS name of a peer with a domain (bootstrap), else null. */
   domain: string | null;
+  /** A persistent channel to this contact is open now (docs/PROTOCOL.md §13). */
+  channel?: boolean;
 }
 
 /** One item of `GET /api/referrals`: `referent` is reachable through contact `via`, `hops` hops from it. */

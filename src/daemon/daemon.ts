@@ -88,6 +88,9 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
     port: init.port ?? DEFAULT_PORT,
     signPriv: self.signPriv,
     signPub: self.signPub,
+    // The identity's box key enables the channel binding (docs/PROTOCOL.md §13): one persistent,
+    // authenticated channel per active contact beside POST.
+    boxPub: self.boxPub,
     // A peer with a domain serves its CA certificate; every other node its stored self-signed one
     // (the transport would otherwise create a fresh one on each start, see identity-cert.ts).
     tls:

@@ -14,8 +14,18 @@ import { searchAnswered } from './handlers/search.ts';
 import type { OkResponse } from './messages.ts';
 import type { OutstandingRequest } from './state.ts';
 
-/** An HTTP answer to one of our requests arrived. */
-export function onResponse(core: CoreContext, requestId: number, status: number, body: Uint8Array): void {
+/**
+ * An answer to one of our requests arrived; `channel` is the UUID of the channel it came back on
+ * (null for POST). An answer from the contact's own channel needs no proof: the channel's HELLOs
+ * authenticated that peer, and only it can answer there.
+ */
+export function onResponse(
+  core: CoreContext,
+  requestId: number,
+  status: number,
+  body: Uint8Array,
+  channel: string | null = null,
+): void {
   const o = core.state.outstanding.get(requestId);
   if (!o) return core.drop('UNKNOWN_REQUEST', `response to unknown request ${requestId}`);
   core.state.outstanding.delete(requestId);
@@ -24,7 +34,7 @@ export function onResponse(core: CoreContext, requestId: number, status: number,
     if (r.code === 'BAD_RESPONSE') core.drop('BAD_RESPONSE', r.message);
     return settle(core, requestId, o, null, r.code);
   }
-  if (o.linkKey) {
+  if (o.linkKey && !(channel !== null && channel === o.contact)) {
     // auth chart, our side: the answer must carry the matching proof ("are equal? no → remove IP → fail").
     const input = responseSigningInput(o.meshId, r.value.observed, r.value.data ?? '');
     if (!r.value.secret || !checkProof(o.linkKey, input, r.value.secret)) {

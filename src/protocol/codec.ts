@@ -98,8 +98,11 @@ export const MESH_HEADERS = [
   'mesh-signature',
 ] as const;
 
-/** Validates the `Mesh-*` headers of a request (names lower-case). */
-export function decodeHeaders(h: Record<string, string | undefined>): Decoded<RequestHeaders> {
+/**
+ * Validates the `Mesh-*` headers of a request (names lower-case). `onChannel`: the request came over
+ * an authenticated channel, where `Mesh-Secret` may be left off (docs/PROTOCOL.md §13.8).
+ */
+export function decodeHeaders(h: Record<string, string | undefined>, onChannel = false): Decoded<RequestHeaders> {
   const version = h['mesh-version'];
   if (version === undefined) return fail('missing Mesh-Version header');
   if (version !== String(PROTOCOL_VERSION))
@@ -136,7 +139,7 @@ export function decodeHeaders(h: Record<string, string | undefined>): Decoded<Re
   const signature = h['mesh-signature'] ?? null;
   if (signature !== null && !isB64u(signature, 86, 86))
     return fail('Mesh-Signature must be a 64-byte Ed25519 signature in base64url');
-  if (secret === null && (pubKey === null || signature === null))
+  if (secret === null && !onChannel && (pubKey === null || signature === null))
     return fail('a request needs Mesh-Secret (contacts) or Mesh-Pub-Key with Mesh-Signature (first contact)');
   return {
     ok: true,

@@ -172,3 +172,21 @@ export const INBOX_WINDOW_MS = 1 * HOUR;
 export const RATE_LIMIT_MAX = 600;
 /** Per-sender rate limit window, ms. */
 export const RATE_LIMIT_WINDOW_MS = 1 * MINUTE;
+/**
+ * Budget of one authenticated contact over its channel, messages per second (token bucket refill).
+ * The per-IP limit above (600/min) is for strangers; a friend on a channel gets its own budget,
+ * enforced by backpressure (the channel stops reading until tokens are back), never by 429. A fast
+ * chat is < 10 messages/s; 16,000/s is about half of what one core handles (≈ 35k message events/s),
+ * so one busy friend cannot take the whole node and a second friend still gets through.
+ */
+export const CONTACT_BUDGET_MSGS_PER_S = 16_000;
+/** Burst of one contact's message budget (bucket size): a second's worth, so bursts pass at full speed. */
+export const CONTACT_BUDGET_MSGS_BURST = 16_000;
+/**
+ * Byte budget of one contact over its channel, bytes per second. 32 MiB/s: a file-sized burst
+ * (tens of MiB in 64 KiB bodies) passes in about a second; sustained, a friend cannot fill a
+ * gigabit link on its own.
+ */
+export const CONTACT_BUDGET_BYTES_PER_S = 32 * 1024 * KIB;
+/** Burst of the byte budget (bucket size): one second's worth. */
+export const CONTACT_BUDGET_BYTES_BURST = 32 * 1024 * KIB;

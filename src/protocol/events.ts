@@ -33,14 +33,29 @@ export type Command =
   /** Accept a pending contact request. Result: `{ uuid }`. */
   | { kind: 'accept'; uuid: string }
   /** Reject a pending contact request. Result: `{ uuid }`. */
-  | { kind: 'reject'; uuid: string };
+  | { kind: 'reject'; uuid: string }
+  /**
+   * A channel to this contact just opened (its HELLO proved it, docs/PROTOCOL.md §13): send its
+   * queued messages now instead of at their backoff time. Result: `{ uuid }`.
+   */
+  | { kind: 'flush'; uuid: string };
 
 /** Everything that can happen to a node. */
 export type CoreEvent =
-  /** An HTTP request arrived; answer with a `respond` effect carrying the same requestId (maybe later). */
-  | { type: 'request'; requestId: number; remote: string; headers: Record<string, string>; body: Uint8Array }
-  /** The answer to one of our `send` effects. */
-  | { type: 'response'; requestId: number; status: number; body: Uint8Array }
+  /**
+   * A request arrived; answer with a `respond` effect carrying the same requestId (maybe later).
+   * `channel`: the UUID its channel authenticated (docs/PROTOCOL.md §13); absent for a POST.
+   */
+  | {
+      type: 'request';
+      requestId: number;
+      remote: string;
+      headers: Record<string, string>;
+      body: Uint8Array;
+      channel?: string | null;
+    }
+  /** The answer to one of our `send` effects; `channel`: the UUID of the channel it came back on, absent for POST. */
+  | { type: 'response'; requestId: number; status: number; body: Uint8Array; channel?: string | null }
   /** One of our `send` effects got no HTTP answer (refused, timeout, TLS pin mismatch). */
   | { type: 'send-failed'; requestId: number; reason: TransportErrorCode }
   /** A timer set with `set-timer` fired. */

@@ -25,11 +25,15 @@ export function onRequest(
   remote: string,
   rawHeaders: Record<string, string>,
   body: Uint8Array,
+  channel: string | null = null,
 ): void {
   const { state, now } = core;
-  const h = decodeHeaders(rawHeaders);
+  const h = decodeHeaders(rawHeaders, channel !== null);
   if (!h.ok) return core.respondError(requestId, h.code, h.message);
   const headers = h.value;
+  // A channel speaks for the one identity its HELLO proved: nobody may speak as another UUID on it.
+  if (channel !== null && headers.from !== channel)
+    return core.respondError(requestId, 'BAD_SECRET', "Mesh-From is not this channel's authenticated peer");
   if (Math.abs(now - headers.ts) > core.cfg.replayWindowMs)
     return core.respondError(requestId, 'REPLAYED', 'Mesh-Ts is outside the ±5 minute replay window; check your clock');
   const replayKey = `${headers.from}|${headers.id}`;
@@ -55,7 +59,13 @@ export function onRequest(
     stranger: null,
     upstream: { requestId, remote, meshId: headers.id, sender: null },
   };
-  if (sender && headers.secret !== null) {
+  if (sender && channel !== null) {
+    // Channel-authenticated (docs/PROTOCOL.md §13.8): the HELLO proved this contact's keys, bound to
+    // this TLS session, so no per-request Mesh-Secret is needed (or checked).
+    ctx.sender = sender;
+    ctx.upstream.sender = sender.uuid;
+    ctx.upstream.channel = true;
+  } else if (sender && headers.secret !== null) {
     // auth chart: recompute the proof with our copy of the secret → are equal?
     // One answer for "not your contact" whatever the reason (issue 12 #8): a stranger must not learn
     // from BAD_SECRET vs UNKNOWN_SENDER whether a UUID is one of our contacts.

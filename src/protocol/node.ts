@@ -103,10 +103,10 @@ export class MeshCore implements CoreContext, RoutingView {
     this.#fx = [];
     switch (event.type) {
       case 'request':
-        onRequest(this, event.requestId, event.remote, event.headers, event.body);
+        onRequest(this, event.requestId, event.remote, event.headers, event.body, event.channel ?? null);
         break;
       case 'response':
-        onResponse(this, event.requestId, event.status, event.body);
+        onResponse(this, event.requestId, event.status, event.body, event.channel ?? null);
         break;
       case 'send-failed':
         onSendFailed(this, event.requestId, event.reason);
@@ -331,11 +331,14 @@ export class MeshCore implements CoreContext, RoutingView {
   /** @inheritdoc */
   respondOk(to: Upstream, data?: string): void {
     const observed = to.remote;
-    const input = responseSigningInput(to.meshId, observed, data ?? '');
     const resp: OkResponse = { observed };
     const sender = to.sender === null ? undefined : this.state.contacts.get(to.sender);
-    if (sender) resp.secret = computeProof(this.linkKey(sender), input);
-    else resp.signature = toB64u(signEd25519(this.self.signPriv, input));
+    // On the sender's own channel the HELLOs already proved both ends: the answer carries no proof.
+    if (!(sender && to.channel)) {
+      const input = responseSigningInput(to.meshId, observed, data ?? '');
+      if (sender) resp.secret = computeProof(this.linkKey(sender), input);
+      else resp.signature = toB64u(signEd25519(this.self.signPriv, input));
+    }
     if (data !== undefined) resp.data = data;
     this.#fx.push({ type: 'respond', requestId: to.requestId, status: 200, body: encodeJson(resp) });
   }
@@ -450,6 +453,11 @@ export class MeshCore implements CoreContext, RoutingView {
           return this.result(commandId, acceptRequest(this, cmd.uuid));
         case 'reject':
           return this.result(commandId, rejectRequest(this, cmd.uuid));
+        case 'flush': {
+          const c = this.state.contacts.get(cmd.uuid);
+          if (c) flushOutbox(this, c);
+          return this.result(commandId, { uuid: cmd.uuid });
+        }
       }
     } catch (e) {
       if (e instanceof MeshError) return this.fail(commandId, e.code, e.message);

@@ -44,6 +44,8 @@ export interface Upstream {
   meshId: string;
   /** The authenticated sender when it is a contact (answer with a proof), else null (answer signed). */
   sender: string | null;
+  /** True when the request came over the sender's channel: the answer goes back on it, without a proof. */
+  channel?: boolean;
 }
 
 /** What the answer to one of our requests continues (dispatched by `kind`, see answers.ts). */

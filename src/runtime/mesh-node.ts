@@ -3,20 +3,25 @@
  * with the wall clock, and carries out its effects (HTTPS requests, timers, SQLite writes).
  */
 
-import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { networkInterfaces } from 'node:os';
 import { toB64u } from '../crypto/index.ts';
 import { MeshError, WIRE_ERRORS, type WireErrorCode } from '../errors.ts';
-import type { Clock, Logger, Random, Store, Transport } from '../ports.ts';
-import { TransportError } from '../ports.ts';
+import type { ChannelTransport, Clock, Logger, Random, Store, Transport } from '../ports.ts';
+import { isChannelTransport, TransportError } from '../ports.ts';
 import { errorBody } from '../protocol/codec.ts';
 import type { CoreInit } from '../protocol/config.ts';
 import type { AppEvent, Command, CoreEvent, Effect } from '../protocol/events.ts';
 import { MeshCore } from '../protocol/node.ts';
 import { timerKey } from '../protocol/timers.ts';
-import type { ContactRecord, InboxRecord, OutboxRecord } from '../protocol/types.ts';
-import { formatAddress, parseAddress, parseBootstrap } from '../util/address.ts';
+import type { ContactRecord, InboxRecord } from '../protocol/types.ts';
+import { parseAddress, parseBootstrap } from '../util/address.ts';
+import { ChannelKeeper } from './channels.ts';
+import { pooledRandom } from './random.ts';
+import { advertisedAddress, type ContactView, type ConversationItem, type NodeStatus } from './views.ts';
+
+export { advertisedAddress, type ContactView, type ConversationItem, type NodeStatus };
+
+import { GroupCommit } from './group-commit.ts';
 
 /** Options of a MeshNode. */
 export interface MeshNodeInit {
@@ -37,41 +42,6 @@ export interface MeshNodeInit {
   advertise?: string;
   /** How often to look at local interfaces for an address change (wildcard listen only), ms. @default 30000 */
   interfaceCheckMs?: number;
-}
-
-/** A contact as the API shows it. */
-export interface ContactView {
-  uuid: string;
-  name: string;
-  address: string | null;
-  online: boolean;
-  lastSeen: number | null;
-  status: ContactRecord['status'];
-  domain: string | null;
-}
-
-/** One line of a conversation. */
-export interface ConversationItem {
-  id: string;
-  from: string;
-  to: string;
-  text: string;
-  sentAt: number;
-  receivedAt: number | null;
-  state: OutboxRecord['state'] | 'received';
-  direction: 'in' | 'out';
-}
-
-/** `status` of a running node. */
-export interface NodeStatus {
-  uuid: string;
-  name: string;
-  listen: string[];
-  observed: string[];
-  contacts: { total: number; online: number };
-  referrals: number;
-  outbox: number;
-  drops: Record<string, number>;
 }
 
 const silentLogger: Logger = {
@@ -109,6 +79,8 @@ export class MeshNode extends EventEmitter {
   #observed = new Map<string, number>();
   #interfaceTimer: NodeJS.Timeout | null = null;
   #stopping = false;
+  #batch: GroupCommit;
+  #channels: ChannelKeeper | null = null;
   readonly drops: Record<string, number> = {};
 
   constructor(init: MeshNodeInit) {
@@ -118,7 +90,16 @@ export class MeshNode extends EventEmitter {
     this.transport = init.transport;
     this.log = init.logger ?? silentLogger;
     this.#clock = init.clock ?? { now: () => Date.now() };
-    this.#random = init.random ?? { bytes: (n) => new Uint8Array(randomBytes(n)) };
+    this.#random = init.random ?? pooledRandom();
+    this.#batch = new GroupCommit(
+      this.store,
+      (e) => this.#carryOut(e),
+      (ops) => this.#channels?.syncOps(ops),
+      (fx) => {
+        for (const e of fx) if (e.type === 'respond') this.#answerError(e.requestId, 'INTERNAL', 'storage failed');
+      },
+      this.log,
+    );
   }
 
   /** The node's UUID. */
@@ -135,7 +116,9 @@ export class MeshNode extends EventEmitter {
   /** Starts listening, loads state into the core, announces itself to every contact. */
   async start(): Promise<void> {
     const self = this.#requireSelf();
-    const bound = await this.transport.listen((req) => this.#onInbound(req.remote, req.headers, req.body));
+    const bound = await this.transport.listen((req) =>
+      this.#onInbound(req.remote, req.headers, req.body, req.channel?.uuid ?? null),
+    );
     this.#listen = [bound];
     const advertise = this.#init.advertise ?? advertisedAddress(bound);
     const s = this.store;
@@ -155,6 +138,18 @@ export class MeshNode extends EventEmitter {
       this.#clock.now(),
     );
     this.log.info({ uuid: self.uuid, listen: bound, advertise }, 'node started');
+    const core = this.#core;
+    const t = this.transport as Partial<ChannelTransport>;
+    // Contacts' POSTs get a budget instead of the per-IP wall (the core still checks their proof).
+    t.trustSenders?.((uuid) => core.contact(uuid)?.status === 'active');
+    if (isChannelTransport(this.transport)) {
+      this.#channels = new ChannelKeeper(
+        this.transport,
+        (uuid) => core.contact(uuid),
+        (uuid) => void this.command({ kind: 'flush', uuid }).catch(() => {}),
+      );
+      this.#channels.syncAll(core.contacts());
+    }
     await this.command({ kind: 'start' });
     const { host } = parseAddress(bound);
     if (host === '0.0.0.0' || host === '::') {
@@ -166,7 +161,9 @@ export class MeshNode extends EventEmitter {
   /** Stops gracefully: answers what is pending, clears timers, closes the transport and the store. */
   async stop(): Promise<void> {
     if (this.#stopping) return;
+    this.#batch.flush(); // what the core decided so far becomes durable and goes out
     this.#stopping = true;
+    this.#channels?.close();
     if (this.#interfaceTimer) clearInterval(this.#interfaceTimer);
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
@@ -199,11 +196,9 @@ export class MeshNode extends EventEmitter {
       if (event.type === 'request') this.#answerError(event.requestId, 'INTERNAL', 'internal error');
       return;
     }
-    // One transaction per event: every write of this step becomes durable before any answer,
-    // send or result of it goes out (persisting early is always safe; it halves SQLite work).
-    const ops = fx.flatMap((e) => (e.type === 'persist' ? e.ops : []));
-    if (ops.length > 0) this.store.apply(ops);
-    for (const e of fx) if (e.type !== 'persist') this.#carryOut(e);
+    // Group commit (group-commit.ts): the writes of every event of this loop turn become one
+    // transaction; answers, sends and results go out only after it.
+    this.#batch.add(fx);
   }
 
   /** Answers an inbound request with a wire error when the core could not (it threw, or took too long). */
@@ -219,6 +214,7 @@ export class MeshNode extends EventEmitter {
     remote: string,
     headers: Record<string, string>,
     body: Uint8Array,
+    channel: string | null,
   ): Promise<{ status: number; body: Uint8Array }> {
     const requestId = this.#nextInbound++;
     return new Promise((resolve) => {
@@ -228,7 +224,7 @@ export class MeshNode extends EventEmitter {
       );
       timer.unref();
       this.#inbound.set(requestId, { resolve, timer });
-      this.#dispatch({ type: 'request', requestId, remote, headers, body });
+      this.#dispatch({ type: 'request', requestId, remote, headers, body, channel });
     });
   }
 
@@ -238,7 +234,14 @@ export class MeshNode extends EventEmitter {
         this.transport
           .request({ address: e.address, headers: e.headers, body: e.body, pin: e.pin, timeoutMs: e.timeoutMs })
           .then(
-            (r) => this.#dispatch({ type: 'response', requestId: e.requestId, status: r.status, body: r.body }),
+            (r) =>
+              this.#dispatch({
+                type: 'response',
+                requestId: e.requestId,
+                status: r.status,
+                body: r.body,
+                channel: r.channel?.uuid ?? null,
+              }),
             (err: unknown) => {
               const reason = err instanceof TransportError ? err.code : 'CONNECT_FAILED';
               this.log.debug({ address: e.address, reason, kind: e.kind }, 'send failed');
@@ -385,6 +388,7 @@ export class MeshNode extends EventEmitter {
       lastSeen: c.lastSeen,
       status: c.status,
       domain: c.domain,
+      channel: this.#channels?.isOpen(c) ?? false,
     }));
   }
 
@@ -473,14 +477,4 @@ export class MeshNode extends EventEmitter {
     pub.set(self.boxPub, 32);
     return toB64u(pub);
   }
-}
-
-/** The address to advertise for a bound "ip:port": itself when specific, else the first external IPv4. */
-export function advertisedAddress(bound: string): string {
-  const { host, port } = parseAddress(bound);
-  if (host !== '0.0.0.0' && host !== '::') return bound;
-  for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return formatAddress({ host: a.address, port });
-  }
-  return formatAddress({ host: '127.0.0.1', port });
 }

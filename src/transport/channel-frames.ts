@@ -1,8 +1,8 @@
 /**
- * Channel frame codec (docs/CHANNEL.md §3): the binary frames one WebSocket message carries on the
+ * Channel frame codec (docs/PROTOCOL.md §13.3): the binary frames one WebSocket message carries on the
  * persistent channel. Pure: no sockets, no clocks. `encodeFrame` / `decodeFrame` return a typed
  * result `{ ok, code, reason }`, bound every field and never throw, so bad remote input can only
- * become a close code (docs/CHANNEL.md §5), never a crash.
+ * become a close code (docs/PROTOCOL.md §13.5), never a crash.
  *
  * Layout (all integers big-endian):
  *   HELLO    01 | version u8 | role u8 | signPub[32] | boxPub[32] | signature[64]           (131 bytes)
@@ -34,7 +34,7 @@ export const FRAME_KIND = { hello: 0x01, request: 0x02, response: 0x03 } as cons
 /** Who sends a HELLO: 0 = the dialer (sent first), 1 = the listener (the answer). */
 export type HelloRole = 0 | 1;
 
-/** HELLO: proves the sender's identity key and binds it to this TLS session (docs/CHANNEL.md §2). */
+/** HELLO: proves the sender's identity key and binds it to this TLS session (docs/PROTOCOL.md §13.2). */
 export interface HelloFrame {
   kind: 'hello';
   version: number;

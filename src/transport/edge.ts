@@ -8,6 +8,7 @@ import { WIRE_ERRORS, type WireErrorCode } from '../errors.ts';
 import type { InboundRequest, Logger, OutboundResponse, RequestHandler } from '../ports.ts';
 import { MAX_BODY_BYTES, RATE_LIMIT_MAX, RATE_LIMIT_WINDOW_MS } from '../protocol/constants.ts';
 import { formatAddress, hostOf } from '../util/address.ts';
+import { Budget } from './channel/budget.ts';
 
 /** Content type of every Mesh response (answers and errors). */
 export const JSON_CONTENT_TYPE = 'application/json';
@@ -102,6 +103,12 @@ export class RateLimiter {
     return { ok: false, retryAfterSec: Math.max(1, Math.ceil((w.resetAt - now) / 1000)) };
   }
 
+  /** Whether `key` is over its limit in the current window (counts nothing). */
+  over(key: string): boolean {
+    const w = this.windows.get(key);
+    return !!w && this.now() < w.resetAt && w.count >= this.opts.max;
+  }
+
   /** Number of keys currently tracked (for tests and diagnostics). */
   get size(): number {
     return this.windows.size;
@@ -119,6 +126,9 @@ export class Edge {
   readonly maxBodyBytes: number;
   private readonly limiter: RateLimiter | null;
   private readonly logger: Logger | undefined;
+  private trustedSender: (uuid: string) => boolean = () => false;
+  /** Per-contact budgets of POSTs claiming a trusted sender (bounded by the number of contacts). */
+  private readonly budgets = new Map<string, Budget>();
 
   constructor(init: EdgeInit = {}) {
     this.maxBodyBytes = init.maxBodyBytes ?? MAX_BODY_BYTES;
@@ -134,6 +144,48 @@ export class Edge {
     if (d.ok) return null;
     this.logger?.debug({ remote }, 'mesh transport: rate limited');
     return rateLimitedReply(d.retryAfterSec);
+  }
+
+  /** Says which Mesh-From uuids are the node's contacts (their POSTs get a budget, not the per-IP limit). */
+  trustSenders(trusted: (uuid: string) => boolean): void {
+    this.trustedSender = trusted;
+  }
+
+  /**
+   * The contact a request claims to come from, when it may skip the per-IP limit: it carries
+   * Mesh-Secret, its Mesh-From is a contact, and its IP is not over the limit (failed
+   * authentications count against the IP, so forging a contact's uuid buys an attacker nothing).
+   * Null otherwise. The core still checks the proof.
+   */
+  contactClaim(remote: string, headers: Record<string, string>): string | null {
+    const from = headers['mesh-from'];
+    if (!from || headers['mesh-secret'] === undefined || !this.trustedSender(from)) return null;
+    if (this.limiter?.over(hostOf(remote))) return null;
+    return from;
+  }
+
+  /** The per-IP check, skipped for a request that claims a contact (see `contactClaim`). */
+  admitRequest(remote: string, headers: Record<string, string>): EdgeReply | null {
+    return this.contactClaim(remote, headers) ? null : this.admit(remote);
+  }
+
+  /**
+   * Dispatches a contact's POST within its budget: over budget, the answer waits until the budget
+   * allows (backpressure), never a 429. A failed authentication (401) counts against the IP.
+   */
+  async dispatchClaimed(handler: RequestHandler, req: InboundRequest, uuid: string): Promise<EdgeReply> {
+    let b = this.budgets.get(uuid);
+    if (!b) {
+      if (this.budgets.size >= 4096) this.budgets.clear(); // stale contacts: start afresh, bounded
+      b = new Budget();
+      this.budgets.set(uuid, b);
+    }
+    let size = req.body.byteLength;
+    for (const k in req.headers) size += k.length + req.headers[k].length;
+    for (let wait = b.take(size); wait > 0; wait = b.take(size)) await new Promise((r) => setTimeout(r, wait));
+    const reply = await this.dispatch(handler, req);
+    if (reply.status === 401) this.limiter?.hit(hostOf(req.remote));
+    return reply;
   }
 
   /** Returns the 413 reply when `bytes` exceeds the limit, else null. */
@@ -157,9 +209,18 @@ export class Edge {
     return { status: res.status, body: res.body, headers: { 'content-type': JSON_CONTENT_TYPE } };
   }
 
-  /** Whole pipeline for transports without an HTTP layer: rate limit, size limit, handler. */
-  async serve(handler: RequestHandler, req: InboundRequest): Promise<EdgeReply> {
-    return this.admit(req.remote) ?? this.checkSize(req.body.byteLength) ?? (await this.dispatch(handler, req));
+  /**
+   * Whole pipeline for transports without an HTTP layer: rate limit, size limit, handler.
+   * `trusted` (a contact's channel, held to its own budget by the channel) skips the per-IP limit.
+   */
+  async serve(handler: RequestHandler, req: InboundRequest, trusted = false): Promise<EdgeReply> {
+    const claim = trusted ? null : this.contactClaim(req.remote, req.headers);
+    if (claim) return this.checkSize(req.body.byteLength) ?? (await this.dispatchClaimed(handler, req, claim));
+    return (
+      (trusted ? null : this.admit(req.remote)) ??
+      this.checkSize(req.body.byteLength) ??
+      (await this.dispatch(handler, req))
+    );
   }
 }
 

@@ -49,7 +49,7 @@ const sampleRequest: Frame = {
 };
 const sampleResponse: Frame = { kind: 'response', id: 1, status: 200, body: utf8('{"ok":true}') };
 
-describe('channel frames: golden vectors (docs/CHANNEL.md §7)', () => {
+describe('channel frames: golden vectors (docs/PROTOCOL.md §13.7)', () => {
   const vectors = [
     {
       desc: 'HELLO of A as dialer (role 0) over exporter 32 × 0x44',

@@ -1690,3 +1690,103 @@ describe('hardening: budgets and remote claims (issue 12)', () => {
 function assertNoRespond(fx: Effect[]): void {
   assert.equal(onlyRespondCount(fx), 0);
 }
+
+// ---------------------------------------------------------------- channel authentication (PROTOCOL.md §13.8)
+
+describe('channel-authenticated requests (attack tests)', () => {
+  /** A request from `from` without Mesh-Secret, as it arrives over a channel; `channel` = the peer the HELLO proved. */
+  function overChannel(rig: Rig, from: Ident, type: MessageType, body: unknown, channel: string | null) {
+    const e = rig.fromContact(from, type, body);
+    delete e.headers['mesh-secret'];
+    return { ...e, channel };
+  }
+  const plain = (text: string) => ({ id: toB64u(rand(16)), text, sentAt: T0 });
+
+  it("a contact's request on its own channel is accepted without Mesh-Secret, and answered without a proof", () => {
+    const b = ident('b');
+    const rig = new Rig([{ who: b }]);
+    const fx = rig.handle(
+      overChannel(rig, b, 'message', messageBody(b, rig.me, rig.secrets.get(b.uuid)!, plain('hi')), b.uuid),
+    );
+    const ok = assertOk(fx);
+    assert.equal(ok.secret, undefined, 'no per-answer proof on the channel');
+    assert.equal(ok.signature, undefined);
+    assert.equal(fx.filter((e) => e.type === 'deliver').length, 1);
+  });
+
+  it('the same request without Mesh-Secret by POST (no channel) is refused', () => {
+    const b = ident('b');
+    const rig = new Rig([{ who: b }]);
+    const fx = rig.handle(
+      overChannel(rig, b, 'message', messageBody(b, rig.me, rig.secrets.get(b.uuid)!, plain('hi')), null),
+    );
+    assertError(fx, 400, 'BAD_REQUEST');
+    assert.equal(fx.filter((e) => e.type === 'deliver').length, 0);
+  });
+
+  it('a contact cannot speak as another contact over its channel (even with that uuid in Mesh-From)', () => {
+    const b = ident('b');
+    const c = ident('c');
+    const rig = new Rig([{ who: b }, { who: c }]);
+    // B's channel, a request claiming to be from C (C's message body is even validly sealed).
+    const fx = rig.handle(
+      overChannel(rig, c, 'message', messageBody(c, rig.me, rig.secrets.get(c.uuid)!, plain('forged')), b.uuid),
+    );
+    assertError(fx, 401, 'BAD_SECRET');
+    assert.equal(fx.filter((e) => e.type === 'deliver').length, 0);
+    // ...and not with C's valid Mesh-Secret either: the channel speaks for B only.
+    const withProof = {
+      ...rig.fromContact(c, 'message', messageBody(c, rig.me, rig.secrets.get(c.uuid)!, plain('x'))),
+    };
+    assertError(rig.handle({ ...withProof, channel: b.uuid }), 401, 'BAD_SECRET');
+  });
+
+  it("a stranger's channel gets no contact privileges", () => {
+    const b = ident('b');
+    const s = ident('s');
+    const rig = new Rig([{ who: b }]);
+    // As itself: not a contact, no secret or signature → UNKNOWN_SENDER.
+    const own = rig.handle(overChannel(rig, s, 'referral', { referent: b.uuid, hops: 1 }, s.uuid));
+    assertError(own, 401, 'UNKNOWN_SENDER');
+    // As the contact B on the stranger's own channel → refused.
+    const asB = rig.handle(
+      overChannel(rig, b, 'message', messageBody(b, rig.me, rig.secrets.get(b.uuid)!, plain('x')), s.uuid),
+    );
+    assertError(asB, 401, 'BAD_SECRET');
+    assert.equal(asB.filter((e) => e.type === 'deliver').length, 0);
+  });
+
+  it('an answer without proof counts only when it came back on the contact’s own channel', () => {
+    const b = ident('b');
+    const c = ident('c');
+    for (const [channel, delivered] of [
+      [null, false],
+      ['c', false],
+      ['b', true],
+    ] as const) {
+      const rig = new Rig([{ who: b }, { who: c }], { outboxRetryMinMs: 2000 });
+      const fx = rig.command({ kind: 'send', to: b.uuid, text: 'hi' });
+      const [s] = sends(fx, 'message');
+      assert.ok(s.headers['mesh-secret'], 'the request keeps Mesh-Secret so it stays valid by POST');
+      const body = encodeJson({ observed: '10.9.9.9:40000' });
+      const uuid = channel === null ? null : channel === 'b' ? b.uuid : c.uuid;
+      const ack = rig.handle({ type: 'response', requestId: s.requestId, status: 200, body, channel: uuid });
+      const states = emits(ack, 'message:state').map((e) => (e as { state: string }).state);
+      assert.equal(states.includes('delivered'), delivered, `channel ${channel}: ${states.join(',')}`);
+    }
+  });
+});
+
+describe('flush command (a channel to the contact opened)', () => {
+  it('sends the contact’s queued messages at once instead of at their backoff time', () => {
+    const b = ident('b');
+    const rig = new Rig([{ who: b }], { outboxRetryMinMs: 60_000 });
+    const [s] = sends(rig.command({ kind: 'send', to: b.uuid, text: 'hi' }), 'message');
+    rig.handle({ type: 'send-failed', requestId: s.requestId, reason: 'CONNECT_FAILED' });
+    rig.now += 10;
+    const none = rig.command({ kind: 'flush', uuid: 'ffffffff-ffff-ffff-ffff-ffffffffffff' });
+    assert.equal(sends(none, 'message').length, 0, 'unknown uuid: nothing');
+    const fx = rig.command({ kind: 'flush', uuid: b.uuid });
+    assert.equal(sends(fx, 'message').length, 1, 'the queued message goes now, not in a minute');
+  });
+});

@@ -71,3 +71,48 @@ describe('transport edge', () => {
     assert.equal((await edge.dispatch(async () => ({ status: 204, body: new Uint8Array(0) }), req)).status, 204);
   });
 });
+
+describe('contact budgets at the edge (PROTOCOL.md §13.9)', () => {
+  const friend = '11111111-1111-1111-1111-111111111111';
+  const ok = async () => ({ status: 200, body: new Uint8Array(2) });
+  const unauthorised = async () => ({ status: 401, body: new Uint8Array(2) });
+  const req = (ip: string, from: string, secret = true) => ({
+    remote: `${ip}:40000`,
+    headers: { 'mesh-from': from, ...(secret ? { 'mesh-secret': 'x' } : {}) },
+    body: new Uint8Array(10),
+  });
+
+  it("a contact's POSTs pass the per-IP limit; strangers and proof-less requests do not", async () => {
+    const edge = new Edge({ rateLimit: { max: 3, windowMs: 60_000 } });
+    edge.trustSenders((u) => u === friend);
+    for (let i = 0; i < 20; i++) assert.equal((await edge.serve(ok, req('10.0.0.1', friend))).status, 200);
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await edge.serve(ok, req('10.0.0.2', friend, false))).status);
+    assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
+  });
+
+  it('forging a contact’s uuid is charged to the IP: once over the limit, the claim no longer helps', async () => {
+    const edge = new Edge({ rateLimit: { max: 3, windowMs: 60_000 } });
+    edge.trustSenders((u) => u === friend);
+    const statuses = [];
+    for (let i = 0; i < 6; i++) statuses.push((await edge.serve(unauthorised, req('10.0.0.3', friend))).status);
+    // Three failed proofs are counted; after them the IP is over its limit and claims are ignored.
+    assert.deepEqual(statuses, [401, 401, 401, 429, 429, 429]);
+    // The real friend elsewhere is not affected.
+    assert.equal((await edge.serve(ok, req('10.0.0.4', friend))).status, 200);
+  });
+
+  it('a contact over its budget waits (backpressure), it is never refused', async () => {
+    const { Budget } = await import('../../src/transport/channel/budget.ts');
+    let now = 0;
+    const b = new Budget({ msgsPerSec: 10, msgsBurst: 2, bytesPerSec: 1000, bytesBurst: 1000 }, () => now);
+    assert.equal(b.take(100), 0);
+    assert.equal(b.take(100), 0);
+    assert.equal(b.take(100), 100, 'the third message waits 100 ms for one token');
+    now += 100;
+    assert.equal(b.take(100), 0);
+    assert.equal(b.take(5000), 200, 'bigger than the byte bucket: waits until the bucket is full (800 → 1000 B)');
+    now += 1000;
+    assert.equal(b.take(5000), 0);
+  });
+});

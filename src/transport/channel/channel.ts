@@ -18,7 +18,8 @@ import {
   type RequestFrame,
 } from '../channel-frames.ts';
 import { errorReply, internalReply } from '../edge.ts';
-import { CHANNEL_MAX_INFLIGHT, CLOSE } from './constants.ts';
+import { Budget } from './budget.ts';
+import { CHANNEL_MAX_INFLIGHT, CHANNEL_MAX_QUEUED, CLOSE } from './constants.ts';
 import type { ChannelLink } from './link.ts';
 
 /** The node's own identity as the channel proves it. */
@@ -38,8 +39,10 @@ export interface ChannelHooks {
   onAuthenticated(ch: Channel): boolean;
   /** The channel is open (after `admit`): the hub emits `channel:open`. */
   onOpened(ch: Channel): void;
-  /** A REQUEST from the peer; resolves with the answer (the edge's pipeline). */
-  onRequest(ch: Channel, frame: RequestFrame): Promise<InboundResponse>;
+  /** Whether the channel's peer is trusted (a contact): budget + backpressure instead of the per-IP limit. */
+  isTrusted(ch: Channel): boolean;
+  /** A REQUEST from the peer; resolves with the answer (the edge's pipeline; `trusted` skips the per-IP limit). */
+  onRequest(ch: Channel, frame: RequestFrame, trusted: boolean): Promise<InboundResponse>;
   /** The link closed (after or before authentication). */
   onClosed(ch: Channel, code: number, reason: string): void;
 }
@@ -48,6 +51,19 @@ interface Pending {
   resolve: (r: InboundResponse) => void;
   reject: (e: TransportError) => void;
   timer: NodeJS.Timeout;
+}
+
+/** A request of ours waiting for a free slot (the peer has CHANNEL_MAX_INFLIGHT of ours unanswered). */
+interface Waiting extends Pending {
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
+
+/** A request failed because its channel closed (it may or may not have been processed); the caller may POST it. */
+export class ChannelLost extends TransportError {
+  constructor(message: string) {
+    super('CONNECT_FAILED', message);
+  }
 }
 
 /** Builds the HELLO frame bytes for `role` over `exporter` (exported for the golden vectors). */
@@ -83,6 +99,12 @@ export class Channel {
   peer: ChannelPeer | null = null;
   openedAt = 0;
   private readonly pending = new Map<number, Pending>();
+  /** Our requests queued behind the in-flight window (sender-side backpressure, not a fallback to POST). */
+  private readonly waiting: Waiting[] = [];
+  /** The peer's requests not yet served: held while its budget is spent (receiver-side backpressure). */
+  private readonly held: RequestFrame[] = [];
+  private holdTimer: NodeJS.Timeout | undefined;
+  private budget: Budget | null = null;
   private inbound = 0;
   private nextId = 1;
   private lastHeard = Date.now();
@@ -116,22 +138,45 @@ export class Channel {
     return this.pending.size;
   }
 
-  /** Sends one request and resolves with the peer's answer; null when the frame cannot travel (use POST). */
+  /**
+   * Sends one request and resolves with the peer's answer; null when the frame cannot travel (use
+   * POST). With CHANNEL_MAX_INFLIGHT of ours unanswered, the request waits here for a slot (up to
+   * CHANNEL_MAX_QUEUED): going by POST instead would meet the per-IP rate limit and stall.
+   */
   request(headers: Record<string, string>, body: Uint8Array, timeoutMs: number): Promise<InboundResponse> | null {
-    if (this.state !== 'open' || this.pending.size >= CHANNEL_MAX_INFLIGHT) return null;
-    let id = this.nextId;
-    while (this.pending.has(id)) id = (id + 1) >>> 0;
-    this.nextId = (id + 1) >>> 0;
-    const enc = encodeFrame({ kind: 'request', id, headers, body }, this.maxFrame);
-    if (!enc.ok) return null;
+    if (this.state !== 'open' || this.waiting.length >= CHANNEL_MAX_QUEUED) return null;
+    // Too big for one frame: POST (whose edge judges the size).
+    if (body.byteLength + 16 * 1024 > this.maxFrame) return null;
     return new Promise<InboundResponse>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
+      const w: Waiting = { resolve, reject, headers, body, timer: undefined as unknown as NodeJS.Timeout };
+      w.timer = setTimeout(() => {
+        const i = this.waiting.indexOf(w);
+        if (i >= 0) this.waiting.splice(i, 1);
+        for (const [id, p] of this.pending) if (p === w) this.pending.delete(id);
         reject(new TransportError('TIMEOUT', `No answer from ${this.remote} within ${timeoutMs} ms (channel)`));
+        this.drain();
       }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
-      this.link.send(enc.bytes);
+      this.waiting.push(w);
+      this.drain();
     });
+  }
+
+  /** Sends waiting requests while the in-flight window has room. */
+  private drain(): void {
+    while (this.state === 'open' && this.waiting.length > 0 && this.pending.size < CHANNEL_MAX_INFLIGHT) {
+      const w = this.waiting.shift() as Waiting;
+      let id = this.nextId;
+      while (this.pending.has(id)) id = (id + 1) >>> 0;
+      this.nextId = (id + 1) >>> 0;
+      const enc = encodeFrame({ kind: 'request', id, headers: w.headers, body: w.body }, this.maxFrame);
+      if (!enc.ok) {
+        clearTimeout(w.timer);
+        w.reject(new TransportError('CONNECT_FAILED', `Frame cannot be encoded: ${enc.reason}`));
+        continue;
+      }
+      this.pending.set(id, w);
+      this.link.send(enc.bytes);
+    }
   }
 
   /** Closes the channel with `code`; pending requests reject at once. */
@@ -198,29 +243,66 @@ export class Channel {
       if (!p) return; // answered after our timeout: nobody waits for it any more
       this.pending.delete(f.id);
       clearTimeout(p.timer);
-      p.resolve({ status: f.status, body: f.body });
+      p.resolve({ status: f.status, body: f.body, channel: this.peer });
+      this.drain();
       return;
     }
-    void this.serve(f);
+    if (this.inbound + this.held.length >= CHANNEL_MAX_INFLIGHT) {
+      // More unanswered requests than the window allows: a peer that ignores the rule.
+      this.answer(f.id, { status: 429, body: busyBody });
+      return;
+    }
+    this.held.push(f);
+    this.pump();
   }
 
-  private async serve(f: RequestFrame): Promise<void> {
-    let res: InboundResponse;
-    if (this.inbound >= CHANNEL_MAX_INFLIGHT) {
-      res = { status: 429, body: busyBody };
-    } else {
-      this.inbound++;
-      try {
-        res = await this.hooks.onRequest(this, f);
-      } catch {
-        res = { status: 500, body: internalBody };
-      } finally {
-        this.inbound--;
+  /**
+   * Serves held requests in order. A trusted peer (a contact) spends its budget; when it is spent,
+   * the channel stops reading (the sender's window fills and it waits) and resumes as soon as the
+   * budget allows: backpressure, never 429. Others go through the edge's per-IP limit.
+   */
+  private pump(): void {
+    if (this.holdTimer) return;
+    while (this.state === 'open' && this.held.length > 0) {
+      const f = this.held[0];
+      const trusted = this.hooks.isTrusted(this);
+      if (trusted) {
+        this.budget ??= new Budget();
+        let size = f.body.byteLength;
+        for (const k in f.headers) size += k.length + f.headers[k].length;
+        const wait = this.budget.take(size);
+        if (wait > 0) {
+          this.link.pause?.();
+          this.holdTimer = setTimeout(() => {
+            this.holdTimer = undefined;
+            this.pump();
+          }, wait);
+          return;
+        }
       }
+      this.held.shift();
+      void this.serve(f, trusted);
     }
+    this.link.resume?.();
+  }
+
+  private async serve(f: RequestFrame, trusted: boolean): Promise<void> {
+    let res: InboundResponse;
+    this.inbound++;
+    try {
+      res = await this.hooks.onRequest(this, f, trusted);
+    } catch {
+      res = { status: 500, body: internalBody };
+    } finally {
+      this.inbound--;
+    }
+    this.answer(f.id, res);
+  }
+
+  private answer(id: number, res: InboundResponse): void {
     if (this.state !== 'open') return;
-    let enc = encodeFrame({ kind: 'response', id: f.id, status: res.status, body: res.body }, this.maxFrame);
-    if (!enc.ok) enc = encodeFrame({ kind: 'response', id: f.id, status: 500, body: internalBody });
+    let enc = encodeFrame({ kind: 'response', id, status: res.status, body: res.body }, this.maxFrame);
+    if (!enc.ok) enc = encodeFrame({ kind: 'response', id, status: 500, body: internalBody });
     if (enc.ok) this.link.send(enc.bytes);
   }
 
@@ -229,11 +311,18 @@ export class Channel {
     this.state = 'closed';
     clearTimeout(this.helloTimer);
     clearInterval(this.pingTimer);
+    clearTimeout(this.holdTimer);
+    this.held.length = 0;
+    for (const w of this.waiting.splice(0)) {
+      clearTimeout(w.timer);
+      // Never sent: the caller may safely resend it (by POST until the channel is back).
+      w.reject(new ChannelLost(`Channel to ${this.remote} closed (${code} ${reason})`));
+    }
     for (const [id, p] of this.pending) {
       this.pending.delete(id);
       clearTimeout(p.timer);
       // The request may or may not have been processed; like a reset POST connection, the caller decides.
-      p.reject(new TransportError('CONNECT_FAILED', `Channel to ${this.remote} closed (${code} ${reason})`));
+      p.reject(new ChannelLost(`Channel to ${this.remote} closed (${code} ${reason})`));
     }
     this.hooks.onClosed(this, code, reason);
   }

@@ -1,6 +1,6 @@
 /**
- * Channel defaults (docs/CHANNEL.md §6) with units and reasons, and the WebSocket close codes the
- * channel uses (docs/CHANNEL.md §5). Transport-level: the protocol core never sees these.
+ * Channel defaults (docs/PROTOCOL.md §13.6) with units and reasons, and the WebSocket close codes the
+ * channel uses (docs/PROTOCOL.md §13.5). Transport-level: the protocol core never sees these.
  */
 
 /** Close codes: 1000/1001/1009 are RFC 6455's; 4000–4999 are ours (RFC 6455 §7.4.2 "private use"). */
@@ -17,7 +17,7 @@ export const CLOSE = {
   BAD_FRAME: 4000,
   /** HELLO refused: bad signature over this session's exporter, wrong role, key not the pinned one, or our own key. */
   AUTH_FAILED: 4001,
-  /** One channel per pair: the other channel between the same two nodes wins (docs/CHANNEL.md §4). */
+  /** One channel per pair: the other channel between the same two nodes wins (docs/PROTOCOL.md §13.4). */
   DUPLICATE: 4002,
   /** No HELLO within the handshake time, or nothing heard for two ping intervals (local only after a ping timeout). */
   TIMEOUT: 4003,
@@ -44,3 +44,8 @@ export const CHANNEL_STABLE_MS = 30_000;
 export const CHANNEL_MAX = 1024;
 /** Most unanswered requests one peer may have on a channel; more are answered 429 at once. */
 export const CHANNEL_MAX_INFLIGHT = 256;
+/**
+ * Most of our requests queued behind the in-flight window of one channel. Past this, requests go by
+ * POST. 16,384 covers a burst of a second at full channel speed; the outbox keeps them durable anyway.
+ */
+export const CHANNEL_MAX_QUEUED = 16_384;

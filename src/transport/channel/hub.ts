@@ -1,12 +1,12 @@
 /**
  * The channel table of one node, shared by every binding (HTTPS and memory): which channels live
- * (exactly one per pair, docs/CHANNEL.md §4), which peers are kept (dial, redial with backoff),
+ * (exactly one per pair, docs/PROTOCOL.md §13.4), which peers are kept (dial, redial with backoff),
  * routing of outgoing requests onto an open channel, and the `channel:open` / `channel:close` events.
  */
 import { deriveUuid } from '../../crypto/index.ts';
 import type { ChannelEvent, ChannelPeer, InboundRequest, InboundResponse, Logger } from '../../ports.ts';
 import { lowerHeaders } from '../edge.ts';
-import { Channel, type ChannelHooks, type ChannelIdentity } from './channel.ts';
+import { Channel, type ChannelHooks, type ChannelIdentity, ChannelLost } from './channel.ts';
 import {
   CHANNEL_HELLO_TIMEOUT_MS,
   CHANNEL_MAX,
@@ -36,8 +36,11 @@ export interface ChannelInit {
 export interface ChannelHubComponents {
   identity: ChannelIdentity;
   dial: ChannelDialer;
-  /** The edge pipeline (rate limit, size limit, handler guard) for a request that came over a channel. */
-  serve(req: InboundRequest): Promise<InboundResponse>;
+  /**
+   * The edge pipeline for a request that came over a channel: size limit and handler guard, plus
+   * the per-IP rate limit unless `trusted` (a contact's channel, held to its budget instead).
+   */
+  serve(req: InboundRequest, trusted: boolean): Promise<InboundResponse>;
   logger?: Logger;
 }
 
@@ -65,6 +68,7 @@ export class ChannelHub {
   private readonly kept = new Map<string, Kept>();
   private readonly listeners = new Set<(e: ChannelEvent) => void>();
   private readonly hooks: ChannelHooks;
+  private trusted: (peer: ChannelPeer) => boolean = () => false;
   private closed = false;
 
   constructor(
@@ -78,8 +82,9 @@ export class ChannelHub {
       pingMs: init.pingMs ?? CHANNEL_PING_MS,
       onAuthenticated: (ch) => this.authenticated(ch),
       onOpened: (ch) => this.emit(ch, null),
-      onRequest: (ch, f) =>
-        c.serve({ remote: ch.remote, headers: f.headers, body: f.body, channel: ch.peer as ChannelPeer }),
+      isTrusted: (ch) => ch.peer !== null && this.trusted(ch.peer),
+      onRequest: (ch, f, trusted) =>
+        c.serve({ remote: ch.remote, headers: f.headers, body: f.body, channel: ch.peer as ChannelPeer }, trusted),
       onClosed: (ch, code, reason) => this.channelClosed(ch, code, reason),
     };
   }
@@ -128,15 +133,33 @@ export class ChannelHub {
     return this.open.get(hex(signPub))?.peer ?? null;
   }
 
-  /** Sends over the open channel to `signPub`; null when there is none (the caller uses POST). */
+  /** Says which channel peers are trusted (contacts: budget + backpressure instead of the per-IP limit). */
+  trust(trusted: (peer: ChannelPeer) => boolean): void {
+    this.trusted = trusted;
+  }
+
+  /**
+   * Sends over the open channel to `signPub`; null when there is none (the caller uses POST). The
+   * channel's HELLOs authenticated both ends, so `Mesh-Secret` is left off (docs/PROTOCOL.md §13.8);
+   * the caller's headers keep it, so the same request stays valid when it goes by POST instead.
+   */
   request(
     signPub: Uint8Array,
     headers: Record<string, string>,
     body: Uint8Array,
     timeoutMs: number,
+    fallback?: () => Promise<InboundResponse>,
   ): Promise<InboundResponse> | null {
     const ch = this.open.get(hex(signPub));
-    return ch ? ch.request(lowerHeaders(headers), body, timeoutMs) : null;
+    if (!ch) return null;
+    const h = lowerHeaders(headers);
+    delete h['mesh-secret'];
+    const sent = ch.request(h, body, timeoutMs);
+    // The channel closed under the request: POST it as the caller built it (with its Mesh-Secret).
+    // Safe to repeat: a peer that already took it answers by its replay and duplicate rules.
+    return sent && fallback
+      ? sent.catch((err) => (err instanceof ChannelLost ? fallback() : Promise.reject(err)))
+      : sent;
   }
 
   /** Subscribes to channel events. */
@@ -202,7 +225,7 @@ export class ChannelHub {
   }
 
   /**
-   * The one-per-pair rule (docs/CHANNEL.md §4). A newly authenticated channel `ch` meets a rival (an
+   * The one-per-pair rule (docs/PROTOCOL.md §13.4). A newly authenticated channel `ch` meets a rival (an
    * open channel to the same peer, or our own dial to it still in progress). Both ends apply the same
    * rule, so they keep the same channel without a word: when the two were dialled by different ends,
    * the channel dialled by the lower UUID wins; when the same end dialled both, the newer wins (the

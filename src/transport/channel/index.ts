@@ -1,5 +1,5 @@
 /**
- * The channel engine shared by the HTTPS and memory transports (docs/CHANNEL.md): HELLO handshake,
+ * The channel engine shared by the HTTPS and memory transports (docs/PROTOCOL.md §13): HELLO handshake,
  * request/response multiplexing, one channel per pair, keep-alive and redial.
  *
  * @example

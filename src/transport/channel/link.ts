@@ -21,6 +21,10 @@ export interface ChannelLink {
   terminate(): void;
   /** Sends a keep-alive ping; the answer arrives as `onPong`. */
   ping(): void;
+  /** Stops reading from the connection (backpressure: the peer's sends wait in TCP buffers). Optional. */
+  pause?(): void;
+  /** Reads again after `pause`. Optional. */
+  resume?(): void;
   /** Set by the engine: one whole message arrived. */
   onMessage: (bytes: Uint8Array) => void;
   /** Set by the engine: the link closed (called once) with the close code and reason. */

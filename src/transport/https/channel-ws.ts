@@ -1,6 +1,6 @@
 /**
  * The HTTPS transport's channel binding: a WebSocket upgrade on `/mesh` over the same pinned TLS 1.3
- * connection and port as `POST /mesh` (docs/CHANNEL.md §1). The dialer connects TLS itself, checks
+ * connection and port as `POST /mesh` (docs/PROTOCOL.md §13.1). The dialer connects TLS itself, checks
  * the pin before a single HTTP byte is sent, then hands the socket to `ws`; both ends read the TLS
  * exporter value that the HELLOs sign. Everything after the upgrade is the shared engine (channel/).
  */
@@ -40,6 +40,12 @@ export function wsLink(ws: WebSocket, exporter: Uint8Array, remote: string): Cha
     terminate: () => ws.terminate(),
     ping() {
       if (ws.readyState === WebSocket.OPEN) ws.ping();
+    },
+    pause() {
+      if (ws.readyState === WebSocket.OPEN && !ws.isPaused) ws.pause();
+    },
+    resume() {
+      if (ws.readyState === WebSocket.OPEN && ws.isPaused) ws.resume();
     },
     onMessage: () => {},
     onClose: () => {},

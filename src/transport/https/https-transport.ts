@@ -9,8 +9,6 @@ import { rootCertificates, type TLSSocket } from 'node:tls';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { buildConnector, Pool } from 'undici';
 import type {
-  ChannelEvent,
-  ChannelPeer,
   ChannelTransport,
   InboundResponse,
   Logger,
@@ -21,6 +19,7 @@ import type {
 import { TransportError } from '../../ports.ts';
 import { DEFAULT_PORT, MESH_PATH } from '../../protocol/constants.ts';
 import { formatAddress, parseAddress } from '../../util/address.ts';
+import { ChannelBinding } from '../channel/binding.ts';
 import { ChannelHub, type ChannelInit } from '../channel/hub.ts';
 import {
   badRequestReply,
@@ -75,7 +74,7 @@ export interface HttpsTransportInit {
   rateLimit?: RateLimitOptions | false;
   /** pino-compatible logger. */
   logger?: Logger;
-  /** X25519 public key of the identity; enables the channel binding (docs/CHANNEL.md). */
+  /** X25519 public key of the identity; enables the channel binding (docs/PROTOCOL.md §13). */
   boxPub?: Uint8Array;
   /** Channel timings and limits. */
   channel?: ChannelInit;
@@ -105,10 +104,9 @@ async function loadUndici(): Promise<Undici> {
 }
 
 /** HTTPS transport for real nodes; see src/transport/https/index.ts for usage. */
-export class HttpsTransport implements ChannelTransport {
-  private readonly edge: Edge;
-  /** The channel binding; null without `boxPub` (a POST-only node, like a v1 peer). */
-  private readonly hub: ChannelHub | null;
+export class HttpsTransport extends ChannelBinding implements ChannelTransport {
+  protected readonly edge: Edge;
+  protected readonly hub: ChannelHub | null;
   private handler: RequestHandler | null = null;
   private readonly pools = new Map<string, Pool>();
   /** LRU-evicted pools still finishing their requests. */
@@ -120,6 +118,7 @@ export class HttpsTransport implements ChannelTransport {
   private extraCa: string[] | null = null;
 
   constructor(private readonly init: HttpsTransportInit) {
+    super();
     this.edge = new Edge({ maxBodyBytes: init.maxBodyBytes, rateLimit: init.rateLimit, logger: init.logger });
     this.logger = init.logger;
     const host = init.host ?? '0.0.0.0';
@@ -133,9 +132,9 @@ export class HttpsTransport implements ChannelTransport {
               const local = this.localFor(target.host);
               return dialWs({ ...target, ...local, signPub, timeoutMs: init.headersTimeoutMs ?? 5_000 });
             },
-            serve: async (req) => {
+            serve: async (req, trusted) => {
               if (!this.handler) return errorReply('UNAVAILABLE', 'The node is not serving.');
-              return this.edge.serve(this.handler, req);
+              return this.edge.serve(this.handler, req, trusted);
             },
             logger: init.logger,
           },
@@ -195,7 +194,7 @@ export class HttpsTransport implements ChannelTransport {
     app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
     app.addHook('onRequest', async (req, reply) => {
-      const limited = edge.admit(remoteOf(req));
+      const limited = edge.admitRequest(remoteOf(req), req.headers as Record<string, string>);
       if (limited) return sendReply(reply, limited);
     });
     app.setNotFoundHandler((_req, reply) => sendReply(reply, notFoundReply()));
@@ -222,7 +221,10 @@ export class HttpsTransport implements ChannelTransport {
         ? new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength)
         : new Uint8Array(0);
       const headers = lowerHeaders(req.headers);
-      return sendReply(reply, await edge.dispatch(handler, { remote: remoteOf(req), headers, body }));
+      const inbound = { remote: remoteOf(req), headers, body };
+      const claim = edge.contactClaim(inbound.remote, headers);
+      const answer = claim ? edge.dispatchClaimed(handler, inbound, claim) : edge.dispatch(handler, inbound);
+      return sendReply(reply, await answer);
     });
 
     this.app = app;
@@ -240,14 +242,19 @@ export class HttpsTransport implements ChannelTransport {
    */
   async request(req: OutboundRequest): Promise<InboundResponse> {
     if (this.closed) throw new TransportError('ABORTED', 'Transport is closed');
+    const post = () => this.post(req); // also the fallback when the channel is lost under the request
+    const viaChannel =
+      req.pin?.signPub && this.hub?.request(req.pin.signPub, req.headers, req.body, req.timeoutMs, post);
+    return viaChannel || post();
+  }
+
+  private async post(req: OutboundRequest): Promise<InboundResponse> {
     let target: ReturnType<typeof parseAddress>;
     try {
       target = parseAddress(req.address, DEFAULT_PORT);
     } catch (err) {
       throw new TransportError('CONNECT_FAILED', `Bad address "${req.address}"`, { cause: err });
     }
-    const viaChannel = req.pin?.signPub && this.hub?.request(req.pin.signPub, req.headers, req.body, req.timeoutMs);
-    if (viaChannel) return viaChannel;
     const u = await loadUndici();
     if (this.closed) throw new TransportError('ABORTED', 'Transport is closed');
     const pool = this.poolFor(u, target, req.pin);
@@ -288,27 +295,6 @@ export class HttpsTransport implements ChannelTransport {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  /** Keeps a channel to the node at `address` holding `pin.signPub` (needs `boxPub`): dials, redials on loss. */
-  keepChannel(address: string, pin: { signPub: Uint8Array }): void {
-    if (!this.hub) throw new TypeError('HttpsTransport: channels need boxPub');
-    this.hub.keep(address, pin.signPub);
-  }
-
-  /** Stops keeping the channel to `signPub` and closes it. */
-  releaseChannel(signPub: Uint8Array): void {
-    this.hub?.release(signPub);
-  }
-
-  /** The peer of the open channel to `signPub`, or null. */
-  channelTo(signPub: Uint8Array): ChannelPeer | null {
-    return this.hub?.channelTo(signPub) ?? null;
-  }
-
-  /** Subscribes to `channel:open` / `channel:close`. */
-  onChannel(listener: (event: ChannelEvent) => void): () => void {
-    return this.hub ? this.hub.on(listener) : () => {};
   }
 
   /** Stops the server (in-flight requests get up to 2 s) and destroys all client pools. */

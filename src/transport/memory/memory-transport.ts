@@ -2,17 +2,11 @@
  * In-memory transport for tests and the simulator: same edge semantics as HTTPS (size limit,
  * rate limit, error JSON, pins, CONNECT_FAILED / TIMEOUT), real timers for latency.
  */
-import type {
-  ChannelEvent,
-  ChannelPeer,
-  ChannelTransport,
-  InboundResponse,
-  OutboundRequest,
-  RequestHandler,
-} from '../../ports.ts';
+import type { ChannelTransport, InboundResponse, OutboundRequest, RequestHandler } from '../../ports.ts';
 import { TransportError } from '../../ports.ts';
 import { DEFAULT_PORT } from '../../protocol/constants.ts';
 import { formatAddress, parseAddress } from '../../util/address.ts';
+import { ChannelBinding } from '../channel/binding.ts';
 import { ChannelHub, type ChannelInit } from '../channel/hub.ts';
 import type { ChannelLink } from '../channel/link.ts';
 import { Edge, type EdgeInit, errorReply, lowerHeaders } from '../edge.ts';
@@ -131,10 +125,9 @@ export class MemoryNetwork {
 }
 
 /** A node's transport on a {@link MemoryNetwork}; created with {@link MemoryNetwork.transport}. */
-export class MemoryTransport implements ChannelTransport {
-  private readonly edge: Edge;
-  /** The channel binding; null without a full identity (a POST-only node, like a v1 peer). */
-  private readonly hub: ChannelHub | null;
+export class MemoryTransport extends ChannelBinding implements ChannelTransport {
+  protected readonly edge: Edge;
+  protected readonly hub: ChannelHub | null;
   private readonly pending = new Set<{ timer: NodeJS.Timeout; fail: (e: TransportError) => void }>();
   private closed = false;
   /** Expected identity key and domain of this node (what a TLS client would see). */
@@ -148,6 +141,7 @@ export class MemoryTransport implements ChannelTransport {
     public address: string,
     opts: MemoryTransportOptions,
   ) {
+    super();
     this.edge = new Edge(opts);
     this.signPub = opts.signPub;
     this.domain = opts.domain;
@@ -158,10 +152,10 @@ export class MemoryTransport implements ChannelTransport {
             {
               identity: { signPriv, signPub, boxPub },
               dial: (address, pin) => this.dialLink(address, pin),
-              serve: (req) => {
+              serve: (req, trusted) => {
                 const handler = this.net.endpoint(this.address)?.handler;
                 if (!handler) return Promise.resolve(errorReply('UNAVAILABLE', 'The node is not serving.'));
-                return this.edge.serve(handler, req);
+                return this.edge.serve(handler, req, trusted);
               },
               logger: opts.logger,
             },
@@ -183,8 +177,13 @@ export class MemoryTransport implements ChannelTransport {
   /** Delivers one request after the network latency; same errors as the HTTPS transport. */
   request(req: OutboundRequest): Promise<InboundResponse> {
     if (this.closed) return Promise.reject(new TransportError('ABORTED', 'Transport is closed'));
-    const viaChannel = req.pin?.signPub && this.hub?.request(req.pin.signPub, req.headers, req.body, req.timeoutMs);
-    if (viaChannel) return viaChannel;
+    const post = () => this.post(req); // also the fallback when the channel is lost under the request
+    const viaChannel =
+      req.pin?.signPub && this.hub?.request(req.pin.signPub, req.headers, req.body, req.timeoutMs, post);
+    return viaChannel || post();
+  }
+
+  private post(req: OutboundRequest): Promise<InboundResponse> {
     return new Promise<InboundResponse>((resolve, reject) => {
       let settled = false;
       const timers: NodeJS.Timeout[] = [];
@@ -245,27 +244,6 @@ export class MemoryTransport implements ChannelTransport {
         });
       });
     });
-  }
-
-  /** Keeps a channel to the node at `address` holding `pin.signPub` (needs the channel identity). */
-  keepChannel(address: string, pin: { signPub: Uint8Array }): void {
-    if (!this.hub) throw new TypeError('MemoryTransport: channels need signPriv, signPub and boxPub');
-    this.hub.keep(address, pin.signPub);
-  }
-
-  /** Stops keeping the channel to `signPub` and closes it. */
-  releaseChannel(signPub: Uint8Array): void {
-    this.hub?.release(signPub);
-  }
-
-  /** The peer of the open channel to `signPub`, or null. */
-  channelTo(signPub: Uint8Array): ChannelPeer | null {
-    return this.hub?.channelTo(signPub) ?? null;
-  }
-
-  /** Subscribes to `channel:open` / `channel:close`. */
-  onChannel(listener: (event: ChannelEvent) => void): () => void {
-    return this.hub ? this.hub.on(listener) : () => {};
   }
 
   /**

@@ -1,0 +1,53 @@
+/**
+ * What a running node shows: the view types of its library API, and the address it advertises.
+ */
+import { networkInterfaces } from 'node:os';
+import type { ContactRecord, OutboxRecord } from '../protocol/types.ts';
+import { formatAddress, parseAddress } from '../util/address.ts';
+
+/** A contact as the API shows it. */
+export interface ContactView {
+  uuid: string;
+  name: string;
+  address: string | null;
+  online: boolean;
+  lastSeen: number | null;
+  status: ContactRecord['status'];
+  domain: string | null;
+  /** A channel to this contact is open now (docs/PROTOCOL.md §13). */
+  channel: boolean;
+}
+
+/** One line of a conversation. */
+export interface ConversationItem {
+  id: string;
+  from: string;
+  to: string;
+  text: string;
+  sentAt: number;
+  receivedAt: number | null;
+  state: OutboxRecord['state'] | 'received';
+  direction: 'in' | 'out';
+}
+
+/** `status` of a running node. */
+export interface NodeStatus {
+  uuid: string;
+  name: string;
+  listen: string[];
+  observed: string[];
+  contacts: { total: number; online: number };
+  referrals: number;
+  outbox: number;
+  drops: Record<string, number>;
+}
+
+/** The address to advertise for a bound "ip:port": itself when specific, else the first external IPv4. */
+export function advertisedAddress(bound: string): string {
+  const { host, port } = parseAddress(bound);
+  if (host !== '0.0.0.0' && host !== '::') return bound;
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return formatAddress({ host: a.address, port });
+  }
+  return formatAddress({ host: '127.0.0.1', port });
+}
