@@ -4,18 +4,33 @@
  * the pin before a single HTTP byte is sent, then hands the socket to `ws`; both ends read the TLS
  * exporter value that the HELLOs sign. Everything after the upgrade is the shared engine (channel/).
  */
+import { type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
 import { isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
-import websocketPlugin from '@fastify/websocket';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
+import type { WebSocketServer } from 'ws';
 import { TransportError } from '../../ports.ts';
 import { MESH_PATH } from '../../protocol/constants.ts';
 import { formatAddress } from '../../util/address.ts';
 import { CLOSE } from '../channel/constants.ts';
 import type { ChannelLink } from '../channel/link.ts';
 import { EXPORTER_BYTES, EXPORTER_LABEL, MAX_FRAME_BYTES } from '../channel-frames.ts';
+import type { EdgeReply } from '../edge.ts';
 import { peerEd25519 } from './certificate.ts';
+
+/** `WebSocket.OPEN`: the readyState of an open connection (RFC 6455 API; `ws` uses the same value). */
+const OPEN = 1;
+
+let wsModule: Promise<typeof import('ws')> | undefined;
+/**
+ * `ws` is loaded with the first channel (dialled or accepted), not at start-up: a daemon that has no
+ * channel yet does not pay its memory and load time (issue 8's start-up budget).
+ */
+function loadWs(): Promise<typeof import('ws')> {
+  wsModule ??= import('ws');
+  return wsModule;
+}
 
 /** The TLS 1.3 exporter value of this connection for the channel HELLO (RFC 8446 §7.5; RFC 5705 label). */
 export function channelExporter(socket: TLSSocket): Uint8Array {
@@ -28,7 +43,7 @@ export function wsLink(ws: WebSocket, exporter: Uint8Array, remote: string): Cha
     exporter,
     remote,
     send(bytes) {
-      if (ws.readyState === WebSocket.OPEN) ws.send(bytes, { binary: true });
+      if (ws.readyState === OPEN) ws.send(bytes, { binary: true });
     },
     close(code, reason) {
       try {
@@ -39,13 +54,13 @@ export function wsLink(ws: WebSocket, exporter: Uint8Array, remote: string): Cha
     },
     terminate: () => ws.terminate(),
     ping() {
-      if (ws.readyState === WebSocket.OPEN) ws.ping();
+      if (ws.readyState === OPEN) ws.ping();
     },
     pause() {
-      if (ws.readyState === WebSocket.OPEN && !ws.isPaused) ws.pause();
+      if (ws.readyState === OPEN && !ws.isPaused) ws.pause();
     },
     resume() {
-      if (ws.readyState === WebSocket.OPEN && ws.isPaused) ws.resume();
+      if (ws.readyState === OPEN && ws.isPaused) ws.resume();
     },
     onMessage: () => {},
     onClose: () => {},
@@ -109,6 +124,7 @@ export async function dialWs(o: WsDialOptions): Promise<ChannelLink> {
     throw new TransportError('TLS_PIN', `Server at ${address} does not hold the pinned identity key`);
   }
   const exporter = channelExporter(socket);
+  const { WebSocket } = await loadWs();
   const ws = new WebSocket(`wss://${address}${MESH_PATH}`, {
     createConnection: () => socket,
     perMessageDeflate: false,
@@ -131,39 +147,55 @@ export async function dialWs(o: WsDialOptions): Promise<ChannelLink> {
   return wsLink(ws, exporter, address);
 }
 
+/** What {@link handleUpgrades} needs from the transport. */
+export interface UpgradeInit {
+  /** Takes an accepted channel; null = no channel binding (every upgrade gets 404, like a v1 node). */
+  accept: ((link: ChannelLink) => void) | null;
+  /** The edge's admission for this request (per-IP rate limit…): a reply refuses it, null lets it on. */
+  admit: (remote: string, headers: Record<string, string>) => EdgeReply | null;
+  /** The 404 a node answers off its routes. */
+  notFound: () => EdgeReply;
+  remoteOf: (req: IncomingMessage) => string;
+  maxFrameBytes?: number;
+}
+
 /**
- * Adds the upgrade route to the server: `GET /mesh` with `Upgrade: websocket` becomes a channel
- * handed to `accept`; a plain GET keeps its 404 (`notFound`), and a node without the channel binding
- * (`accept` null) answers every upgrade 404 like a v1 POST-only node. The per-IP rate limit hook
- * registered before runs for the upgrade request too.
+ * Takes WebSocket upgrades on the server: `GET /mesh` with `Upgrade: websocket` becomes a channel
+ * handed to `accept`, after the same edge admission as a POST; any other upgrade, or every upgrade
+ * on a node without the channel binding, gets the JSON 404 of a v1 POST-only node. Upgrades never
+ * reach fastify's router (a plain `GET /mesh` keeps its 404 there).
  */
-export async function addChannelRoute(
-  app: FastifyInstance,
-  accept: ((link: ChannelLink) => void) | null,
-  notFound: (reply: FastifyReply) => FastifyReply,
-  remoteOf: (req: FastifyRequest) => string,
-  maxFrameBytes = MAX_FRAME_BYTES,
-): Promise<void> {
-  await app.register(websocketPlugin, {
-    options: { maxPayload: maxFrameBytes, perMessageDeflate: false },
-    // The hub closes channels (1001) before the server closes; nothing left to do here.
-    preClose: (done: () => void) => done(),
+export function handleUpgrades(server: Server, o: UpgradeInit): void {
+  let wss: WebSocketServer | null = null;
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const path = (req.url ?? '').split('?')[0];
+    const isWs = req.method === 'GET' && (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
+    if (path !== MESH_PATH || !isWs || !o.accept) return refuse(socket, o.notFound());
+    const remote = o.remoteOf(req);
+    const limited = o.admit(remote, req.headers as Record<string, string>);
+    if (limited) return refuse(socket, limited);
+    const accept = o.accept;
+    loadWs().then(
+      (m) => {
+        wss ??= new m.WebSocketServer({
+          noServer: true,
+          maxPayload: o.maxFrameBytes ?? MAX_FRAME_BYTES,
+          perMessageDeflate: false,
+        });
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          accept(wsLink(ws, channelExporter(req.socket as TLSSocket), remote));
+        });
+      },
+      () => socket.destroy(),
+    );
   });
-  if (!accept) {
-    app.addHook('onRequest', async (req, reply) => {
-      if (req.ws) return notFound(reply);
-    });
-  }
-  app.route({
-    method: 'GET',
-    url: MESH_PATH,
-    // HEAD /mesh keeps the not-found handler's JSON 404, as before the binding existed.
-    exposeHeadRoute: false,
-    handler: (_req, reply) => notFound(reply),
-    wsHandler: (socket, req) => {
-      const tls = req.raw.socket as TLSSocket;
-      if (!accept) return socket.close(CLOSE.NORMAL, 'no channel binding');
-      accept(wsLink(socket, channelExporter(tls), remoteOf(req)));
-    },
-  });
+}
+
+/** Answers an upgrade request with an edge reply and closes the connection. */
+function refuse(socket: Duplex, r: EdgeReply): void {
+  const head = [`HTTP/1.1 ${r.status} ${STATUS_CODES[r.status] ?? 'Error'}`, `content-length: ${r.body.byteLength}`];
+  for (const [k, v] of Object.entries(r.headers)) head.push(`${k}: ${v}`);
+  head.push('connection: close');
+  socket.end(Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`), r.body]));
 }

@@ -36,7 +36,7 @@ import {
 } from '../edge.ts';
 import { lazySchemaCompilers } from '../lazy-schema-compilers.ts';
 import { createSelfSignedCert, peerEd25519 } from './certificate.ts';
-import { addChannelRoute, dialWs } from './channel-ws.ts';
+import { dialWs, handleUpgrades } from './channel-ws.ts';
 
 /** Options of {@link HttpsTransport}. */
 export interface HttpsTransportInit {
@@ -199,12 +199,12 @@ export class HttpsTransport extends ChannelBinding implements ChannelTransport {
     });
     app.setNotFoundHandler((_req, reply) => sendReply(reply, notFoundReply()));
     const hub = this.hub;
-    await addChannelRoute(
-      app,
-      hub && ((link) => hub.accept(link)),
-      (reply) => sendReply(reply, notFoundReply()),
-      remoteOf,
-    );
+    handleUpgrades(app.server as Server, {
+      accept: hub && ((link) => hub.accept(link)),
+      admit: (remote, headers) => edge.admitRequest(remote, headers),
+      notFound: notFoundReply,
+      remoteOf: (req) => formatRemote(req.socket.remoteAddress ?? '0.0.0.0', req.socket.remotePort ?? 0),
+    });
     app.setErrorHandler((err: { code?: string; statusCode?: number }, _req, reply) => {
       if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413) {
         return sendReply(reply, tooLargeReply(edge.maxBodyBytes));
