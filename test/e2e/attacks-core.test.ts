@@ -20,10 +20,8 @@ import {
   generateKeyPairs,
   inviteId,
   inviteKey,
-  requestSigningInput,
   responseSigningInput,
   sealTo,
-  signEd25519,
   toB64u,
   utf8,
 } from '../../src/crypto/index.ts';
@@ -39,6 +37,7 @@ import type { ContactRecord, SelfRecord } from '../../src/protocol/types.ts';
 import { SqliteStore } from '../../src/store/index.ts';
 import { HttpsTransport } from '../../src/transport/https/index.ts';
 import { cleanup, initNode, meshJson, type RunningNode, startNode, waitFor } from './cli-helpers.ts';
+import { meshHeaders } from './raw-mesh.ts';
 
 const V_HOST = '127.0.0.130';
 const V2_HOST = '127.0.0.131';
@@ -83,37 +82,6 @@ async function post(host: string, from: string, headers: Record<string, string>,
   });
   const text = await r.body.text();
   return { status: r.statusCode, json: JSON.parse(text) as { error?: string; message?: string; data?: string } };
-}
-
-/** Mesh headers from `self`: with a proof under `link` (contacts) or signed (strangers); `over` replaces any. */
-function headersFor(
-  self: Keys,
-  type: string,
-  body: Uint8Array,
-  link: Uint8Array | null,
-  over: Record<string, string> = {},
-): Record<string, string> {
-  const id = over['mesh-id'] ?? toB64u(rand(16));
-  const ts = Date.now();
-  const port = over['mesh-port'] === undefined ? 7575 : Number(over['mesh-port']);
-  const input = requestSigningInput({ version: 1, type, from: self.uuid, id, ts, port, body });
-  const h: Record<string, string> = {
-    'mesh-version': '1',
-    'mesh-type': type,
-    'mesh-from': self.uuid,
-    'mesh-id': id,
-    'mesh-ts': String(ts),
-    'mesh-port': String(port),
-  };
-  if (link) h['mesh-secret'] = computeProof(link, input);
-  else {
-    const pub = new Uint8Array(64);
-    pub.set(self.signPub, 0);
-    pub.set(self.boxPub, 32);
-    h['mesh-pub-key'] = toB64u(pub);
-    h['mesh-signature'] = toB64u(signEd25519(self.signPriv, input));
-  }
-  return { ...h, ...over };
 }
 
 const json = (o: unknown) => utf8(JSON.stringify(o));
@@ -200,9 +168,9 @@ describe('attacks on the protocol core against a real node', { timeout: 600_000 
 
   test('#8 no contact oracle: a junk proof under a contact’s UUID and a stranger’s UUID get the same answer', async () => {
     const body = json({ referent: M.keys.uuid, hops: 0 });
-    const asContact = await post(V_HOST, '127.0.0.1', headersFor(M.keys, 'referral', body, rand(32)), body);
+    const asContact = await post(V_HOST, '127.0.0.1', meshHeaders(M.keys, 'referral', body, rand(32)), body);
     const stranger = newKeys();
-    const asStranger = await post(V_HOST, '127.0.0.1', headersFor(stranger, 'referral', body, rand(32)), body);
+    const asStranger = await post(V_HOST, '127.0.0.1', meshHeaders(stranger, 'referral', body, rand(32)), body);
     assert.equal(asContact.status, 401);
     assert.deepEqual(asContact, asStranger, 'the stranger cannot tell a contact from a non-contact');
   });
@@ -212,7 +180,7 @@ describe('attacks on the protocol core against a real node', { timeout: 600_000 
     const t = Date.now();
     for (let i = 0; i < 5; i++) {
       const body = json({ referent: target.keys.uuid, hops: 0 });
-      const r = await post(V_HOST, target.host, headersFor(newKeys(), 'referral', body, rand(32)), body);
+      const r = await post(V_HOST, target.host, meshHeaders(newKeys(), 'referral', body, rand(32)), body);
       assert.equal(r.status, 401);
     }
     await waitFor(async () => target.seen.some((s) => s.at >= t), 10_000, 'the check');
@@ -229,7 +197,7 @@ describe('attacks on the protocol core against a real node', { timeout: 600_000 
     const answers = await Promise.all(
       Array.from({ length: 10 }, async () => {
         const body = json({ to: newKeys().uuid, hops: 1, maxHops: 2, encrypted: toB64u(rand(120)) });
-        return post(V_HOST, M.host, headersFor(M.keys, 'IP', body, M.link), body);
+        return post(V_HOST, M.host, meshHeaders(M.keys, 'IP', body, M.link), body);
       }),
     );
     for (const a of answers) assert.equal(a.json.error, 'UNREACHABLE');
@@ -245,7 +213,7 @@ describe('attacks on the protocol core against a real node', { timeout: 600_000 
     for (let i = 0; i < 10; i++) {
       const s = newKeys();
       const body = json({ to: newKeys().uuid, hops: 1, card: card(s, null) });
-      const r = await post(V_HOST, '127.0.0.1', headersFor(s, 'contact_req', body, null), body);
+      const r = await post(V_HOST, '127.0.0.1', meshHeaders(s, 'contact_req', body, null), body);
       assert.equal(r.json.error, 'UNREACHABLE');
     }
     const sent = received(t, 'contact_req').length;
@@ -257,7 +225,7 @@ describe('attacks on the protocol core against a real node', { timeout: 600_000 
     for (let i = 0; i < 10; i++) {
       const body = json({ referent: M.keys.uuid, hops: 0 });
       const port = i % 2 === 0 ? '7576' : '7575';
-      const r = await post(V_HOST, M.host, headersFor(M.keys, 'referral', body, M.link, { 'mesh-port': port }), body);
+      const r = await post(V_HOST, M.host, meshHeaders(M.keys, 'referral', body, M.link, { 'mesh-port': port }), body);
       assert.equal(r.status, 200);
     }
     await sleep(1000);
@@ -275,7 +243,7 @@ describe('attacks on the protocol core against a real node', { timeout: 600_000 
     const sealed = { from: origin.keys.uuid, ip, proof: computeProof(origin.link, ipProofInput(id, ip)), ts };
     const encrypted = toB64u(sealTo(origin.keys, vSelf.boxPub, json(sealed), ipAad(vSelf.uuid), rand));
     const body = json({ to: vSelf.uuid, hops: 2, encrypted });
-    return post(V_HOST, M.host, headersFor(M.keys, 'IP', body, M.link, { 'mesh-id': id }), body);
+    return post(V_HOST, M.host, meshHeaders(M.keys, 'IP', body, M.link, { 'mesh-id': id }), body);
   }
 
   test('#5 a relay replaying an old sealed IP part cannot roll the searcher’s address back', async () => {
@@ -309,14 +277,14 @@ describe('attacks on the protocol core against a real node', { timeout: 600_000 
         while (next < total) {
           next++;
           const body = json({ referent: newKeys().uuid, hops: 1 });
-          const r = await post(V_HOST, from, headersFor(M.keys, 'referral', body, M.link), body);
+          const r = await post(V_HOST, from, meshHeaders(M.keys, 'referral', body, M.link), body);
           assert.equal(r.status, 200);
         }
       };
       await Promise.all([worker(M.host), worker(M.host), worker('127.0.0.180'), worker('127.0.0.180')]);
       // Back at its main address.
       const body = json({ referent: M.keys.uuid, hops: 0 });
-      await post(V_HOST, M.host, headersFor(M.keys, 'referral', body, M.link), body);
+      await post(V_HOST, M.host, meshHeaders(M.keys, 'referral', body, M.link), body);
     } finally {
       await second.close();
     }
@@ -353,7 +321,7 @@ describe('attacks on the protocol core against a real node', { timeout: 600_000 
     packed.set(nonce, 0);
     packed.set(ct, 12);
     const body = json({ to: inv.uuid, hops: 1, invite: inviteId(inv.secret), encrypted: toB64u(packed) });
-    return post(V_HOST, '127.0.0.1', headersFor(r, 'contact_req', body, null), body);
+    return post(V_HOST, '127.0.0.1', meshHeaders(r, 'contact_req', body, null), body);
   }
 
   test('#12 a rejected requester cannot come back with the spent invite', async () => {
@@ -374,7 +342,7 @@ describe('attacks on the protocol core against a real node', { timeout: 600_000 
     for (let i = have; i <= MAX_PENDING_REQUESTS; i++) {
       const s = newKeys();
       const body = json({ to: null, hops: 1, card: card(s, null) });
-      last = await post(V_HOST, `127.0.0.${2 + (i % 8)}`, headersFor(s, 'contact_req', body, null), body);
+      last = await post(V_HOST, `127.0.0.${2 + (i % 8)}`, meshHeaders(s, 'contact_req', body, null), body);
       if (i < MAX_PENDING_REQUESTS) assert.equal(last.status, 200);
     }
     assert.equal(last.status, 429);
@@ -394,7 +362,7 @@ describe('attacks on the protocol core against a real node', { timeout: 600_000 
       const r = await post(
         V2_HOST,
         '127.0.0.1',
-        headersFor(s, 'contact_req', body, null, { 'mesh-port': '7599' }),
+        meshHeaders(s, 'contact_req', body, null, { 'mesh-port': '7599' }),
         body,
       );
       assert.equal(r.status, 200);

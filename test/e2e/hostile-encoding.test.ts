@@ -7,23 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Agent, request } from 'undici';
-import {
-  computeProof,
-  decodeInvite,
-  deriveLinkKey,
-  deriveUuid,
-  generateKeyPairs,
-  inviteId,
-  requestSigningInput,
-  signEd25519,
-  toB64u,
-} from '../../src/crypto/index.ts';
+import { decodeInvite, deriveUuid, generateKeyPairs, inviteId, toB64u } from '../../src/crypto/index.ts';
 import { isB64u } from '../../src/protocol/codec.ts';
-import { SqliteStore } from '../../src/store/index.ts';
 import { befriend, cleanup, initNode, meshJson, type RunningNode, startNode, waitFor } from './cli-helpers.ts';
+import { meshHeaders, readFirstLink, type SenderKeys } from './raw-mesh.ts';
 
 const HOST_A = '127.0.0.14';
 const URL_A = `https://${HOST_A}:7575/mesh`;
@@ -33,28 +22,12 @@ const rand = (n: number) => new Uint8Array(randomBytes(n));
 /** `n` base64url characters: valid alphabet, any length (the point of these tests). */
 const b64uChars = (n: number) => toB64u(rand(n)).padEnd(n, 'A').slice(0, n);
 
-type Sender = { uuid: string; signPriv: Uint8Array; signPub: Uint8Array; boxPub: Uint8Array };
+type Sender = SenderKeys;
 
 /** Sends one request as `self`: with a contact's link proof, or signed like a stranger (link null). */
 async function send(self: Sender, type: string, value: unknown, link: Uint8Array | null) {
   const body = new TextEncoder().encode(JSON.stringify(value));
-  const id = toB64u(rand(16));
-  const ts = Date.now();
-  const input = requestSigningInput({ version: 1, type, from: self.uuid, id, ts, port: 7575, body });
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    'mesh-version': '1',
-    'mesh-type': type,
-    'mesh-from': self.uuid,
-    'mesh-id': id,
-    'mesh-ts': String(ts),
-    'mesh-port': '7575',
-  };
-  if (link) headers['mesh-secret'] = computeProof(link, input);
-  else {
-    headers['mesh-pub-key'] = toB64u(new Uint8Array([...self.signPub, ...self.boxPub]));
-    headers['mesh-signature'] = toB64u(signEd25519(self.signPriv, input));
-  }
+  const headers = { 'content-type': 'application/json', ...meshHeaders(self, type, body, link) };
   const r = await request(URL_A, { method: 'POST', headers, body, dispatcher });
   const text = await r.body.text();
   return { status: r.statusCode, json: JSON.parse(text) as { error?: string; message?: string } };
@@ -84,12 +57,7 @@ describe('base64url of an impossible length against a real node', { timeout: 300
     await befriend(A, B);
     contactsBefore = await meshJson<Contact[]>(A.dir, 'contacts');
     // Bob's keys and link secret from his store: a contact that turned hostile.
-    const store = SqliteStore.open(join(B.dir, 'mesh.db'), { readonly: true });
-    const self = store.getSelf()!;
-    const alice = store.listContacts()[0];
-    store.close();
-    asB = self;
-    linkBA = deriveLinkKey(self.boxPriv, alice.boxPub, alice.secret, self.uuid, alice.uuid);
+    ({ self: asB, link: linkBA } = readFirstLink(B.dir));
   });
   after(async () => {
     await dispatcher.close();

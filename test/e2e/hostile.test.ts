@@ -5,20 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Agent, request } from 'undici';
-import {
-  computeProof,
-  deriveLinkKey,
-  deriveUuid,
-  generateKeyPairs,
-  requestSigningInput,
-  signEd25519,
-  toB64u,
-} from '../../src/crypto/index.ts';
-import { SqliteStore } from '../../src/store/index.ts';
+import { deriveUuid, generateKeyPairs, toB64u } from '../../src/crypto/index.ts';
 import { befriend, cleanup, initNode, meshJson, type RunningNode, startNode, waitFor } from './cli-helpers.ts';
+import { meshHeaders, readFirstLink } from './raw-mesh.ts';
 
 const URL_A = 'https://127.0.0.12:7575/mesh';
 const dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
@@ -40,36 +31,6 @@ async function post(
   return { status: r.statusCode, json: JSON.parse(text) as { error?: string; message?: string; observed?: string } };
 }
 
-/** Headers for a request from `self` to a contact whose link key is `link` (or signed, for strangers). */
-function headersFor(
-  self: { uuid: string; signPriv: Uint8Array; signPub: Uint8Array; boxPub: Uint8Array },
-  type: string,
-  body: Uint8Array,
-  link: Uint8Array | null,
-  over: Partial<Record<string, string>> = {},
-): Record<string, string> {
-  const id = toB64u(rand(16));
-  const ts = Date.now();
-  const input = requestSigningInput({ version: 1, type, from: self.uuid, id, ts, port: 7575, body });
-  const h: Record<string, string> = {
-    'mesh-version': '1',
-    'mesh-type': type,
-    'mesh-from': self.uuid,
-    'mesh-id': id,
-    'mesh-ts': String(ts),
-    'mesh-port': '7575',
-  };
-  if (link) h['mesh-secret'] = computeProof(link, input);
-  else {
-    const pub = new Uint8Array(64);
-    pub.set(self.signPub, 0);
-    pub.set(self.boxPub, 32);
-    h['mesh-pub-key'] = toB64u(pub);
-    h['mesh-signature'] = toB64u(signEd25519(self.signPriv, input));
-  }
-  return { ...h, ...(over as Record<string, string>) };
-}
-
 type Contact = { uuid: string; address: string | null; status: string };
 
 describe('hostile input against a real node', { timeout: 300_000 }, () => {
@@ -87,12 +48,7 @@ describe('hostile input against a real node', { timeout: 300_000 }, () => {
     await befriend(A, B);
     contactsBefore = await meshJson<Contact[]>(a.dir, 'contacts');
     // Read Bob's keys and link secret from his store (what a thief of his disk would have).
-    const store = SqliteStore.open(join(b.dir, 'mesh.db'), { readonly: true });
-    const self = store.getSelf()!;
-    const alice = store.listContacts()[0];
-    store.close();
-    asB = self;
-    linkBA = deriveLinkKey(self.boxPriv, alice.boxPub, alice.secret, self.uuid, alice.uuid);
+    ({ self: asB, link: linkBA } = readFirstLink(b.dir));
   });
   after(async () => {
     await dispatcher.close();
@@ -108,14 +64,14 @@ describe('hostile input against a real node', { timeout: 300_000 }, () => {
 
   test('binary junk with valid-looking headers of a contact → 400 BAD_REQUEST', async () => {
     const junk = rand(300);
-    const r = await post(headersFor(asB, 'message', junk, linkBA), junk);
+    const r = await post(meshHeaders(asB, 'message', junk, linkBA), junk);
     assert.equal(r.status, 400);
     assert.equal(r.json.error, 'BAD_REQUEST');
   });
 
   test('wrong protocol version → 400 UNSUPPORTED_VERSION', async () => {
     const body = new TextEncoder().encode('{"referent":"x","hops":1}');
-    const r = await post(headersFor(asB, 'referral', body, linkBA, { 'mesh-version': '2' }), body);
+    const r = await post(meshHeaders(asB, 'referral', body, linkBA, { 'mesh-version': '2' }), body);
     assert.equal(r.status, 400);
     assert.equal(r.json.error, 'UNSUPPORTED_VERSION');
   });
@@ -137,14 +93,14 @@ describe('hostile input against a real node', { timeout: 300_000 }, () => {
     const k = generateKeyPairs(rand);
     const stranger = { uuid: deriveUuid(k.signPub, k.boxPub), ...k };
     const body = new TextEncoder().encode(`{"referent":"${stranger.uuid}","hops":0}`);
-    const r = await post(headersFor(stranger, 'referral', body, rand(32)), body);
+    const r = await post(meshHeaders(stranger, 'referral', body, rand(32)), body);
     assert.equal(r.status, 401);
     assert.equal(r.json.error, 'UNKNOWN_SENDER');
   });
 
   test('forged: Bob’s UUID with a wrong secret → 401 UNKNOWN_SENDER (as for a stranger: no contact oracle)', async () => {
     const body = new TextEncoder().encode(`{"referent":"${asB.uuid}","hops":0}`);
-    const r = await post(headersFor(asB, 'referral', body, rand(32)), body);
+    const r = await post(meshHeaders(asB, 'referral', body, rand(32)), body);
     assert.equal(r.status, 401);
     assert.equal(r.json.error, 'UNKNOWN_SENDER');
   });
@@ -156,14 +112,14 @@ describe('hostile input against a real node', { timeout: 300_000 }, () => {
     const body = new TextEncoder().encode(
       `{"to":null,"hops":1,"card":{"uuid":"${stranger.uuid}","name":"eve","signPub":"${toB64u(k.signPub)}","boxPub":"${toB64u(k.boxPub)}","address":null}}`,
     );
-    const r = await post(headersFor(stranger, 'contact_req', body, null), body);
+    const r = await post(meshHeaders(stranger, 'contact_req', body, null), body);
     assert.equal(r.status, 401);
     assert.equal(r.json.error, 'BAD_SIGNATURE');
   });
 
   test('replayed: a valid request from Bob sent twice → 200, then 409 REPLAYED', async () => {
     const body = new TextEncoder().encode(`{"referent":"${asB.uuid}","hops":0}`);
-    const h = headersFor(asB, 'referral', body, linkBA);
+    const h = meshHeaders(asB, 'referral', body, linkBA);
     const first = await post(h, body);
     assert.equal(first.status, 200, JSON.stringify(first.json));
     assert.match(first.json.observed ?? '', /^127\.0\.0\.1:\d+$/);
@@ -174,7 +130,7 @@ describe('hostile input against a real node', { timeout: 300_000 }, () => {
 
   test('a request outside the ±5 min window → 409 REPLAYED', async () => {
     const body = new TextEncoder().encode(`{"referent":"${asB.uuid}","hops":0}`);
-    const old = headersFor(asB, 'referral', body, linkBA, { 'mesh-ts': String(Date.now() - 10 * 60_000) });
+    const old = meshHeaders(asB, 'referral', body, linkBA, { 'mesh-ts': String(Date.now() - 10 * 60_000) });
     const r = await post(old, body);
     assert.equal(r.status, 409);
     assert.equal(r.json.error, 'REPLAYED');
