@@ -20,7 +20,7 @@ import { MeshNode } from '../../src/runtime/mesh-node.ts';
 import { SqliteStore } from '../../src/store/index.ts';
 import { HttpsTransport } from '../../src/transport/https/index.ts';
 import { buildRig, reprove, type Seed } from './corpus.ts';
-import { checkAnswer, documentedErrors, Findings, isAuthentic } from './invariants.ts';
+import { checkAnswer, documentedErrors, Findings, type FuzzSummary, isAuthentic } from './invariants.ts';
 import { type Mutant, mutate } from './mutate.ts';
 import { Rng } from './rng.ts';
 
@@ -35,12 +35,8 @@ export interface HttpsInit {
 }
 
 /** Counts of an HTTPS run. */
-export interface HttpsSummary {
+export interface HttpsSummary extends FuzzSummary {
   mode: 'https';
-  seed: number;
-  requests: number;
-  statuses: Record<string, number>;
-  codes: Record<string, number>;
   /** Answers with status ≥ 500, by status (504 UNREACHABLE is the documented relay outcome). */
   serverErrors: Record<string, number>;
   /** Requests that got no HTTP answer (connection reset, client-side refusal), by error code. */
@@ -50,12 +46,6 @@ export interface HttpsSummary {
   storeChangesOnlyAllowedAfterMixedPhase: boolean;
   servingAtEnd: boolean;
   nodeDrops: Record<string, number>;
-  violations: number;
-  unknownFindings: number;
-  groups: Record<string, number>;
-  examples: Findings['examples'];
-  seconds: number;
-  perSecond: number;
 }
 
 const PER_SOURCE = 500;
@@ -257,7 +247,7 @@ function finish(s: HttpsSummary, f: Findings, started: number): HttpsSummary {
   s.seconds = (performance.now() - started) / 1000;
   s.perSecond = Math.round(s.requests / Math.max(s.seconds, 1e-9));
   s.violations = f.total;
-  s.unknownFindings = f.unknown;
+  s.unknownFindings = f.total;
   return s;
 }
 

@@ -13,7 +13,7 @@ import type { CoreEvent, Effect } from '../../src/protocol/events.ts';
 import type { MeshCore } from '../../src/protocol/node.ts';
 import type { PersistOp } from '../../src/protocol/types.ts';
 import { buildRig, type RequestEvent, type Rig, type SendEffect } from './corpus.ts';
-import { checkAnswer, crashGroup, documentedErrors, Findings, isAuthentic } from './invariants.ts';
+import { checkAnswer, crashGroup, documentedErrors, Findings, type FuzzSummary, isAuthentic } from './invariants.ts';
 import { type Mutant, mutate } from './mutate.ts';
 import { Rng } from './rng.ts';
 
@@ -30,14 +30,8 @@ export interface InProcessInit {
 }
 
 /** Counts of an in-process run. */
-export interface InProcessSummary {
+export interface InProcessSummary extends FuzzSummary {
   mode: 'in-process';
-  seed: number;
-  requests: number;
-  /** Answers by status. */
-  statuses: Record<string, number>;
-  /** Error answers by code. */
-  codes: Record<string, number>;
   /** Requests that were re-proved by their real sender after mutation. */
   reproved: number;
   /** Responses and failures fed back for A's own requests; timers fired. */
@@ -45,13 +39,6 @@ export interface InProcessSummary {
   timersFired: number;
   delivered: number;
   crashes: number;
-  violations: number;
-  /** Findings that fail the run (all of them). */
-  unknownFindings: number;
-  groups: Record<string, number>;
-  examples: Findings['examples'];
-  seconds: number;
-  perSecond: number;
 }
 
 const T0 = 1_767_225_600_000;
@@ -97,7 +84,7 @@ function finish(s: InProcessSummary, f: Findings, started: number): InProcessSum
   s.seconds = (performance.now() - started) / 1000;
   s.perSecond = Math.round(s.requests / Math.max(s.seconds, 1e-9));
   s.violations = f.total - s.crashes;
-  s.unknownFindings = f.unknown;
+  s.unknownFindings = f.total;
   return s;
 }
 

@@ -63,11 +63,23 @@ export class Findings {
   get total(): number {
     return Object.values(this.groups).reduce((a, b) => a + b, 0);
   }
+}
 
-  /** Findings that fail a run: every one (the reported crashes are fixed; none is set apart any more). */
-  get unknown(): number {
-    return this.total;
-  }
+/** What every fuzz run reports (bench/fuzz.ts prints it as JSON). */
+export interface FuzzSummary {
+  seed: number;
+  requests: number;
+  /** Answers by status. */
+  statuses: Record<string, number>;
+  /** Error answers by code. */
+  codes: Record<string, number>;
+  violations: number;
+  /** Findings that fail the run: every one (none is set apart). */
+  unknownFindings: number;
+  groups: Record<string, number>;
+  examples: Findings['examples'];
+  seconds: number;
+  perSecond: number;
 }
 
 /** A short stable name for a thrown error: its message and the first src/ frame. */
