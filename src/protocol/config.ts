@@ -41,6 +41,12 @@ export interface CoreConfig {
   isPublic: boolean;
   /** Our listening port, sent as `Mesh-Port` so contacts learn our address. @default DEFAULT_PORT */
   port: number;
+  /**
+   * Ask contacts to dial us back to learn our reachability (docs/PROTOCOL.md §15). Real nodes turn
+   * it on (MeshNode); off in the core by default so the simulator's message counts stay those of
+   * routing alone. @default false
+   */
+  dialback: boolean;
 }
 
 /** Options for `MeshCore`: every field optional. */
@@ -66,6 +72,7 @@ export const DEFAULT_CONFIG: CoreConfig = {
   acceptAll: false,
   isPublic: false,
   port: C.DEFAULT_PORT,
+  dialback: false,
 };
 
 /** The seed's original routing numbers (`--strategy seed`). */

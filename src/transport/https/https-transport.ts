@@ -244,7 +244,7 @@ export class HttpsTransport extends ChannelBinding implements ChannelTransport {
     if (this.closed) throw new TransportError('ABORTED', 'Transport is closed');
     const post = () => this.post(req); // also the fallback when the channel is lost under the request
     const viaChannel =
-      req.pin?.signPub && this.hub?.request(req.pin.signPub, req.headers, req.body, req.timeoutMs, post);
+      !req.fresh && req.pin?.signPub && this.hub?.request(req.pin.signPub, req.headers, req.body, req.timeoutMs, post);
     return viaChannel || post();
   }
 
@@ -257,7 +257,8 @@ export class HttpsTransport extends ChannelBinding implements ChannelTransport {
     }
     const u = await loadUndici();
     if (this.closed) throw new TransportError('ABORTED', 'Transport is closed');
-    const pool = this.poolFor(u, target, req.pin);
+    // A fresh request (dial-back probe) gets its own connection, closed after the answer.
+    const pool = req.fresh ? this.freshPool(u, target, req.pin) : this.poolFor(u, target, req.pin);
     const ac = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -294,6 +295,7 @@ export class HttpsTransport extends ChannelBinding implements ChannelTransport {
       throw toTransportError(err, timedOut, req.address);
     } finally {
       clearTimeout(timer);
+      if (req.fresh) void pool.destroy().catch(() => undefined);
     }
   }
 
@@ -347,6 +349,16 @@ export class HttpsTransport extends ChannelBinding implements ChannelTransport {
         .finally(() => this.retired.delete(oldPool));
     }
     return pool;
+  }
+
+  /** A one-connection pool outside the LRU (dial-back probe): the caller destroys it after the answer. */
+  private freshPool(u: Undici, target: { host: string; port: number }, pin: PinSpec | undefined): Pool {
+    const local = this.localFor(target.host);
+    return new u.Pool(`https://${formatAddress(target)}`, {
+      connections: 1,
+      localAddress: local.localAddress,
+      connect: this.connector(u, pin, local.family),
+    });
   }
 
   /** Local bind address for a target: only when the address family can match. */
