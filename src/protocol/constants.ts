@@ -214,8 +214,12 @@ export const OBSERVED_AGREEMENT = 2;
 export const DIALBACK_ASK = 2;
 /** How long a dial-back probe (the contact's fresh connection to us) may take, ms. */
 export const DIALBACK_PROBE_TIMEOUT_MS = 4 * SECOND;
-/** How long we wait for a contact's answer to "dial me back": the probe plus a margin, ms. */
-export const DIALBACK_ASK_TIMEOUT_MS = 8 * SECOND;
+/**
+ * How long we wait for a contact's answer to "dial me back", ms: longer than the probe and than the
+ * HTTPS connector's own 10 s connect timeout, so a probe into a silently dropping NAT still ends in
+ * an answer ("not reached") rather than in our timeout (which would leave us `unknown`).
+ */
+export const DIALBACK_ASK_TIMEOUT_MS = 15 * SECOND;
 /**
  * Dial-back requests answered per contact per DIALBACK_WINDOW_MS. A node checks itself on start and
  * on each address change; 6 in 10 minutes covers a laptop changing networks twice and stops a

@@ -88,6 +88,15 @@ export function announceInfo(core: CoreContext): AddressInfo {
   return info;
 }
 
+/** Invite hints (§15.7): the advertised address when others can dial it, and our LAN address. */
+export function inviteHints(core: CoreContext): string[] {
+  const nat = core.state.nat;
+  const out: string[] = [];
+  if (core.state.address && nat.dialable) out.push(core.state.address);
+  if (nat.local && !out.includes(nat.local) && (out.length === 0 || isLanHost(hostOf(nat.local)))) out.push(nat.local);
+  return out;
+}
+
 /** A contact's answer told us where it saw us (only proven answers come here). */
 export function noteObservation(core: CoreContext, contact: string | null, host: string): void {
   if (contact === null || !core.state.contacts.has(contact)) return;
