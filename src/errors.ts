@@ -62,6 +62,10 @@ export const BUDGET_DROP_REASONS = [
   'LIMIT_INBOX',
   /** A remote claim of an address we will not send to (loopback, multicast, unspecified...). */
   'BAD_ADDRESS',
+  /** Relayed requests for one contact within RELAY_PATH_WINDOW_MS (RELAY_PATH_MAX_PER_CONTACT), docs/PROTOCOL.md §16. */
+  'LIMIT_RELAYED',
+  /** First contact requests an introducer forwards for one invite (INTRODUCE_MAX_PER_INVITE), §16. */
+  'LIMIT_INTRODUCED',
 ] as const;
 
 /** A budget drop reason. */

@@ -38,7 +38,12 @@ export type Command =
    * A channel to this contact just opened (its HELLO proved it, docs/PROTOCOL.md §13): send its
    * queued messages now instead of at their backoff time. Result: `{ uuid }`.
    */
-  | { kind: 'flush'; uuid: string };
+  | { kind: 'flush'; uuid: string }
+  /**
+   * §16: a channel with this peer (contact or not) opened or closed. While one is open the contact is
+   * not marked unreachable, and requests to it go over it. Result: `{ uuid }`.
+   */
+  | { kind: 'channel'; uuid: string; open: boolean };
 
 /** Everything that can happen to a node. */
 export type CoreEvent =
@@ -111,7 +116,10 @@ export type SendKind =
   | 'ip'
   | 'contact_req'
   | 'ip-relay'
-  | 'contact_req-relay';
+  | 'contact_req-relay'
+  | 'relay'
+  | 'relay-forward'
+  | 'introduce';
 
 /** Why one of our requests failed, as the core sees it (for handlers of answers). */
 export type { FailureCode };

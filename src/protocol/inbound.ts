@@ -10,8 +10,10 @@ import { PROBE_INTERVAL_MS } from './constants.ts';
 import type { CoreContext, InboundContext } from './context.ts';
 import { handleContactReq } from './handlers/contact-request.ts';
 import { verifyStranger } from './handlers/first-contact.ts';
+import { handleIntroduce } from './handlers/introducer.ts';
 import { handleIp } from './handlers/ip.ts';
 import { handleMessage } from './handlers/message.ts';
+import { handleRelay } from './handlers/path.ts';
 import { addressFrom } from './handlers/presence.ts';
 import { handleReferral } from './handlers/referral.ts';
 import { reachable } from './reachability.ts';
@@ -26,6 +28,8 @@ export function onRequest(
   rawHeaders: Record<string, string>,
   body: Uint8Array,
   channel: string | null = null,
+  /** §16: the request came sealed through this relay (a contact): authenticate it by its own proof only. */
+  relayedBy: string | null = null,
 ): void {
   const { state, now } = core;
   const h = decodeHeaders(rawHeaders, channel !== null);
@@ -81,17 +85,18 @@ export function onRequest(
     if (sender && toB64u(sender.signPub) !== toB64u(stranger.signPub))
       return core.respondError(requestId, 'BAD_SIGNATURE', 'key does not match the contact');
     if (headers.type !== 'contact_req') {
-      unknownSender(core, ctx);
+      if (relayedBy === null) unknownSender(core, ctx);
       return core.respondError(requestId, 'UNKNOWN_SENDER', NOT_A_CONTACT);
     }
     ctx.stranger = stranger;
   } else {
-    unknownSender(core, ctx);
+    if (relayedBy === null) unknownSender(core, ctx);
     return core.respondError(requestId, 'UNKNOWN_SENDER', NOT_A_CONTACT);
   }
   if (!decoded.ok) return core.respondError(requestId, decoded.code, decoded.message);
   seenAdd(state.seen, replayKey, now, ctx.sender === null);
-  if (ctx.sender) core.contactSeen(ctx.sender, addressFrom(core, ctx));
+  // A relayed request says nothing about the origin's address (the socket is the relay's).
+  if (ctx.sender) core.contactSeen(ctx.sender, relayedBy === null ? addressFrom(core, ctx) : null);
   const m = decoded.value;
   switch (m.type) {
     case 'IP':
@@ -102,6 +107,10 @@ export function onRequest(
       return handleMessage(core, ctx, m.body);
     case 'contact_req':
       return handleContactReq(core, ctx, m.body);
+    case 'relay':
+      return handleRelay(core, ctx, m.body, (id, h, b, via) => onRequest(core, id, remote, h, b, null, via));
+    case 'introduce':
+      return handleIntroduce(core, ctx, m.body);
   }
 }
 

@@ -4,10 +4,10 @@
  */
 
 /** The seed's four message types. */
-export type MessageType = 'IP' | 'referral' | 'message' | 'contact_req';
+export type MessageType = 'IP' | 'referral' | 'message' | 'contact_req' | 'relay' | 'introduce';
 
 /** All message types, for validation. */
-export const MESSAGE_TYPES: readonly MessageType[] = ['IP', 'referral', 'message', 'contact_req'];
+export const MESSAGE_TYPES: readonly MessageType[] = ['IP', 'referral', 'message', 'contact_req', 'relay', 'introduce'];
 
 /** Decoded `Mesh-*` request headers. */
 export interface RequestHeaders {
@@ -123,4 +123,21 @@ export interface OkResponse {
 export interface ErrorResponse {
   error: string;
   message: string;
+}
+
+/**
+ * relay (docs/PROTOCOL.md §16): a request from `from` to `to`, sealed end to end, carried by a
+ * contact of both. The relay sees only from, to, the type and the size.
+ */
+export interface RelayBody {
+  from: string;
+  to: string;
+  /** base64url seal(from → to, u16be headersLen ‖ headers JSON ‖ body, aad "mesh-v1-relay|from|to"). */
+  sealed: string;
+}
+
+/** introduce (§16): "forward first contact requests for my invite `invite` to me until `expiresAt`". */
+export interface IntroduceBody {
+  invite: string;
+  expiresAt: number;
 }

@@ -34,6 +34,7 @@ import { acceptRequest, rejectRequest, startAdd, startBootstrap } from './handle
 import { inviteCommand } from './handlers/first-contact.ts';
 import { startSearch } from './handlers/locate.ts';
 import { flushOutbox, queueMessage, retryOutbox } from './handlers/message.ts';
+import { channelChanged, chosenRelay, directPath, sealInnerAnswers, sendViaRelay } from './handlers/path.ts';
 import { announceAll, announceTo, contactSeen, contactUnreachable } from './handlers/presence.ts';
 import { relayTimedOut } from './handlers/relay.ts';
 import { searchTimedOut, startRouted } from './handlers/search.ts';
@@ -46,6 +47,7 @@ import {
   type CoreState,
   type CoreStats,
   createState,
+  type RelayAttempt,
   type SearchRecord,
   type Upstream,
 } from './state.ts';
@@ -120,7 +122,7 @@ export class MeshCore implements CoreContext, RoutingView {
     }
     const fx = this.#fx;
     this.#fx = [];
-    return fx;
+    return this.state.relayInner.size > 0 ? sealInnerAnswers(this, fx) : fx;
   }
 
   /** The current time of the event being handled. */
@@ -274,6 +276,7 @@ export class MeshCore implements CoreContext, RoutingView {
     then: Continuation,
     meshId?: string,
     timeoutMs?: number,
+    reuse?: { requestId: number; path: RelayAttempt },
   ): number {
     const id = meshId ?? this.newId();
     const bytes = encodeJson(body);
@@ -313,14 +316,24 @@ export class MeshCore implements CoreContext, RoutingView {
       headers['mesh-signature'] = toB64u(signEd25519(this.self.signPriv, input));
       pin = target.domain ? { domain: target.domain } : undefined;
     }
-    const requestId = this.state.nextRequestId++;
+    const requestId = reuse?.requestId ?? this.state.nextRequestId++;
     const timeout = timeoutMs ?? this.cfg.requestTimeoutMs;
+    // §16: a request to a contact without a channel may go (or fall back) through a mutual contact.
+    const path =
+      reuse?.path ??
+      (contact && type !== 'relay' ? directPath(this, contact, type, id, headers, bytes, timeout) : undefined);
+    const relay = !reuse && path && contact ? chosenRelay(this, contact) : null;
+    if (relay && path) {
+      sendViaRelay(this, requestId, then, path, relay);
+      return requestId;
+    }
     this.state.outstanding.set(requestId, {
       meshId: id,
       contact: contact?.uuid ?? null,
       linkKey: contact ? this.linkKey(contact) : null,
       deadline: ts + timeout,
       then,
+      ...(path ? { path } : {}),
     });
     const stats = this.state.stats;
     stats[`send:${kind}`] = (stats[`send:${kind}`] ?? 0) + 1;
@@ -330,6 +343,11 @@ export class MeshCore implements CoreContext, RoutingView {
 
   /** @inheritdoc */
   respondOk(to: Upstream, data?: string): void {
+    this.#fx.push({ type: 'respond', requestId: to.requestId, status: 200, body: this.okBody(to, data) });
+  }
+
+  /** @inheritdoc */
+  okBody(to: Upstream, data?: string): Uint8Array {
     const observed = to.remote;
     const resp: OkResponse = { observed };
     const sender = to.sender === null ? undefined : this.state.contacts.get(to.sender);
@@ -340,7 +358,7 @@ export class MeshCore implements CoreContext, RoutingView {
       else resp.signature = toB64u(signEd25519(this.self.signPriv, input));
     }
     if (data !== undefined) resp.data = data;
-    this.#fx.push({ type: 'respond', requestId: to.requestId, status: 200, body: encodeJson(resp) });
+    return encodeJson(resp);
   }
 
   /** @inheritdoc */
@@ -458,6 +476,9 @@ export class MeshCore implements CoreContext, RoutingView {
           if (c) flushOutbox(this, c);
           return this.result(commandId, { uuid: cmd.uuid });
         }
+        case 'channel':
+          channelChanged(this, cmd.uuid, cmd.open);
+          return this.result(commandId, { uuid: cmd.uuid });
       }
     } catch (e) {
       if (e instanceof MeshError) return this.fail(commandId, e.code, e.message);

@@ -17,7 +17,7 @@ import type { ContactRecord, InboxRecord } from '../protocol/types.ts';
 import { parseAddress, parseBootstrap } from '../util/address.ts';
 import { ChannelKeeper } from './channels.ts';
 import { pooledRandom } from './random.ts';
-import { advertisedAddress, type ContactView, type ConversationItem, type NodeStatus } from './views.ts';
+import { advertisedAddress, type ContactView, type ConversationItem, contactPath, type NodeStatus } from './views.ts';
 
 export { advertisedAddress, type ContactView, type ConversationItem, type NodeStatus };
 
@@ -146,7 +146,7 @@ export class MeshNode extends EventEmitter {
       this.#channels = new ChannelKeeper(
         this.transport,
         (uuid) => core.contact(uuid),
-        (uuid) => void this.command({ kind: 'flush', uuid }).catch(() => {}),
+        (uuid, open) => void this.command({ kind: 'channel', uuid, open }).catch(() => {}),
       );
       this.#channels.syncAll(core.contacts());
     }
@@ -388,7 +388,7 @@ export class MeshNode extends EventEmitter {
       lastSeen: c.lastSeen,
       status: c.status,
       domain: c.domain,
-      channel: this.#channels?.isOpen(c) ?? false,
+      ...contactPath(core, c, this.#channels?.isOpen(c) ?? false),
     }));
   }
 

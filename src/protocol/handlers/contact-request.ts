@@ -13,12 +13,10 @@ import {
   inviteId,
   inviteKey,
   openSealed,
-  responseSigningInput,
   sealTo,
   toB64u,
   tryFromB64u,
   utf8,
-  verifyEd25519,
 } from '../../crypto/index.ts';
 import { MeshError } from '../../errors.ts';
 import { decodeJson, isAddress, isPlausibleAddress, validateCard } from '../codec.ts';
@@ -29,6 +27,7 @@ import { searchOrder } from '../routing.ts';
 import type { SearchPurpose, SearchRecord, Via } from '../state.ts';
 import { saveContact } from '../tables.ts';
 import type { ContactRecord, PendingRequestRecord } from '../types.ts';
+import { mayIntroduce } from './introducer.ts';
 import { addressFrom } from './presence.ts';
 import { relay } from './relay.ts';
 
@@ -71,11 +70,9 @@ function openAnswer(
   const signPub = fromB64u(card.signPub);
   const boxPub = fromB64u(card.boxPub);
   if (!checkUuid(card.uuid, signPub, boxPub) || toB64u(opened.senderBoxPub) !== card.boxPub) return null;
-  if (
-    resp.signature &&
-    !verifyEd25519(signPub, responseSigningInput(searchId, resp.observed, resp.data), fromB64u(resp.signature))
-  )
-    return null;
+  // The seal authenticates the answer (its sender key derives the inviter's UUID, its aad names this
+  // request). A signature is the last hop's: the inviter's when it answered directly, an introducer's
+  // (§16.4) when one carried it — so it is not required to be the inviter's.
   // Only type-checked so far: a malformed secret in a sealed answer must not throw out of the core.
   const secret = tryFromB64u(raw.secret);
   if (secret?.length !== 32) return null;
@@ -234,7 +231,8 @@ export function bootstrapExhausted(core: CoreContext, purpose: Extract<SearchPur
 /** Handles a contact_req: for us → open, record a pending request, answer sealed; else relay by UUID. */
 export function handleContactReq(core: CoreContext, ctx: InboundContext, body: ContactReqBody): void {
   if (body.to !== null && body.to !== core.self.uuid) {
-    if (!ctx.sender && !core.cfg.isPublic)
+    // §16.4: an introducer carries a stranger's request for an invite its contact registered.
+    if (!ctx.sender && !core.cfg.isPublic && !mayIntroduce(core, body))
       return core.respondError(ctx.requestId, 'UNKNOWN_SENDER', 'this node relays for its contacts only');
     return relay(core, ctx, 'contact_req', body.to, body.hops, { ...body });
   }

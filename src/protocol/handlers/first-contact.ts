@@ -5,6 +5,7 @@ import { checkUuid, encodeInvite, fromB64u, inviteId, verifyEd25519 } from '../.
 import { MeshError } from '../../errors.ts';
 import type { CoreContext } from '../context.ts';
 import type { RequestHeaders } from '../messages.ts';
+import { pickIntroducers, registerInvite } from './introducer.ts';
 
 /** Checks Mesh-Pub-Key against Mesh-From (self-certifying UUID) and the Ed25519 signature; returns the keys or null. */
 export function verifyStranger(
@@ -37,6 +38,10 @@ export function inviteCommand(
   core.state.invites.set(id, { id, secret, createdAt: core.now, expiresAt });
   core.persist({ op: 'invite:put', invite: { id, secret, createdAt: core.now, expiresAt } });
   const addrs = addresses ?? (core.state.address ? [core.state.address] : []);
+  // §16.4: introducers' addresses follow ours (a requester tries hints in order); `--no-address` has none.
+  const introducers = addresses === undefined && domain === null ? pickIntroducers(core) : [];
+  for (const c of introducers) if (c.address && !addrs.includes(c.address)) addrs.push(c.address);
+  registerInvite(core, introducers, id, expiresAt);
   const code = encodeInvite({ uuid: core.self.uuid, secret, expiresAt, addresses: addrs, domain });
   return { code, expiresAt, id };
 }
