@@ -27,7 +27,10 @@ export interface InboundContext {
 }
 
 /** What to send: to a contact (authenticated with Mesh-Secret) or to a stranger's address (signed). */
-export type SendTarget = { contact: ContactRecord } | { address: string; domain: string | null };
+export type SendTarget =
+  | { contact: ContactRecord }
+  /** `signPub`: pin a stranger's key (§16.4: an introducer or an introduced requester, over its channel). */
+  | { address: string; domain: string | null; signPub?: Uint8Array };
 
 /** The state a handler reads and the effects it may cause (and the routing view of its tables). */
 export interface CoreContext extends RoutingView {

@@ -84,7 +84,8 @@ export function onRequest(
     // A contact that lost its secret? Keys must match; it is still not authenticated as the contact.
     if (sender && toB64u(sender.signPub) !== toB64u(stranger.signPub))
       return core.respondError(requestId, 'BAD_SIGNATURE', 'key does not match the contact');
-    if (headers.type !== 'contact_req') {
+    // §16.4: an introducer and an introduced requester relay for each other without being contacts.
+    if (headers.type !== 'contact_req' && headers.type !== 'relay') {
       if (relayedBy === null) unknownSender(core, ctx);
       return core.respondError(requestId, 'UNKNOWN_SENDER', NOT_A_CONTACT);
     }

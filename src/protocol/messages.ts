@@ -105,6 +105,8 @@ export interface ContactReqBody {
 export interface ContactAnswerSealed extends ContactCard {
   secret: string;
   authPhrase: string;
+  /** §16.4: the inviter's contact that carried the request (optional; older nodes ignore it). */
+  introducer?: ContactCard;
 }
 
 /** Body of every 200 response. */

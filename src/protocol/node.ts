@@ -314,7 +314,7 @@ export class MeshCore implements CoreContext, RoutingView {
       pub.set(this.self.boxPub, 32);
       headers['mesh-pub-key'] = toB64u(pub);
       headers['mesh-signature'] = toB64u(signEd25519(this.self.signPriv, input));
-      pin = target.domain ? { domain: target.domain } : undefined;
+      pin = target.signPub ? { signPub: target.signPub } : target.domain ? { domain: target.domain } : undefined;
     }
     const requestId = reuse?.requestId ?? this.state.nextRequestId++;
     const timeout = timeoutMs ?? this.cfg.requestTimeoutMs;

@@ -183,6 +183,19 @@ export interface CoreState {
   nextInnerId: number;
   /** §16: invites of our contacts we introduce: invite id → inviter, expiry, requests forwarded so far. */
   introductions: Map<string, { inviter: string; expiresAt: number; used: number }>;
+  /** §16.4 (introducer): requesters we introduced → their inviter and keys, while the invite lives. */
+  introduced: Map<string, IntroducedPeer & { inviter: string }>;
+  /** §16.4 (requester): our contact → the introducer that carried our request to it (a relay for the pair). */
+  introducerRelays: Map<string, IntroducedPeer>;
+}
+
+/** A non-contact that relays for an introduced pair (§16.4): its keys and address, until `expiresAt`. */
+export interface IntroducedPeer {
+  uuid: string;
+  signPub: Uint8Array;
+  boxPub: Uint8Array;
+  address: string;
+  expiresAt: number;
 }
 
 /** The state of a core starting from `snapshot`. */
@@ -214,6 +227,8 @@ export function createState(snapshot: CoreSnapshot, cfg: CoreConfig): CoreState 
     relayInner: new Map(),
     nextInnerId: -1,
     introductions: new Map(),
+    introduced: new Map(),
+    introducerRelays: new Map(),
   };
   for (const c of snapshot.contacts) state.contacts.set(c.uuid, c);
   for (const r of snapshot.referrals) putReferralInMemory(state, r);

@@ -4,6 +4,7 @@
  * contact table, and which channel peers are trusted (contacts get a budget, not the per-IP limit).
  */
 import type { ChannelPeer, ChannelTransport } from '../ports.ts';
+import type { IntroducedPeer } from '../protocol/state.ts';
 import type { ContactRecord, PersistOp } from '../protocol/types.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
@@ -35,6 +36,8 @@ export class ChannelKeeper {
     private readonly contact: (uuid: string) => ContactRecord | undefined,
     /** A channel with a peer (contact or not) opened or closed: the core is told (§16). */
     changed: (uuid: string, open: boolean) => void,
+    /** Introducers relaying for our introduced contacts (§16.4): we keep channels to them too. */
+    private readonly introducers: () => Iterable<IntroducedPeer> = () => [],
   ) {
     transport.trustChannels((peer: ChannelPeer) => {
       const c = contact(peer.uuid);
@@ -61,12 +64,32 @@ export class ChannelKeeper {
     for (const c of contacts) this.sync(c.uuid);
   }
 
-  /** Keeps or releases channels of the contacts a batch of writes touched. */
+  /** Keeps or releases channels of the contacts a batch of writes touched (and of introducers). */
   syncOps(ops: readonly PersistOp[]): void {
     for (const op of ops) {
       if (op.op === 'contact:put') this.sync(op.contact.uuid);
       else if (op.op === 'contact:delete') this.sync(op.uuid);
     }
+    if (ops.length > 0) this.syncIntroducers();
+  }
+
+  /** Introducer uuid → its key, for the channels kept to introducers (not contacts). */
+  readonly #introKept = new Map<string, Uint8Array>();
+
+  /** Keeps a channel to each live introducer of an introduced contact, releases the others (§16.4). */
+  syncIntroducers(now = Date.now()): void {
+    const want = new Map<string, IntroducedPeer>();
+    for (const p of this.introducers()) if (p.expiresAt > now && !this.contact(p.uuid)) want.set(p.uuid, p);
+    for (const [uuid, signPub] of this.#introKept)
+      if (!want.has(uuid)) {
+        this.#introKept.delete(uuid);
+        if (!this.#kept.has(uuid)) this.transport.releaseChannel(signPub);
+      }
+    for (const [uuid, p] of want)
+      if (!this.#introKept.has(uuid)) {
+        this.#introKept.set(uuid, p.signPub);
+        this.transport.keepChannel(p.address, { signPub: p.signPub });
+      }
   }
 
   /** Keeps the channel of one contact when it is active and reachable, else releases it. */

@@ -147,6 +147,7 @@ export class MeshNode extends EventEmitter {
         this.transport,
         (uuid) => core.contact(uuid),
         (uuid, open) => void this.command({ kind: 'channel', uuid, open }).catch(() => {}),
+        () => core.state.introducerRelays.values(),
       );
       this.#channels.syncAll(core.contacts());
     }

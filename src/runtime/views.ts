@@ -34,6 +34,9 @@ export function contactPath(
   const relay = via ? core.contact(via) : undefined;
   if (relay && relay.status === 'active' && core.state.channels.has(relay.uuid))
     return { channel, path: 'relay', via: relay.uuid };
+  // §16.4: the introducer of this pair relays while the invite lives.
+  const intro = core.state.introducerRelays.get(c.uuid);
+  if (via && intro?.uuid === via && core.state.channels.has(via)) return { channel, path: 'relay', via };
   return { channel, path: c.status === 'active' && c.address !== null ? 'direct' : 'none', via: null };
 }
 

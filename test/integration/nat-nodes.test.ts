@@ -100,7 +100,10 @@ describe('nodes behind a NAT (memory transport)', () => {
     await befriend(carol, alice);
     await befriend(carol, bob);
     await befriend(alice, bob);
-    const ab = await until('alice reaches bob through carol', () => view(alice, bob)?.path === 'relay' && view(alice, bob));
+    const ab = await until(
+      'alice reaches bob through carol',
+      () => view(alice, bob)?.path === 'relay' && view(alice, bob),
+    );
     assert.equal(ab?.path, 'relay');
     assert.equal(ab?.via, carol.uuid);
     assert.equal(ab?.channel, false);
@@ -113,7 +116,10 @@ describe('nodes behind a NAT (memory transport)', () => {
     await carol.stop();
     await deliver(alice, bob, 'after the switch');
     await deliver(bob, alice, 'and back');
-    await until('both switched to dave', () => view(alice, bob)?.via === dave.uuid && view(bob, alice)?.via === dave.uuid);
+    await until(
+      'both switched to dave',
+      () => view(alice, bob)?.via === dave.uuid && view(bob, alice)?.via === dave.uuid,
+    );
     assert.equal(view(alice, bob)?.via, dave.uuid);
     assert.equal(view(bob, alice)?.via, dave.uuid);
     // The relay counted nothing stored: dave has no inbox entries of theirs.
@@ -136,5 +142,25 @@ describe('nodes behind a NAT (memory transport)', () => {
     await until('alice has no path to bob', () => view(alice, bob)?.path === 'none');
     assert.equal(view(alice, bob)?.status, 'inactive');
     assert.equal(bob.inbox().length, 0);
+  });
+
+  it('an invite from a private node: the introducer carries the request, and relays for the pair while the invite lives', async () => {
+    const net = new MemoryNetwork();
+    const carol = await node(net, 'carol', '198.51.100.1:7575');
+    const alice = await node(net, 'alice', '10.2.0.1:7575', true);
+    const bob = await node(net, 'bob', '10.3.0.1:7575', true);
+    await befriend(carol, alice);
+    // bob knows nobody; alice's invite names carol (her address is private) as introducer.
+    const { code } = await alice.invite();
+    await bob.add(code);
+    await until('alice gets the request', () => alice.requests().some((r) => r.uuid === bob.uuid));
+    await alice.accept(bob.uuid);
+    await until('both active', () => view(alice, bob)?.status === 'active' && view(bob, alice)?.status === 'active');
+    await deliver(alice, bob, 'hello through the introducer');
+    await deliver(bob, alice, 'hello back');
+    await until('bob relays through carol', () => view(bob, alice)?.via === carol.uuid);
+    assert.equal(view(bob, alice)?.path, 'relay');
+    // carol relayed for a stranger only because she introduced it: she has no contact bob.
+    assert.equal(view(carol, bob), undefined);
   });
 });

@@ -27,7 +27,7 @@ import { searchOrder } from '../routing.ts';
 import type { SearchPurpose, SearchRecord, Via } from '../state.ts';
 import { saveContact } from '../tables.ts';
 import type { ContactRecord, PendingRequestRecord } from '../types.ts';
-import { mayIntroduce } from './introducer.ts';
+import { mayIntroduce, rememberIntroducer } from './introducer.ts';
 import { addressFrom } from './presence.ts';
 import { relay } from './relay.ts';
 
@@ -81,7 +81,8 @@ function openAnswer(
     core.drop('BAD_SECRET', 'auth phrases differ: possible man in the middle');
     return null;
   }
-  return { answer: { ...card, secret: raw.secret, authPhrase: phrase }, signPub, boxPub, secret };
+  const introducer = raw.introducer === undefined ? undefined : (validateCard(raw.introducer) ?? undefined);
+  return { answer: { ...card, secret: raw.secret, authPhrase: phrase, introducer }, signPub, boxPub, secret };
 }
 
 function addContactFromAnswer(
@@ -170,6 +171,7 @@ export function addAnswered(
   if (!a) return false;
   const direct = 'address' in via ? via.address : null;
   const c = addContactFromAnswer(core, a, direct, null, 'pending', purpose.name);
+  rememberIntroducer(core, c.uuid, a.answer.introducer);
   core.result(purpose.commandId, { uuid: c.uuid, name: c.name, authPhrase: a.answer.authPhrase });
   return true;
 }
@@ -232,7 +234,7 @@ export function bootstrapExhausted(core: CoreContext, purpose: Extract<SearchPur
 export function handleContactReq(core: CoreContext, ctx: InboundContext, body: ContactReqBody): void {
   if (body.to !== null && body.to !== core.self.uuid) {
     // §16.4: an introducer carries a stranger's request for an invite its contact registered.
-    if (!ctx.sender && !core.cfg.isPublic && !mayIntroduce(core, body))
+    if (!ctx.sender && !core.cfg.isPublic && !mayIntroduce(core, ctx, body))
       return core.respondError(ctx.requestId, 'UNKNOWN_SENDER', 'this node relays for its contacts only');
     return relay(core, ctx, 'contact_req', body.to, body.hops, { ...body });
   }
@@ -325,6 +327,17 @@ export function handleContactReq(core: CoreContext, ctx: InboundContext, body: C
     core.persist({ op: 'invite:delete', id: usedInvite });
   }
   const answer: ContactAnswerSealed = { ...myCard(core), secret: toB64u(secret), authPhrase: phrase };
+  // §16.4: the contact that carried the request is the pair's introducer; the requester may keep a
+  // channel to it and use it as a relay until the two have another path.
+  const via = ctx.sender;
+  if (via && via.uuid !== card.uuid && via.address && via.domain === null)
+    answer.introducer = {
+      uuid: via.uuid,
+      name: via.name,
+      signPub: toB64u(via.signPub),
+      boxPub: toB64u(via.boxPub),
+      address: via.address,
+    };
   const data = toB64u(sealTo(core.self, boxPub, utf8(JSON.stringify(answer)), answerAad(ctx.headers.id), core.random));
   core.respondOk(ctx.upstream, data);
   // "→ reply"; a peer with a domain that accepts everyone adds at once.

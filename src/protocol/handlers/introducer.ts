@@ -7,7 +7,9 @@
  * they are: signed by the requester, sealed by the inviter; the introducer only carries them.
  */
 
+import { checkUuid, tryFromB64u } from '../../crypto/index.ts';
 import { isPrivateAddress } from '../../util/address.ts';
+import { isPlausibleAddress } from '../codec.ts';
 import {
   INTRODUCE_MAX,
   INTRODUCE_MAX_PER_CONTACT,
@@ -15,8 +17,9 @@ import {
   INVITE_INTRODUCERS,
 } from '../constants.ts';
 import type { CoreContext, InboundContext } from '../context.ts';
-import type { ContactReqBody, IntroduceBody } from '../messages.ts';
+import type { ContactCard, ContactReqBody, IntroduceBody } from '../messages.ts';
 import type { ContactRecord } from '../types.ts';
+import { addressFrom } from './presence.ts';
 
 /**
  * Introducers for a new invite: active contacts we hold an open channel to (they carry the request to
@@ -69,8 +72,8 @@ export function handleIntroduce(core: CoreContext, ctx: InboundContext, body: In
  * it is for a live invite a contact registered with us and the introduction budget allows one more
  * (the caller then relays it like a contact's).
  */
-export function mayIntroduce(core: CoreContext, body: ContactReqBody): boolean {
-  if (body.invite === undefined || body.to === null) return false;
+export function mayIntroduce(core: CoreContext, ctx: InboundContext, body: ContactReqBody): boolean {
+  if (body.invite === undefined || body.to === null || !ctx.stranger) return false;
   const i = core.state.introductions.get(body.invite);
   if (!i || i.inviter !== body.to || i.expiresAt <= core.now) return false;
   if (i.used >= INTRODUCE_MAX_PER_INVITE) {
@@ -78,5 +81,34 @@ export function mayIntroduce(core: CoreContext, body: ContactReqBody): boolean {
     return false;
   }
   i.used++;
+  // The requester may keep a channel to us: relay between the two while the invite lives (§16.4).
+  const { introduced } = core.state;
+  for (const [uuid, p] of introduced) if (p.expiresAt <= core.now) introduced.delete(uuid);
+  if (introduced.size < INTRODUCE_MAX)
+    introduced.set(ctx.headers.from, {
+      uuid: ctx.headers.from,
+      inviter: body.to,
+      signPub: ctx.stranger.signPub,
+      boxPub: ctx.stranger.boxPub,
+      address: addressFrom(core, ctx),
+      expiresAt: i.expiresAt,
+    });
   return true;
+}
+
+/** The requester's side: the introducer named in the inviter's answer relays for the pair while the invite lives. */
+export function rememberIntroducer(core: CoreContext, contact: string, card: ContactCard | undefined): void {
+  if (!card || card.address === null || card.uuid === core.self.uuid || core.state.contacts.has(card.uuid)) return;
+  const signPub = tryFromB64u(card.signPub);
+  const boxPub = tryFromB64u(card.boxPub);
+  if (signPub?.length !== 32 || boxPub?.length !== 32 || !checkUuid(card.uuid, signPub, boxPub)) return;
+  if (!isPlausibleAddress(card.address, core.state.address))
+    return core.drop('BAD_ADDRESS', `introducer ${card.address}`);
+  core.state.introducerRelays.set(contact, {
+    uuid: card.uuid,
+    signPub,
+    boxPub,
+    address: card.address,
+    expiresAt: core.now + core.cfg.inviteTtlMs,
+  });
 }

@@ -13,11 +13,11 @@ import { fromB64u, openSealed, sealTo, toB64u, utf8 } from '../../crypto/index.t
 import type { FailureCode } from '../../errors.ts';
 import { decodeJson } from '../codec.ts';
 import { RELAY_ASK_MAX, RELAY_INNER_MAX, RELAY_PATH_MAX_PER_CONTACT, RELAY_PATH_WINDOW_MS } from '../constants.ts';
-import type { CoreContext, InboundContext } from '../context.ts';
+import type { CoreContext, InboundContext, SendTarget } from '../context.ts';
 import type { Effect } from '../events.ts';
 import type { MessageType, RelayBody } from '../messages.ts';
 import { bestReferrals } from '../routing.ts';
-import type { Continuation, OutstandingRequest, RelayAttempt, Upstream } from '../state.ts';
+import type { Continuation, IntroducedPeer, OutstandingRequest, RelayAttempt, Upstream } from '../state.ts';
 import { withinBudget } from '../tables.ts';
 import type { ContactRecord } from '../types.ts';
 
@@ -64,13 +64,34 @@ export function packAnswer(status: number, body: Uint8Array): Uint8Array {
   return out;
 }
 
+/** A relay: a contact of ours, or the introducer of an introduced pair (§16.4), with how to send to it. */
+export interface RelayHop {
+  uuid: string;
+  target: SendTarget;
+}
+
+const contactHop = (c: ContactRecord): RelayHop => ({ uuid: c.uuid, target: { contact: c } });
+
+/** The introducer that relays between us and `target` (§16.4), while it lives and we hold a channel to it. */
+function introducerHop(core: CoreContext, target: string): RelayHop | null {
+  const p = core.state.introducerRelays.get(target);
+  if (!p) return null;
+  if (p.expiresAt <= core.now || core.state.contacts.has(p.uuid)) {
+    core.state.introducerRelays.delete(target);
+    return null;
+  }
+  if (!core.state.channels.has(p.uuid)) return null;
+  return { uuid: p.uuid, target: { address: p.address, domain: null, signPub: p.signPub } };
+}
+
 /**
  * Who may relay to `target`, best first, at most RELAY_ASK_MAX, none in `tried`: only active contacts
  * with an open channel to us (asking costs one round trip on it; a private node's relays are the
  * nodes it dialled). The relay that worked last first, then those holding a referral for the target
- * (they said they reach it), then the others, most recently seen first. Never the target itself.
+ * (they said they reach it), then the others, most recently seen first; last, the introducer that
+ * carried our contact request (§16.4). Never the target itself.
  */
-export function relayCandidates(core: CoreContext, target: string, tried: readonly string[]): ContactRecord[] {
+export function relayCandidates(core: CoreContext, target: string, tried: readonly string[]): RelayHop[] {
   const { state, now } = core;
   const ok = (c: ContactRecord | undefined): c is ContactRecord =>
     !!c && c.uuid !== target && !tried.includes(c.uuid) && c.status === 'active' && state.channels.has(c.uuid);
@@ -83,15 +104,21 @@ export function relayCandidates(core: CoreContext, target: string, tried: readon
   for (const r of bestReferrals(core.referrals(target), now)) add(state.contacts.get(r.via));
   const rest = [...state.contacts.values()].filter(ok).sort((a, b) => (b.lastSeen ?? 0) - (a.lastSeen ?? 0));
   for (const c of rest) add(c);
-  return out.slice(0, RELAY_ASK_MAX - tried.length);
+  const hops = out.map(contactHop);
+  const intro = introducerHop(core, target);
+  if (intro && !tried.includes(intro.uuid)) hops.push(intro);
+  return hops.slice(0, Math.max(0, RELAY_ASK_MAX - tried.length));
 }
 
 /** The relay to use for a request to `c` now, or null to go directly (a channel is open, or none is known). */
-export function chosenRelay(core: CoreContext, c: ContactRecord): ContactRecord | null {
+export function chosenRelay(core: CoreContext, c: ContactRecord): RelayHop | null {
   if (c.domain !== null || core.state.channels.has(c.uuid)) return null;
   const via = core.state.relayVia.get(c.uuid);
-  const r = via ? core.state.contacts.get(via) : undefined;
-  return r && r.status === 'active' && core.state.channels.has(r.uuid) ? r : null;
+  if (!via) return null;
+  const r = core.state.contacts.get(via);
+  if (r) return r.status === 'active' && core.state.channels.has(r.uuid) ? contactHop(r) : null;
+  const intro = introducerHop(core, c.uuid);
+  return intro?.uuid === via ? intro : null;
 }
 
 /**
@@ -135,12 +162,29 @@ export function channelChanged(core: CoreContext, uuid: string, open: boolean): 
   }
   core.state.channels.add(uuid);
   const c = core.state.contacts.get(uuid);
-  if (!c || c.status === 'pending') return;
+  if (!c) return introducerUp(core, uuid);
+  if (c.status === 'pending') return;
   if (c.status === 'active') return core.flushOutbox(c);
   core.contactSeen(c, null, false);
   // Our announce may have failed before the channel was up (an accept racing the requester's dial):
   // say it again over the channel, so a requester's pending contact turns active.
   core.announceTo(c, false);
+}
+
+/**
+ * A channel to an introducer opened (§16.4): tell each contact it introduced us to that we are here,
+ * through it. The inviter may have accepted before this channel was up; its accept then went nowhere.
+ */
+function introducerUp(core: CoreContext, uuid: string): void {
+  for (const [contact, p] of core.state.introducerRelays) {
+    const c = core.state.contacts.get(contact);
+    if (p.uuid !== uuid || !c || c.address === null) continue;
+    core.send({ contact: c }, 'referral', { referent: core.self.uuid, hops: 0 }, 'announce', {
+      kind: 'announce',
+      contact: c.uuid,
+      searchOnFailure: false,
+    });
+  }
 }
 
 /** Sends a request for `path.target` through `relay`, as request `requestId`, continuing as `then`. */
@@ -149,7 +193,7 @@ export function sendViaRelay(
   requestId: number,
   then: Continuation,
   path: RelayAttempt,
-  relay: ContactRecord,
+  relay: RelayHop,
 ): void {
   const target = core.state.contacts.get(path.target) as ContactRecord;
   const sealed = sealTo(
@@ -160,7 +204,7 @@ export function sendViaRelay(
     core.random,
   );
   const body: RelayBody = { from: core.self.uuid, to: target.uuid, sealed: toB64u(sealed) };
-  core.send({ contact: relay }, 'relay', body, 'relay', then, undefined, path.timeoutMs, {
+  core.send(relay.target, 'relay', body, 'relay', then, undefined, path.timeoutMs, {
     requestId,
     path: { ...path, via: relay.uuid, tried: [...path.tried, relay.uuid] },
   });
@@ -181,7 +225,7 @@ export function relayFallback(
   const path = o.path;
   if (!path || !core.state.started) return false;
   const target = core.state.contacts.get(path.target);
-  if (!target || target.domain !== null || target.status === 'pending') return false;
+  if (!target || target.domain !== null) return false;
   if (path.via === null) {
     if (!NO_DIRECT_ANSWER.includes(failure)) return false;
     path.directFailure = failure;
@@ -230,20 +274,38 @@ export function handleRelay(
   body: RelayBody,
   handleInner: (requestId: number, headers: Record<string, string>, body: Uint8Array, via: string) => void,
 ): void {
+  const { state, now } = core;
   const sender = ctx.sender;
-  if (!sender) return core.respondError(ctx.requestId, 'UNKNOWN_SENDER', 'relays carry requests of contacts only');
-  if (body.to === core.self.uuid) return openRelayed(core, ctx, sender, body, handleInner);
-  if (body.from !== sender.uuid)
+  const from = ctx.headers.from;
+  if (body.to === core.self.uuid) return openRelayed(core, ctx, from, body, handleInner);
+  if (body.from !== from)
     return core.respondError(ctx.requestId, 'BAD_REQUEST', 'relay: "from" must be the sender of this hop');
-  const target = core.state.contacts.get(body.to);
-  if (!target || target.status === 'pending')
+  // §16.4: between an inviter (our contact) and the requester we introduced to it, while the invite lives.
+  const introducedTo = state.introduced.get(body.to);
+  const introducedFrom = state.introduced.get(from);
+  const pair =
+    (sender && introducedTo?.inviter === sender.uuid && introducedTo.expiresAt > now) ||
+    (!sender && introducedFrom?.inviter === body.to && introducedFrom.expiresAt > now);
+  if (!sender && !pair)
+    return core.respondError(ctx.requestId, 'UNKNOWN_SENDER', 'relays carry requests of contacts only');
+  const target = state.contacts.get(body.to);
+  const targetOk = (target && target.status !== 'pending') || (pair && introducedTo);
+  if (!targetOk)
     return core.respondError(ctx.requestId, 'UNREACHABLE', 'relay refused: the target is not a contact of this node');
-  if (!core.state.channels.has(target.uuid))
+  if (!state.channels.has(body.to))
     return core.respondError(ctx.requestId, 'UNREACHABLE', 'relay refused: this node has no channel to the target');
-  if (!withinBudget(core, `relayed|${sender.uuid}`, RELAY_PATH_MAX_PER_CONTACT, RELAY_PATH_WINDOW_MS, 'LIMIT_RELAYED'))
+  if (!withinBudget(core, `relayed|${from}`, RELAY_PATH_MAX_PER_CONTACT, RELAY_PATH_WINDOW_MS, 'LIMIT_RELAYED'))
     return core.respondError(ctx.requestId, 'OVER_LIMIT', 'relay budget spent; try again in a minute');
   // Never stored: the request lives only as this outstanding send until the target answers.
-  core.send({ contact: target }, 'relay', body, 'relay-forward', { kind: 'forward', upstream: ctx.upstream });
+  const to: SendTarget =
+    target && target.status !== 'pending'
+      ? { contact: target }
+      : {
+          address: (introducedTo as IntroducedPeer).address,
+          domain: null,
+          signPub: (introducedTo as IntroducedPeer).signPub,
+        };
+  core.send(to, 'relay', body, 'relay-forward', { kind: 'forward', upstream: ctx.upstream });
 }
 
 /** The answer (or failure) of a request we carried: back to the sender as it is. */
@@ -265,13 +327,13 @@ export function forwardAnswered(
 function openRelayed(
   core: CoreContext,
   ctx: InboundContext,
-  relay: ContactRecord,
+  relay: string,
   body: RelayBody,
   handleInner: (requestId: number, headers: Record<string, string>, body: Uint8Array, via: string) => void,
 ): void {
   const { state } = core;
   const from = state.contacts.get(body.from);
-  if (!from || from.uuid === relay.uuid)
+  if (!from || from.uuid === relay)
     return core.respondError(ctx.requestId, 'UNKNOWN_SENDER', 'relay: the origin is not a contact of this node');
   const opened = openSealed(core.self, fromB64u(body.sealed), relayAad(from.uuid, core.self.uuid));
   if (!opened || toB64u(opened.senderBoxPub) !== toB64u(from.boxPub))
@@ -286,9 +348,15 @@ function openRelayed(
     state.relayInner.delete(oldest);
     core.respondError(rec.upstream.requestId, 'UNREACHABLE', 'relay: too many relayed requests waiting');
   }
-  // Answer the origin through the relay that reached us until a channel opens (it cannot be dialled).
-  if (!state.channels.has(from.uuid)) state.relayVia.set(from.uuid, relay.uuid);
-  handleInner(innerId, inner.headers, inner.body, relay.uuid);
+  // Answer the origin through the relay that reached us until a channel opens (it cannot be dialled):
+  // a contact, or the introducer of this pair (a stranger relaying anything else is not remembered).
+  const known = state.contacts.has(relay) || state.introducerRelays.get(from.uuid)?.uuid === relay;
+  if (!state.channels.has(from.uuid) && known) state.relayVia.set(from.uuid, relay);
+  const wasActive = from.status === 'active';
+  handleInner(innerId, inner.headers, inner.body, relay);
+  // It could not reach us before (our announce, e.g. an accept, went nowhere): say we are here, back
+  // through the same relay. Once per inactive → active change, so no echo.
+  if (!wasActive && from.status === 'active' && known) core.announceTo(from, false);
 }
 
 /**
