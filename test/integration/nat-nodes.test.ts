@@ -12,7 +12,7 @@ import { deriveUuid, generateKeyPairs } from '../../src/crypto/index.ts';
 import type { InboxRecord, SelfRecord } from '../../src/protocol/types.ts';
 import { MeshNode } from '../../src/runtime/mesh-node.ts';
 import { MemoryStore } from '../../src/store/memory-store.ts';
-import { MemoryNetwork } from '../../src/transport/memory/index.ts';
+import { MemoryNetwork, type MemoryTransport } from '../../src/transport/memory/index.ts';
 
 const rand = (n: number) => new Uint8Array(randomBytes(n));
 const running: MeshNode[] = [];
@@ -89,6 +89,22 @@ describe('nodes behind a NAT (memory transport)', () => {
     await deliver(carol, alice, 'hi alice');
     // Carol cannot dial alice, but alice's channel is open: alice never turns inactive on carol's side.
     assert.equal(view(carol, alice)?.status, 'active');
+    // alice goes away: carol does not keep dialling the address no dial of hers ever reached (§16.1).
+    const t = carol.transport as MemoryTransport;
+    const dial = t.dialLink.bind(t);
+    let dials = 0;
+    t.dialLink = (address, signPub) => {
+      if (address === '10.2.0.1:7575') dials++;
+      return dial(address, signPub);
+    };
+    const aliceUuid = alice.uuid;
+    await alice.stop();
+    await until(
+      'carol sees the channel close',
+      () => carol.contacts().find((c) => c.uuid === aliceUuid)?.channel === false,
+    );
+    await new Promise((r) => setTimeout(r, 1000)); // redial backoff here is 50–200 ms: ≥ 5 dials if it kept going
+    assert.ok(dials <= 1, `carol dialled alice's undialable address ${dials} times`);
   });
 
   it('home–home with a mutual contact: relayed through it, picked automatically, switched when it stops', async () => {
