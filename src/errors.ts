@@ -64,6 +64,10 @@ export const BUDGET_DROP_REASONS = [
   'BAD_ADDRESS',
   /** Dial-back requests of one contact (DIALBACK_PER_CONTACT) or in flight (DIALBACK_MAX_IN_FLIGHT), §15. */
   'LIMIT_DIALBACK',
+  /** Relayed requests for one contact within RELAY_PATH_WINDOW_MS (RELAY_PATH_MAX_PER_CONTACT), docs/PROTOCOL.md §16. */
+  'LIMIT_RELAYED',
+  /** First contact requests an introducer forwards for one invite (INTRODUCE_MAX_PER_INVITE), §16. */
+  'LIMIT_INTRODUCED',
 ] as const;
 
 /** A budget drop reason. */

@@ -64,6 +64,10 @@ export interface Contact {
   domain: string | null;
   /** A persistent channel to this contact is open now (docs/PROTOCOL.md §13). */
   channel?: boolean;
+  /** How requests to it go now (docs/PROTOCOL.md §16): "direct", "relay" (through `via`) or "none". */
+  path?: 'direct' | 'relay' | 'none';
+  /** The mutual contact relaying for it when `path` is "relay", else null. */
+  via?: string | null;
 }
 
 /** One item of `GET /api/referrals`: `referent` is reachable through contact `via`, `hops` hops from it. */

@@ -259,8 +259,9 @@ export async function buildProgram(argv?: string[]): Promise<Command> {
       const rows = await client(cmd).call('contacts');
       out(opts.json === true, rows, () => {
         if (rows.length === 0) return console.log(`No contacts yet. Invite a friend with ${pc.cyan('mesh invite')}.`);
+        const names = new Map(rows.map((x) => [x.uuid, x.name]));
         printTable(
-          ['name', 'uuid', 'address', 'state', 'last seen'],
+          ['name', 'uuid', 'address', 'state', 'last seen', 'path'],
           rows.map((r) => [
             termSafe(r.name),
             r.uuid,
@@ -271,6 +272,10 @@ export async function buildProgram(argv?: string[]): Promise<Command> {
                 ? pc.green('online')
                 : pc.dim('offline'),
             r.lastSeen ? ago(r.lastSeen) : '-',
+            // §16: how requests to it go now (the relay by name when it is one of ours).
+            r.path === 'relay' && r.via
+              ? `relay via ${termSafe(names.get(r.via) ?? r.via.slice(0, 8))}`
+              : (r.path ?? '-'),
           ]),
         );
       });

@@ -9,12 +9,13 @@ import { decodeResponse } from './codec.ts';
 import type { CoreContext } from './context.ts';
 import { askAnswered, probeAnswered } from './handlers/dialback.ts';
 import { messageAnswered } from './handlers/message.ts';
+import { finalFailure, forwardAnswered, openRelayedAnswer, relayFallback } from './handlers/path.ts';
 import { announceAnswered } from './handlers/presence.ts';
 import { relayAnswered } from './handlers/relay.ts';
 import { searchAnswered } from './handlers/search.ts';
 import type { OkResponse } from './messages.ts';
 import { noteObservation } from './observed.ts';
-import type { OutstandingRequest } from './state.ts';
+import type { OutstandingRequest, RelayAttempt } from './state.ts';
 
 /**
  * An answer to one of our requests arrived; `channel` is the UUID of the channel it came back on
@@ -34,16 +35,18 @@ export function onResponse(
   const r = decodeResponse(status, body);
   if (!r.ok) {
     if (r.code === 'BAD_RESPONSE') core.drop('BAD_RESPONSE', r.message);
-    return settle(core, requestId, o, null, r.code);
+    return failed(core, requestId, o, r.code);
   }
   if (o.linkKey && !(channel !== null && channel === o.contact)) {
     // auth chart, our side: the answer must carry the matching proof ("are equal? no → remove IP → fail").
     const input = responseSigningInput(o.meshId, r.value.observed, r.value.data ?? '');
     if (!r.value.secret || !checkProof(o.linkKey, input, r.value.secret)) {
       core.drop('BAD_SECRET', 'response proof does not match');
-      return settle(core, requestId, o, null, 'BAD_SECRET');
+      return failed(core, requestId, o, 'BAD_SECRET');
     }
   }
+  // §16: the relay's answer carries the target's, sealed: that one is the answer to our request.
+  if (o.path?.via) return relayedAnswer(core, requestId, o, o.path, r.value.data);
   // Only an answer that proved itself under the link key may tell us how peers see us (issue 12
   // #14): a stranger's (or a man in the middle's) `observed` is not shown to the user.
   if (o.linkKey) noteObserved(core, r.value.observed, o.contact);
@@ -55,7 +58,37 @@ export function onSendFailed(core: CoreContext, requestId: number, reason: Failu
   const o = core.state.outstanding.get(requestId);
   if (!o) return;
   core.state.outstanding.delete(requestId);
-  settle(core, requestId, o, null, reason);
+  failed(core, requestId, o, reason);
+}
+
+/** Our request failed (no answer, or the node we sent it to refused): maybe through a relay, else settle. */
+function failed(core: CoreContext, requestId: number, o: OutstandingRequest, failure: FailureCode): void {
+  if (relayFallback(core, requestId, o, failure)) return;
+  settle(core, requestId, o, null, finalFailure(o, failure));
+}
+
+/** The target's own answer inside a relay's 200 answer: checked under the target's link key, then settled. */
+function relayedAnswer(
+  core: CoreContext,
+  requestId: number,
+  o: OutstandingRequest,
+  path: RelayAttempt,
+  data: string | undefined,
+): void {
+  const inner = openRelayedAnswer(core, path, data);
+  if (typeof inner === 'string') {
+    core.drop(inner === 'BAD_SECRET' ? 'BAD_SECRET' : 'BAD_RESPONSE', 'relayed answer does not open');
+    return failed(core, requestId, o, inner);
+  }
+  const r = decodeResponse(inner.status, inner.body);
+  if (!r.ok) return settle(core, requestId, o, null, r.code);
+  const input = responseSigningInput(path.meshId, r.value.observed, r.value.data ?? '');
+  if (!r.value.secret || !checkProof(path.linkKey, input, r.value.secret)) {
+    core.drop('BAD_SECRET', 'relayed answer proof does not match');
+    return settle(core, requestId, o, null, 'BAD_SECRET');
+  }
+  // Its `observed` is the relay's socket, not ours: not shown as an observed address.
+  settle(core, requestId, o, r.value, null);
 }
 
 /** Peers report the socket they saw; only its host matters (the port is our ephemeral source port). */
@@ -91,5 +124,9 @@ function settle(
       return askAnswered(core, then.nonce, resp, failure);
     case 'dialback-probe':
       return probeAnswered(core, then.upstream, failure);
+    case 'forward':
+      return forwardAnswered(core, then.upstream, resp?.data, failure);
+    case 'introduce':
+      return;
   }
 }

@@ -5,18 +5,20 @@
 import { isB64uDecodable } from '../crypto/b64u.ts';
 import { isUuid } from '../crypto/uuid.ts';
 import type { FailureCode, WireErrorCode } from '../errors.ts';
-import { MAX_BODY_BYTES, PROTOCOL_VERSION } from './constants.ts';
+import { MAX_ANSWER_DATA_CHARS, MAX_BODY_BYTES, PROTOCOL_VERSION } from './constants.ts';
 import {
   type ContactCard,
   type ContactReqBody,
   type DialbackBody,
   type ErrorResponse,
+  type IntroduceBody,
   type IpBody,
   MESSAGE_TYPES,
   type MessageBody,
   type MessageType,
   type OkResponse,
   type ReferralBody,
+  type RelayBody,
   type RequestHeaders,
 } from './messages.ts';
 
@@ -198,7 +200,9 @@ export type RequestBody =
   | { type: 'referral'; body: ReferralBody }
   | { type: 'message'; body: MessageBody }
   | { type: 'contact_req'; body: ContactReqBody }
-  | { type: 'dialback'; body: DialbackBody };
+  | { type: 'dialback'; body: DialbackBody }
+  | { type: 'relay'; body: RelayBody }
+  | { type: 'introduce'; body: IntroduceBody };
 
 /** Validates a request body for its `Mesh-Type`. */
 export function decodeBody(type: MessageType, raw: Uint8Array): Decoded<RequestBody> {
@@ -249,6 +253,15 @@ export function decodeBody(type: MessageType, raw: Uint8Array): Decoded<RequestB
       }
       return { ok: true, value: { type, body } };
     }
+    case 'relay':
+      if (!isUuid(o.from) || !isUuid(o.to)) return fail('relay: "from" and "to" must be UUIDs');
+      if (!isB64u(o.sealed, 1, MAX_BODY_BYTES)) return fail('relay: "sealed" must be base64url');
+      return { ok: true, value: { type, body: { from: o.from, to: o.to, sealed: o.sealed } } };
+    case 'introduce':
+      if (!isB64u(o.invite, 11, 11)) return fail('introduce: "invite" must be an 8-byte id in base64url');
+      if (typeof o.expiresAt !== 'number' || !Number.isSafeInteger(o.expiresAt) || o.expiresAt < 0)
+        return fail('introduce: "expiresAt" must be unix ms');
+      return { ok: true, value: { type, body: { invite: o.invite, expiresAt: o.expiresAt } } };
   }
 }
 
@@ -326,7 +339,7 @@ export function decodeResponse(status: number, body: Uint8Array): ParsedResponse
     return { ok: false, code: 'BAD_RESPONSE', message: 'bad "secret"' };
   if (o.signature !== undefined && !isB64u(o.signature, 86, 86))
     return { ok: false, code: 'BAD_RESPONSE', message: 'bad "signature"' };
-  if (o.data !== undefined && !isB64u(o.data, 1, 16384))
+  if (o.data !== undefined && !isB64u(o.data, 1, MAX_ANSWER_DATA_CHARS))
     return { ok: false, code: 'BAD_RESPONSE', message: 'bad "data"' };
   return {
     ok: true,

@@ -247,3 +247,48 @@ export const PORT_MAPPING_TTL_MS = 1 * HOUR;
  * interval bounds how late a new WAN address or a move is noticed (target: flowing again ≤ 2 s).
  */
 export const ADDRESS_POLL_MS = 1 * SECOND;
+// ---- §16 Relay through a mutual contact, introducers (issue 10 items 5 and 7) -------------------
+
+/**
+ * Longest `data` of a 200 answer, base64url characters. Was 16,384 (IP and contact answers are far
+ * below); a relayed answer carries the target's whole answer sealed inside (its own `data` included),
+ * so the limit is the body limit. Decoding stays bounded by MAX_BODY_BYTES anyway.
+ */
+export const MAX_ANSWER_DATA_CHARS = 65_536;
+/**
+ * Requests one contact may have relayed through us per RELAY_PATH_WINDOW_MS. A chat through a relay
+ * is a few requests a minute (a message, its presence); 1,200 a minute (20/s) lets a burst of queued
+ * messages through after a reconnect while bounding what one friend can make us carry (≈ 1,200 ×
+ * 64 KiB = 75 MiB a minute at worst, against a 32 MiB/s contact budget on the channel itself).
+ */
+export const RELAY_PATH_MAX_PER_CONTACT = 1_200;
+/** Window of RELAY_PATH_MAX_PER_CONTACT, ms. */
+export const RELAY_PATH_WINDOW_MS = 1 * MINUTE;
+/**
+ * Contacts a node asks, one after the other, to relay one request when it cannot reach the target
+ * itself. Each refusal costs one round trip on an open channel; 4 covers "the mutual contact plus a
+ * spare" without turning one undeliverable message into a sweep of every contact.
+ */
+export const RELAY_ASK_MAX = 4;
+/**
+ * Relayed requests a target holds unanswered at once (their answers go back sealed through the
+ * relay). Bounds the table when inner requests wait (an IP relay); the oldest is answered
+ * UNREACHABLE when it overflows.
+ */
+export const RELAY_INNER_MAX = 256;
+/**
+ * First contact requests an introducer forwards per introduced invite. An invite is for one person;
+ * a few retries (lost answers, a second device) pass, a leaked code cannot make the introducer a free
+ * relay for strangers.
+ */
+export const INTRODUCE_MAX_PER_INVITE = 8;
+/** Introductions an introducer holds at once (per inviter contact: INTRODUCE_MAX_PER_CONTACT). */
+export const INTRODUCE_MAX = 4_096;
+/** Live introductions one contact may register with us (each invite it issues while private registers one). */
+export const INTRODUCE_MAX_PER_CONTACT = 64;
+/**
+ * Introducers named in one invite (their addresses follow ours in the invite's address hints). One
+ * suffices when it stays up for the invite's life; two survive one going away, and each adds 7 bytes
+ * to the code.
+ */
+export const INVITE_INTRODUCERS = 2;

@@ -8,7 +8,7 @@ import type { CoreConfig } from './config.ts';
 import type { AppEvent, Effect, SendKind } from './events.ts';
 import type { MessageType, RequestHeaders } from './messages.ts';
 import type { RoutingView } from './routing.ts';
-import type { Continuation, CoreState, SearchRecord, Upstream } from './state.ts';
+import type { Continuation, CoreState, RelayAttempt, SearchRecord, Upstream } from './state.ts';
 import type { TimerId } from './timers.ts';
 import type { ContactRecord, PersistOp, SelfRecord } from './types.ts';
 
@@ -29,11 +29,12 @@ export interface InboundContext {
 /**
  * What to send: to a contact (authenticated with Mesh-Secret) or to a stranger's address (signed).
  * `at` sends to a contact at another address than its stored one, `fresh` on a new connection
- * (a dial-back probe, §15).
+ * (a dial-back probe, §15); `signPub` pins a stranger's key (§16.4: an introducer or an introduced
+ * requester, over its channel).
  */
 export type SendTarget =
   | { contact: ContactRecord; at?: string; fresh?: boolean }
-  | { address: string; domain: string | null };
+  | { address: string; domain: string | null; signPub?: Uint8Array };
 
 /** The state a handler reads and the effects it may cause (and the routing view of its tables). */
 export interface CoreContext extends RoutingView {
@@ -76,9 +77,13 @@ export interface CoreContext extends RoutingView {
     then: Continuation,
     meshId?: string,
     timeoutMs?: number,
+    /** §16: send as this (already failed) request id, through a relay, with this path record. */
+    reuse?: { requestId: number; path: RelayAttempt },
   ): number;
   /** Answers an inbound request with 200 and proof (contacts) or signature (strangers). */
   respondOk(to: Upstream, data?: string): void;
+  /** The body of that 200 answer (respondOk without the effect). */
+  okBody(to: Upstream, data?: string): Uint8Array;
   /** Answers with a wire error, and counts it as a drop. */
   respondError(requestId: number, code: WireErrorCode, message: string): void;
 

@@ -40,7 +40,12 @@ export type Command =
    * A channel to this contact just opened (its HELLO proved it, docs/PROTOCOL.md §13): send its
    * queued messages now instead of at their backoff time. Result: `{ uuid }`.
    */
-  | { kind: 'flush'; uuid: string };
+  | { kind: 'flush'; uuid: string }
+  /**
+   * §16: a channel with this peer (contact or not) opened or closed. While one is open the contact is
+   * not marked unreachable, and requests to it go over it. Result: `{ uuid }`.
+   */
+  | { kind: 'channel'; uuid: string; open: boolean };
 
 /** Everything that can happen to a node. */
 export type CoreEvent =
@@ -117,7 +122,10 @@ export type SendKind =
   | 'ip-relay'
   | 'contact_req-relay'
   /** A reachability check: our "dial me back", or the probe we open for a contact (§15). */
-  | 'dialback';
+  | 'dialback'
+  | 'relay'
+  | 'relay-forward'
+  | 'introduce';
 
 /** Why one of our requests failed, as the core sees it (for handlers of answers). */
 export type { FailureCode };

@@ -11,8 +11,10 @@ import type { CoreContext, InboundContext } from './context.ts';
 import { handleContactReq } from './handlers/contact-request.ts';
 import { handleDialback } from './handlers/dialback.ts';
 import { verifyStranger } from './handlers/first-contact.ts';
+import { handleIntroduce } from './handlers/introducer.ts';
 import { handleIp } from './handlers/ip.ts';
 import { handleMessage } from './handlers/message.ts';
+import { handleRelay } from './handlers/path.ts';
 import { addressFrom } from './handlers/presence.ts';
 import { handleReferral } from './handlers/referral.ts';
 import { lanRoute, notePeerInfo } from './observed.ts';
@@ -28,6 +30,8 @@ export function onRequest(
   rawHeaders: Record<string, string>,
   body: Uint8Array,
   channel: string | null = null,
+  /** §16: the request came sealed through this relay (a contact): authenticate it by its own proof only. */
+  relayedBy: string | null = null,
 ): void {
   const { state, now } = core;
   const h = decodeHeaders(rawHeaders, channel !== null);
@@ -82,13 +86,14 @@ export function onRequest(
     // A contact that lost its secret? Keys must match; it is still not authenticated as the contact.
     if (sender && toB64u(sender.signPub) !== toB64u(stranger.signPub))
       return core.respondError(requestId, 'BAD_SIGNATURE', 'key does not match the contact');
-    if (headers.type !== 'contact_req') {
-      unknownSender(core, ctx);
+    // §16.4: an introducer and an introduced requester relay for each other without being contacts.
+    if (headers.type !== 'contact_req' && headers.type !== 'relay') {
+      if (relayedBy === null) unknownSender(core, ctx);
       return core.respondError(requestId, 'UNKNOWN_SENDER', NOT_A_CONTACT);
     }
     ctx.stranger = stranger;
   } else {
-    unknownSender(core, ctx);
+    if (relayedBy === null) unknownSender(core, ctx);
     return core.respondError(requestId, 'UNKNOWN_SENDER', NOT_A_CONTACT);
   }
   if (!decoded.ok) return core.respondError(requestId, decoded.code, decoded.message);
@@ -99,7 +104,8 @@ export function onRequest(
     // the address taken from this very request can use it.
     if (m.type === 'referral' && m.body.hops === 0 && m.body.referent === ctx.sender.uuid)
       notePeerInfo(core, ctx.sender.uuid, m.body);
-    core.contactSeen(ctx.sender, lanRoute(core, ctx.sender.uuid, addressFrom(core, ctx)));
+    // A relayed request says nothing about the origin's address (the socket is the relay's).
+    core.contactSeen(ctx.sender, relayedBy === null ? lanRoute(core, ctx.sender.uuid, addressFrom(core, ctx)) : null);
   }
   switch (m.type) {
     case 'IP':
@@ -112,6 +118,10 @@ export function onRequest(
       return handleContactReq(core, ctx, m.body);
     case 'dialback':
       return handleDialback(core, ctx, m.body);
+    case 'relay':
+      return handleRelay(core, ctx, m.body, (id, h, b, via) => onRequest(core, id, remote, h, b, null, via));
+    case 'introduce':
+      return handleIntroduce(core, ctx, m.body);
   }
 }
 

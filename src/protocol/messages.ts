@@ -3,11 +3,19 @@
  * Headers map to HTTP request headers `Mesh-*`; bodies are the JSON request body.
  */
 
-/** The seed's four message types, and v1.1's `dialback` (docs/PROTOCOL.md §15). */
-export type MessageType = 'IP' | 'referral' | 'message' | 'contact_req' | 'dialback';
+/** The seed's four message types, and v1.1's `dialback` (§15), `relay` and `introduce` (§16) (docs/PROTOCOL.md). */
+export type MessageType = 'IP' | 'referral' | 'message' | 'contact_req' | 'dialback' | 'relay' | 'introduce';
 
 /** All message types, for validation. */
-export const MESSAGE_TYPES: readonly MessageType[] = ['IP', 'referral', 'message', 'contact_req', 'dialback'];
+export const MESSAGE_TYPES: readonly MessageType[] = [
+  'IP',
+  'referral',
+  'message',
+  'contact_req',
+  'dialback',
+  'relay',
+  'introduce',
+];
 
 /** Decoded `Mesh-*` request headers. */
 export interface RequestHeaders {
@@ -124,6 +132,8 @@ export interface ContactReqBody {
 export interface ContactAnswerSealed extends ContactCard {
   secret: string;
   authPhrase: string;
+  /** §16.4: the inviter's contact that carried the request (optional; older nodes ignore it). */
+  introducer?: ContactCard;
 }
 
 /** Body of every 200 response. */
@@ -142,4 +152,21 @@ export interface OkResponse {
 export interface ErrorResponse {
   error: string;
   message: string;
+}
+
+/**
+ * relay (docs/PROTOCOL.md §16): a request from `from` to `to`, sealed end to end, carried by a
+ * contact of both. The relay sees only from, to, the type and the size.
+ */
+export interface RelayBody {
+  from: string;
+  to: string;
+  /** base64url seal(from → to, u16be headersLen ‖ headers JSON ‖ body, aad "mesh-v1-relay|from|to"). */
+  sealed: string;
+}
+
+/** introduce (§16): "forward first contact requests for my invite `invite` to me until `expiresAt`". */
+export interface IntroduceBody {
+  invite: string;
+  expiresAt: number;
 }

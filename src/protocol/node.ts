@@ -16,31 +16,24 @@ import {
   signEd25519,
   toB64u,
 } from '../crypto/index.ts';
-import {
-  type DropReason,
-  isDropReason,
-  MeshError,
-  type MeshErrorCode,
-  WIRE_ERRORS,
-  type WireErrorCode,
-} from '../errors.ts';
+import { type DropReason, isDropReason, type MeshErrorCode, WIRE_ERRORS, type WireErrorCode } from '../errors.ts';
 import { onResponse, onSendFailed } from './answers.ts';
 import { encodeJson, errorBody } from './codec.ts';
+import { runCommand } from './commands.ts';
 import { type CoreConfig, type CoreInit, resolveConfig } from './config.ts';
-import { ONLINE_GRACE_MS, PROTOCOL_VERSION, SWEEP_INTERVAL_MS } from './constants.ts';
+import { ONLINE_GRACE_MS, PROTOCOL_VERSION } from './constants.ts';
 import type { CoreContext, SendTarget } from './context.ts';
-import type { AppEvent, Command, CoreEvent, Effect, SendKind } from './events.ts';
-import { acceptRequest, rejectRequest, startAdd, startBootstrap } from './handlers/contact-request.ts';
+import type { AppEvent, CoreEvent, Effect, SendKind } from './events.ts';
 import { startDialback } from './handlers/dialback.ts';
-import { inviteCommand } from './handlers/first-contact.ts';
 import { startSearch } from './handlers/locate.ts';
-import { flushOutbox, queueMessage, retryOutbox } from './handlers/message.ts';
+import { flushOutbox, retryOutbox } from './handlers/message.ts';
+import { chosenRelay, directPath, sealInnerAnswers, sendViaRelay } from './handlers/path.ts';
 import { announceAll, announceTo, contactSeen, contactUnreachable } from './handlers/presence.ts';
 import { relayTimedOut } from './handlers/relay.ts';
 import { searchTimedOut, startRouted } from './handlers/search.ts';
 import { onRequest } from './inbound.ts';
 import type { MessageType, OkResponse } from './messages.ts';
-import { maybeRecheck, setLocal, setMapping } from './observed.ts';
+import { maybeRecheck } from './observed.ts';
 import type { RoutingView } from './routing.ts';
 import {
   type Continuation,
@@ -48,6 +41,7 @@ import {
   type CoreState,
   type CoreStats,
   createState,
+  type RelayAttempt,
   type SearchRecord,
   type Upstream,
 } from './state.ts';
@@ -117,12 +111,12 @@ export class MeshCore implements CoreContext, RoutingView {
         this.#onTimer(event.timer);
         break;
       case 'command':
-        this.#onCommand(event.commandId, event.command);
+        runCommand(this, event.commandId, event.command);
         break;
     }
     const fx = this.#fx;
     this.#fx = [];
-    return fx;
+    return this.state.relayInner.size > 0 ? sealInnerAnswers(this, fx) : fx;
   }
 
   /** The current time of the event being handled. */
@@ -276,6 +270,7 @@ export class MeshCore implements CoreContext, RoutingView {
     then: Continuation,
     meshId?: string,
     timeoutMs?: number,
+    reuse?: { requestId: number; path: RelayAttempt },
   ): number {
     const id = meshId ?? this.newId();
     const bytes = encodeJson(body);
@@ -315,16 +310,26 @@ export class MeshCore implements CoreContext, RoutingView {
       pub.set(this.self.boxPub, 32);
       headers['mesh-pub-key'] = toB64u(pub);
       headers['mesh-signature'] = toB64u(signEd25519(this.self.signPriv, input));
-      pin = target.domain ? { domain: target.domain } : undefined;
+      pin = target.signPub ? { signPub: target.signPub } : target.domain ? { domain: target.domain } : undefined;
     }
-    const requestId = this.state.nextRequestId++;
+    const requestId = reuse?.requestId ?? this.state.nextRequestId++;
     const timeout = timeoutMs ?? this.cfg.requestTimeoutMs;
+    // §16: a request to a contact without a channel may go (or fall back) through a mutual contact.
+    const path =
+      reuse?.path ??
+      (contact && type !== 'relay' ? directPath(this, contact, type, id, headers, bytes, timeout) : undefined);
+    const relay = !reuse && path && contact ? chosenRelay(this, contact) : null;
+    if (relay && path) {
+      sendViaRelay(this, requestId, then, path, relay);
+      return requestId;
+    }
     this.state.outstanding.set(requestId, {
       meshId: id,
       contact: contact?.uuid ?? null,
       linkKey: contact ? this.linkKey(contact) : null,
       deadline: ts + timeout,
       then,
+      ...(path ? { path } : {}),
     });
     const stats = this.state.stats;
     stats[`send:${kind}`] = (stats[`send:${kind}`] ?? 0) + 1;
@@ -336,6 +341,11 @@ export class MeshCore implements CoreContext, RoutingView {
 
   /** @inheritdoc */
   respondOk(to: Upstream, data?: string): void {
+    this.#fx.push({ type: 'respond', requestId: to.requestId, status: 200, body: this.okBody(to, data) });
+  }
+
+  /** @inheritdoc */
+  okBody(to: Upstream, data?: string): Uint8Array {
     const observed = to.remote;
     const resp: OkResponse = { observed };
     const sender = to.sender === null ? undefined : this.state.contacts.get(to.sender);
@@ -346,7 +356,7 @@ export class MeshCore implements CoreContext, RoutingView {
       else resp.signature = toB64u(signEd25519(this.self.signPriv, input));
     }
     if (data !== undefined) resp.data = data;
-    this.#fx.push({ type: 'respond', requestId: to.requestId, status: 200, body: encodeJson(resp) });
+    return encodeJson(resp);
   }
 
   /** @inheritdoc */
@@ -435,51 +445,6 @@ export class MeshCore implements CoreContext, RoutingView {
         return relayTimedOut(this, timer.id);
       case 'search':
         return searchTimedOut(this, timer.key);
-    }
-  }
-
-  #onCommand(commandId: number, cmd: Command): void {
-    try {
-      switch (cmd.kind) {
-        case 'start':
-          this.state.started = true;
-          announceAll(this, true);
-          startDialback(this);
-          retryOutbox(this);
-          if (this.cfg.announceIntervalMs > 0)
-            this.setTimer({ kind: 'announce' }, this.#now + this.cfg.announceIntervalMs);
-          this.setTimer({ kind: 'sweep' }, this.#now + SWEEP_INTERVAL_MS);
-          return this.result(commandId, { uuid: this.self.uuid });
-        case 'address': {
-          // The local interface address (§15.2): what we advertise follows from it and what
-          // contacts observed; a change announces through the IP-change flow.
-          const changed = setLocal(this, cmd.addresses[0] ?? null);
-          return this.result(commandId, { address: this.state.address, changed });
-        }
-        case 'mapping':
-          setMapping(this, cmd.external);
-          return this.result(commandId, { address: this.state.address });
-        case 'send':
-          return this.result(commandId, { id: queueMessage(this, cmd.to, cmd.text) });
-        case 'invite':
-          return this.result(commandId, inviteCommand(this, cmd.ttlMs, cmd.addresses, cmd.domain ?? null));
-        case 'add':
-          return startAdd(this, commandId, cmd.code, cmd.name);
-        case 'bootstrap':
-          return startBootstrap(this, commandId, cmd.address, cmd.domain);
-        case 'accept':
-          return this.result(commandId, acceptRequest(this, cmd.uuid));
-        case 'reject':
-          return this.result(commandId, rejectRequest(this, cmd.uuid));
-        case 'flush': {
-          const c = this.state.contacts.get(cmd.uuid);
-          if (c) flushOutbox(this, c);
-          return this.result(commandId, { uuid: cmd.uuid });
-        }
-      }
-    } catch (e) {
-      if (e instanceof MeshError) return this.fail(commandId, e.code, e.message);
-      throw e;
     }
   }
 }

@@ -63,7 +63,11 @@ export type Continuation =
   /** Our "dial me back" to a contact (§15); `nonce` names the check it belongs to. */
   | { kind: 'dialback-ask'; nonce: string; contact: string }
   /** The fresh connection we opened for a contact's "dial me back"; the ask waits at `upstream`. */
-  | { kind: 'dialback-probe'; upstream: Upstream };
+  | { kind: 'dialback-probe'; upstream: Upstream }
+  /** §16: a request we carry between two contacts; its answer goes back to `upstream` as it is. */
+  | { kind: 'forward'; upstream: Upstream }
+  /** §16: our registration of an invite with an introducer (the answer changes nothing). */
+  | { kind: 'introduce' };
 
 /** Whether others can dial this node (DESIGN.md §7 `reachability`, docs/PROTOCOL.md §15). */
 export type Reachability = 'public' | 'mapped' | 'private' | 'unknown';
@@ -103,6 +107,27 @@ export interface NatState {
   peers: Map<string, { addr: string | null; lan: string | null; dialable: boolean }>;
 }
 
+/** §16: how a request to a contact went or may go through a relay (a mutual contact). */
+export interface RelayAttempt {
+  /** The contact the request is for. */
+  target: string;
+  /** Mesh-Id of the request to the target (its answer's proof covers it). */
+  meshId: string;
+  /** The link key with the target (checks the target's answer inside the relay's). */
+  linkKey: Uint8Array;
+  /** The relay (a contact of ours) this attempt went through; null: sent directly. */
+  via: string | null;
+  /** The request as built for the target (headers with its Mesh-Secret, body), to send again another way. */
+  type: MessageType;
+  headers: Record<string, string>;
+  body: Uint8Array;
+  timeoutMs: number;
+  /** Relays already asked for this request. */
+  tried: string[];
+  /** The failure of the direct attempt, reported if no relay gets through either. */
+  directFailure: string | null;
+}
+
 /** One of our requests awaiting its answer. */
 export interface OutstandingRequest {
   meshId: string;
@@ -113,6 +138,8 @@ export interface OutstandingRequest {
   /** When the host gives up on it (it reports `send-failed` TIMEOUT then). */
   deadline: number;
   then: Continuation;
+  /** §16: set for requests to a contact without an open channel (may fall back to, or went through, a relay). */
+  path?: RelayAttempt;
 }
 
 /** Why a search runs and what its good answer does. */
@@ -191,6 +218,28 @@ export interface CoreState {
   /** Fixed-window budget counters by key ("probe|<uuid>", "inbox|<uuid>"), see `tables.ts withinBudget`. */
   windows: Map<string, { start: number; count: number }>;
   stats: CoreStats;
+  /** §16: peers (contacts or not) with an open channel to us now, told by the runtime (`channel` command). */
+  channels: Set<string>;
+  /** §16: contact → the mutual contact that last relayed for it (used until it fails or a channel opens). */
+  relayVia: Map<string, string>;
+  /** §16: relayed requests we handle as their target: inner request id (negative) → where the sealed answer goes. */
+  relayInner: Map<number, { upstream: Upstream; from: string }>;
+  nextInnerId: number;
+  /** §16: invites of our contacts we introduce: invite id → inviter, expiry, requests forwarded so far. */
+  introductions: Map<string, { inviter: string; expiresAt: number; used: number }>;
+  /** §16.4 (introducer): requesters we introduced → their inviter and keys, while the invite lives. */
+  introduced: Map<string, IntroducedPeer & { inviter: string }>;
+  /** §16.4 (requester): our contact → the introducer that carried our request to it (a relay for the pair). */
+  introducerRelays: Map<string, IntroducedPeer>;
+}
+
+/** A non-contact that relays for an introduced pair (§16.4): its keys and address, until `expiresAt`. */
+export interface IntroducedPeer {
+  uuid: string;
+  signPub: Uint8Array;
+  boxPub: Uint8Array;
+  address: string;
+  expiresAt: number;
 }
 
 /** The state of a core starting from `snapshot`. */
@@ -229,6 +278,13 @@ export function createState(snapshot: CoreSnapshot, cfg: CoreConfig): CoreState 
     withdrawn: new Set(),
     windows: new Map(),
     stats: {},
+    channels: new Set(),
+    relayVia: new Map(),
+    relayInner: new Map(),
+    nextInnerId: -1,
+    introductions: new Map(),
+    introduced: new Map(),
+    introducerRelays: new Map(),
   };
   for (const c of snapshot.contacts) state.contacts.set(c.uuid, c);
   for (const r of snapshot.referrals) putReferralInMemory(state, r);

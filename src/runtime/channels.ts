@@ -4,26 +4,40 @@
  * contact table, and which channel peers are trusted (contacts get a budget, not the per-IP limit).
  */
 import type { ChannelPeer, ChannelTransport } from '../ports.ts';
+import type { IntroducedPeer } from '../protocol/state.ts';
 import type { ContactRecord, PersistOp } from '../protocol/types.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
-/** Whether a contact should have a channel: active, with an address, pinned by its key (no domain). */
+/**
+ * Whether a contact should have a channel: active or pending (a requester keeps the channel to the
+ * inviter it asked, so the accept can come back over it from behind a NAT: docs/PROTOCOL.md §16.1),
+ * with an address, pinned by its key (no domain).
+ */
 function wantsChannel(c: ContactRecord | undefined): c is ContactRecord {
-  return !!c && c.status === 'active' && c.address !== null && c.domain === null;
+  return !!c && c.status !== 'inactive' && c.address !== null && c.domain === null;
 }
 
 /** The channel side of a running node. */
 export class ChannelKeeper {
   /** uuid → the address we asked the transport to keep. */
   readonly #kept = new Map<string, { address: string; signPub: Uint8Array }>();
+  /**
+   * Peers whose channels so far always came from them (our dials never made one): most likely behind
+   * a NAT. When their channel closes we stop dialling their address (it would fail every minute for
+   * ever) until it changes; they dial us again when they are back (§16.1).
+   */
+  readonly #inboundOnly = new Set<string>();
+  readonly #dialledOk = new Set<string>();
   readonly #off: () => void;
 
   constructor(
     private readonly transport: ChannelTransport,
     private readonly contact: (uuid: string) => ContactRecord | undefined,
-    /** A channel to a contact opened: its queued messages may go now. */
-    opened: (uuid: string) => void,
+    /** A channel with a peer (contact or not) opened or closed: the core is told (§16). */
+    changed: (uuid: string, open: boolean) => void,
+    /** Introducers relaying for our introduced contacts (§16.4): we keep channels to them too. */
+    private readonly introducers: () => Iterable<IntroducedPeer> = () => [],
   ) {
     transport.trustChannels((peer: ChannelPeer) => {
       const c = contact(peer.uuid);
@@ -31,7 +45,17 @@ export class ChannelKeeper {
       return !!c && c.status === 'active' && hex(c.signPub) === hex(peer.signPub);
     });
     this.#off = transport.onChannel((e) => {
-      if (e.type === 'channel:open' && contact(e.peer.uuid)) opened(e.peer.uuid);
+      const uuid = e.peer.uuid;
+      if (e.type === 'channel:open') {
+        if (e.dialled) {
+          this.#dialledOk.add(uuid);
+          this.#inboundOnly.delete(uuid);
+        } else if (!this.#dialledOk.has(uuid)) this.#inboundOnly.add(uuid);
+        changed(uuid, true);
+      } else if (transport.channelTo(e.peer.signPub) === null) {
+        changed(uuid, false);
+        if (this.#inboundOnly.has(uuid)) this.#stopDialling(uuid);
+      }
     });
   }
 
@@ -40,12 +64,32 @@ export class ChannelKeeper {
     for (const c of contacts) this.sync(c.uuid);
   }
 
-  /** Keeps or releases channels of the contacts a batch of writes touched. */
+  /** Keeps or releases channels of the contacts a batch of writes touched (and of introducers). */
   syncOps(ops: readonly PersistOp[]): void {
     for (const op of ops) {
       if (op.op === 'contact:put') this.sync(op.contact.uuid);
       else if (op.op === 'contact:delete') this.sync(op.uuid);
     }
+    if (ops.length > 0) this.syncIntroducers();
+  }
+
+  /** Introducer uuid → its key, for the channels kept to introducers (not contacts). */
+  readonly #introKept = new Map<string, Uint8Array>();
+
+  /** Keeps a channel to each live introducer of an introduced contact, releases the others (§16.4). */
+  syncIntroducers(now = Date.now()): void {
+    const want = new Map<string, IntroducedPeer>();
+    for (const p of this.introducers()) if (p.expiresAt > now && !this.contact(p.uuid)) want.set(p.uuid, p);
+    for (const [uuid, signPub] of this.#introKept)
+      if (!want.has(uuid)) {
+        this.#introKept.delete(uuid);
+        if (!this.#kept.has(uuid)) this.transport.releaseChannel(signPub);
+      }
+    for (const [uuid, p] of want)
+      if (!this.#introKept.has(uuid)) {
+        this.#introKept.set(uuid, p.signPub);
+        this.transport.keepChannel(p.address, { signPub: p.signPub });
+      }
   }
 
   /** Keeps the channel of one contact when it is active and reachable, else releases it. */
@@ -54,12 +98,25 @@ export class ChannelKeeper {
     const kept = this.#kept.get(uuid);
     if (wantsChannel(c)) {
       if (kept?.address === c.address) return;
+      if (this.#inboundOnly.has(uuid) && kept === undefined && this.#parked.get(uuid) === c.address) return;
+      this.#parked.delete(uuid);
       this.#kept.set(uuid, { address: c.address as string, signPub: c.signPub });
       this.transport.keepChannel(c.address as string, { signPub: c.signPub });
     } else if (kept) {
       this.#kept.delete(uuid);
       this.transport.releaseChannel(kept.signPub);
     }
+  }
+
+  /** Peers we stopped dialling (inbound-only) → the address we stopped at; a new address dials again. */
+  readonly #parked = new Map<string, string>();
+
+  #stopDialling(uuid: string): void {
+    const kept = this.#kept.get(uuid);
+    if (!kept) return;
+    this.#kept.delete(uuid);
+    this.#parked.set(uuid, kept.address);
+    this.transport.releaseChannel(kept.signPub);
   }
 
   /** Whether a channel to this contact is open now. */

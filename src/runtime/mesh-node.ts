@@ -19,7 +19,14 @@ import { ChannelKeeper } from './channels.ts';
 import { NatWatch } from './nat-watch.ts';
 import { PortMapper } from './port-mapping.ts';
 import { pooledRandom } from './random.ts';
-import { advertisedAddress, type ContactView, type ConversationItem, type NodeStatus, natStatus } from './views.ts';
+import {
+  advertisedAddress,
+  type ContactView,
+  type ConversationItem,
+  contactPath,
+  type NodeStatus,
+  natStatus,
+} from './views.ts';
 
 export { advertisedAddress, type ContactView, type ConversationItem, type NodeStatus };
 
@@ -150,7 +157,8 @@ export class MeshNode extends EventEmitter {
       this.#channels = new ChannelKeeper(
         this.transport,
         (uuid) => core.contact(uuid),
-        (uuid) => void this.command({ kind: 'flush', uuid }).catch(() => {}),
+        (uuid, open) => void this.command({ kind: 'channel', uuid, open }).catch(() => {}),
+        () => core.state.introducerRelays.values(),
       );
       this.#channels.syncAll(core.contacts());
     }
@@ -397,7 +405,7 @@ export class MeshNode extends EventEmitter {
       lastSeen: c.lastSeen,
       status: c.status,
       domain: c.domain,
-      channel: this.#channels?.isOpen(c) ?? false,
+      ...contactPath(core, c, this.#channels?.isOpen(c) ?? false),
     }));
   }
 

@@ -2,6 +2,7 @@
  * What a running node shows: the view types of its library API, and the address it advertises.
  */
 import { networkInterfaces } from 'node:os';
+import type { MeshCore } from '../protocol/node.ts';
 import type { NatState, Reachability } from '../protocol/state.ts';
 import type { ContactRecord, OutboxRecord } from '../protocol/types.ts';
 import { formatAddress, parseAddress } from '../util/address.ts';
@@ -18,6 +19,27 @@ export interface ContactView {
   domain: string | null;
   /** A channel to this contact is open now (docs/PROTOCOL.md §13). */
   channel: boolean;
+  /** How requests to it go now (§16): over a channel or its address, through a mutual contact, or not at all. */
+  path: 'direct' | 'relay' | 'none';
+  /** The mutual contact relaying for it when `path` is "relay", else null. */
+  via: string | null;
+}
+
+/** `channel`, `path` and `via` of a contact view (docs/PROTOCOL.md §16.3). */
+export function contactPath(
+  core: MeshCore,
+  c: ContactRecord,
+  channel: boolean,
+): Pick<ContactView, 'channel' | 'path' | 'via'> {
+  if (channel) return { channel, path: 'direct', via: null };
+  const via = core.state.relayVia.get(c.uuid);
+  const relay = via ? core.contact(via) : undefined;
+  if (relay && relay.status === 'active' && core.state.channels.has(relay.uuid))
+    return { channel, path: 'relay', via: relay.uuid };
+  // §16.4: the introducer of this pair relays while the invite lives.
+  const intro = core.state.introducerRelays.get(c.uuid);
+  if (via && intro?.uuid === via && core.state.channels.has(via)) return { channel, path: 'relay', via };
+  return { channel, path: c.status === 'active' && c.address !== null ? 'direct' : 'none', via: null };
 }
 
 /** One line of a conversation. */

@@ -76,3 +76,25 @@ export function parseBootstrap(url: string): { address: string; domain: string |
   const isIp = /^[\d.]+$/.test(host) || host.includes(':');
   return { address: formatAddress({ host, port }), domain: isIp ? null : host };
 }
+
+/**
+ * True for an address in a private range a stranger on the internet cannot dial: RFC 1918
+ * (10/8, 172.16/12, 192.168/16), carrier-grade NAT (100.64/10), link-local (169.254/16), IPv6 ULA
+ * (fc00::/7) and link-local (fe80::/10). Loopback and public addresses are not private.
+ */
+export function isPrivateAddress(address: string): boolean {
+  const host = tryParseAddress(address)?.host ?? address;
+  const m = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(host);
+  if (m) {
+    const [a, b] = [Number(m[1]), Number(m[2])];
+    return (
+      a === 10 ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 100 && b >= 64 && b <= 127) ||
+      (a === 169 && b === 254)
+    );
+  }
+  const h = host.toLowerCase();
+  return /^f[cd][0-9a-f]{0,2}:/.test(h) || /^fe[89ab][0-9a-f]?:/.test(h);
+}

@@ -13,12 +13,10 @@ import {
   inviteId,
   inviteKey,
   openSealed,
-  responseSigningInput,
   sealTo,
   toB64u,
   tryFromB64u,
   utf8,
-  verifyEd25519,
 } from '../../crypto/index.ts';
 import { MeshError } from '../../errors.ts';
 import { decodeJson, isAddress, isPlausibleAddress, validateCard } from '../codec.ts';
@@ -29,6 +27,7 @@ import { searchOrder } from '../routing.ts';
 import type { SearchPurpose, SearchRecord, Via } from '../state.ts';
 import { saveContact } from '../tables.ts';
 import type { ContactRecord, PendingRequestRecord } from '../types.ts';
+import { mayIntroduce, rememberIntroducer } from './introducer.ts';
 import { addressFrom } from './presence.ts';
 import { relay } from './relay.ts';
 
@@ -71,11 +70,9 @@ function openAnswer(
   const signPub = fromB64u(card.signPub);
   const boxPub = fromB64u(card.boxPub);
   if (!checkUuid(card.uuid, signPub, boxPub) || toB64u(opened.senderBoxPub) !== card.boxPub) return null;
-  if (
-    resp.signature &&
-    !verifyEd25519(signPub, responseSigningInput(searchId, resp.observed, resp.data), fromB64u(resp.signature))
-  )
-    return null;
+  // The seal authenticates the answer (its sender key derives the inviter's UUID, its aad names this
+  // request). A signature is the last hop's: the inviter's when it answered directly, an introducer's
+  // (§16.4) when one carried it — so it is not required to be the inviter's.
   // Only type-checked so far: a malformed secret in a sealed answer must not throw out of the core.
   const secret = tryFromB64u(raw.secret);
   if (secret?.length !== 32) return null;
@@ -84,7 +81,8 @@ function openAnswer(
     core.drop('BAD_SECRET', 'auth phrases differ: possible man in the middle');
     return null;
   }
-  return { answer: { ...card, secret: raw.secret, authPhrase: phrase }, signPub, boxPub, secret };
+  const introducer = raw.introducer === undefined ? undefined : (validateCard(raw.introducer) ?? undefined);
+  return { answer: { ...card, secret: raw.secret, authPhrase: phrase, introducer }, signPub, boxPub, secret };
 }
 
 function addContactFromAnswer(
@@ -173,6 +171,7 @@ export function addAnswered(
   if (!a) return false;
   const direct = 'address' in via ? via.address : null;
   const c = addContactFromAnswer(core, a, direct, null, 'pending', purpose.name);
+  rememberIntroducer(core, c.uuid, a.answer.introducer);
   core.result(purpose.commandId, { uuid: c.uuid, name: c.name, authPhrase: a.answer.authPhrase });
   return true;
 }
@@ -234,7 +233,8 @@ export function bootstrapExhausted(core: CoreContext, purpose: Extract<SearchPur
 /** Handles a contact_req: for us → open, record a pending request, answer sealed; else relay by UUID. */
 export function handleContactReq(core: CoreContext, ctx: InboundContext, body: ContactReqBody): void {
   if (body.to !== null && body.to !== core.self.uuid) {
-    if (!ctx.sender && !core.cfg.isPublic)
+    // §16.4: an introducer carries a stranger's request for an invite its contact registered.
+    if (!ctx.sender && !core.cfg.isPublic && !mayIntroduce(core, ctx, body))
       return core.respondError(ctx.requestId, 'UNKNOWN_SENDER', 'this node relays for its contacts only');
     return relay(core, ctx, 'contact_req', body.to, body.hops, { ...body });
   }
@@ -327,6 +327,17 @@ export function handleContactReq(core: CoreContext, ctx: InboundContext, body: C
     core.persist({ op: 'invite:delete', id: usedInvite });
   }
   const answer: ContactAnswerSealed = { ...myCard(core), secret: toB64u(secret), authPhrase: phrase };
+  // §16.4: the contact that carried the request is the pair's introducer; the requester may keep a
+  // channel to it and use it as a relay until the two have another path.
+  const via = ctx.sender;
+  if (via && via.uuid !== card.uuid && via.address && via.domain === null)
+    answer.introducer = {
+      uuid: via.uuid,
+      name: via.name,
+      signPub: toB64u(via.signPub),
+      boxPub: toB64u(via.boxPub),
+      address: via.address,
+    };
   const data = toB64u(sealTo(core.self, boxPub, utf8(JSON.stringify(answer)), answerAad(ctx.headers.id), core.random));
   core.respondOk(ctx.upstream, data);
   // "→ reply"; a peer with a domain that accepts everyone adds at once.

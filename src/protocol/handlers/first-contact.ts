@@ -7,6 +7,7 @@ import { MeshError } from '../../errors.ts';
 import type { CoreContext } from '../context.ts';
 import type { RequestHeaders } from '../messages.ts';
 import { inviteHints } from '../observed.ts';
+import { pickIntroducers, registerInvite } from './introducer.ts';
 
 /** Checks Mesh-Pub-Key against Mesh-From (self-certifying UUID) and the Ed25519 signature; returns the keys or null. */
 export function verifyStranger(
@@ -39,6 +40,10 @@ export function inviteCommand(
   core.state.invites.set(id, { id, secret, createdAt: core.now, expiresAt });
   core.persist({ op: 'invite:put', invite: { id, secret, createdAt: core.now, expiresAt } });
   const addrs = addresses ?? inviteHints(core);
+  // §16.4: introducers' addresses follow ours (a requester tries hints in order); `--no-address` has none.
+  const introducers = addresses === undefined && domain === null ? pickIntroducers(core) : [];
+  for (const c of introducers) if (c.address && !addrs.includes(c.address)) addrs.push(c.address);
+  registerInvite(core, introducers, id, expiresAt);
   const code = encodeInvite({ uuid: core.self.uuid, secret, expiresAt, addresses: addrs, domain });
   return { code, expiresAt, id };
 }

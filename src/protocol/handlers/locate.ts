@@ -44,7 +44,8 @@ function boundedOrder(core: CoreContext, target: string, maxAsk: number): Contac
 
 /** Searches for `target` (its key is its uuid: one search per contact at a time). */
 export function startSearch(core: CoreContext, target: ContactRecord, ring?: number): void {
-  if (core.state.searches.has(target.uuid)) return;
+  // §16.1: no search while a channel with it is open (its address may be undialable; it is there).
+  if (core.state.searches.has(target.uuid) || core.state.channels.has(target.uuid)) return;
   // Expanding ring: first ask only our contacts (those that know the target directly or by referral
   // answer); flood further, up to the search radius, only when that found nothing.
   const maxHops = ring ?? Math.min(1, core.cfg.searchRadius);

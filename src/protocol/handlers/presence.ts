@@ -50,6 +50,8 @@ export function contactSeen(ctx: CoreContext, c: ContactRecord, address: string 
 
 /** A direct attempt to reach a contact failed: mark it inactive ("deactivate"), withdraw referrals about it. */
 export function contactUnreachable(ctx: CoreContext, c: ContactRecord): void {
+  // §16.1: a channel with it is open (it dialled us from behind a NAT): it is there, whatever our dial says.
+  if (ctx.state.channels.has(c.uuid)) return;
   if (c.status === 'active') {
     c.status = 'inactive';
     saveContact(ctx, c);
@@ -94,6 +96,9 @@ export function announceAnswered(
   if (!c) return;
   if (failure === null) return contactSeen(ctx, c, c.address);
   if (!unreachableAfter(failure, 'own')) return;
+  // §16.1: its channel opened while our announce failed on the way (an accept racing the requester's
+  // dial): say it once more, over the channel (searchOnFailure false: no second retry).
+  if (ctx.state.channels.has(c.uuid) && searchOnFailure) return announceTo(ctx, c, false);
   contactUnreachable(ctx, c);
   // Search only when something waits for it: an offline contact cannot be found anyway, and it
   // finds us when it comes back (the simulator: searching for every offline contact on start

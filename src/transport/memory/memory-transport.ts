@@ -44,6 +44,8 @@ interface Endpoint {
   online: boolean;
   /** Behind a NAT (PROTOCOL.md §15): peers see `publicHost`; only a mapped port can be dialled from outside. */
   nat?: { publicHost: string; mappedPort: number | null };
+  /** False for a node behind a NAT: nobody can dial it (POST or channel); its own dials and channels work. */
+  dialable: boolean;
 }
 
 /** A simulated network of {@link MemoryTransport}s keyed by address ("ip:port"). */
@@ -65,7 +67,7 @@ export class MemoryNetwork {
     const key = normalise(address);
     if (this.endpoints.has(key)) throw new Error(`MemoryNetwork: address ${key} is already in use`);
     const t = new MemoryTransport(this, key, opts);
-    this.endpoints.set(key, { transport: t, handler: null, online: true });
+    this.endpoints.set(key, { transport: t, handler: null, online: true, dialable: true });
     return t;
   }
 
@@ -75,6 +77,16 @@ export class MemoryNetwork {
     if (!ep) throw new Error(`MemoryNetwork: no node at ${address}`);
     ep.online = online;
     if (!online) this.links.breakAll(ep.transport, 'offline');
+  }
+
+  /**
+   * Puts the node at `address` behind a NAT (`dialable` false) or in the open: while undialable, POSTs
+   * and channel dials to it fail with CONNECT_FAILED; channels it dialled itself carry traffic both ways.
+   */
+  setDialable(address: string, dialable: boolean): void {
+    const ep = this.endpoints.get(normalise(address));
+    if (!ep) throw new Error(`MemoryNetwork: no node at ${address}`);
+    ep.dialable = dialable;
   }
 
   /** Moves the node at `oldAddress` to `newAddress` (a new IP); the old address becomes unreachable. */
@@ -252,7 +264,7 @@ export class MemoryTransport extends ChannelBinding implements ChannelTransport 
         }
         const routed = this.net.route(this.address, target);
         const ep = routed?.ep;
-        if (!self?.online || !ep?.online || !ep.handler) {
+        if (!self?.online || !ep?.online || !ep.handler || !ep.dialable) {
           return entry.fail(new TransportError('CONNECT_FAILED', `Cannot reach ${req.address}: connection refused`));
         }
         const peer = ep.transport;
@@ -292,7 +304,7 @@ export class MemoryTransport extends ChannelBinding implements ChannelTransport 
         const self = this.net.endpoint(this.address);
         const routed = this.net.route(this.address, target);
         const ep = routed?.ep;
-        if (this.closed || !self?.online || !ep?.online || !ep.handler) {
+        if (this.closed || !self?.online || !ep?.online || !ep.handler || !ep.dialable) {
           return reject(new TransportError('CONNECT_FAILED', `Cannot reach ${address}: connection refused`));
         }
         const peer = ep.transport;
