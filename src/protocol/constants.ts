@@ -193,3 +193,17 @@ export const CONTACT_BUDGET_MSGS_BURST = 16_000;
 export const CONTACT_BUDGET_BYTES_PER_S = 32 * 1024 * KIB;
 /** Burst of the byte budget (bucket size): one second's worth. */
 export const CONTACT_BUDGET_BYTES_BURST = 32 * 1024 * KIB;
+
+// --- Direct upgrade by TCP hole punching (docs/PROTOCOL.md §17) ---
+/**
+ * Budget of one punch attempt, ms: the simultaneous open, TLS and the HELLOs. The SYNs cross within a
+ * round trip once both sides have sent one; through a `drop` filter the first SYN is silently lost and
+ * the kernel's own retransmission (1 s, then 3 s) is what crosses, so 10 s covers two retransmissions.
+ */
+export const PUNCH_TIMEOUT_MS = 10 * SECOND;
+/**
+ * Pause before a new SYN after the remote router refused one (RST: a `reject` filter saw our SYN
+ * before its own host's SYN left), ms. Short, because the other side's SYN is on its way; ≈ 50 SYNs in
+ * one attempt stay far below any SYN-flood threshold.
+ */
+export const PUNCH_RETRY_MS = 200;

@@ -17,7 +17,7 @@ import type {
   RequestHandler,
 } from '../../ports.ts';
 import { TransportError } from '../../ports.ts';
-import { DEFAULT_PORT, MESH_PATH } from '../../protocol/constants.ts';
+import { DEFAULT_PORT, MESH_PATH, PUNCH_TIMEOUT_MS } from '../../protocol/constants.ts';
 import { formatAddress, parseAddress } from '../../util/address.ts';
 import { ChannelBinding } from '../channel/binding.ts';
 import { ChannelHub, type ChannelInit } from '../channel/hub.ts';
@@ -37,6 +37,14 @@ import {
 import { lazySchemaCompilers } from '../lazy-schema-compilers.ts';
 import { createSelfSignedCert, peerEd25519 } from './certificate.ts';
 import { dialWs, handleUpgrades } from './channel-ws.ts';
+import {
+  channelOverSocket,
+  type PunchComponents,
+  type PunchOptions,
+  type PunchResult,
+  type PunchRole,
+  punchChannel,
+} from './punch.ts';
 
 /** Options of {@link HttpsTransport}. */
 export interface HttpsTransportInit {
@@ -295,6 +303,28 @@ export class HttpsTransport extends ChannelBinding implements ChannelTransport {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Direct upgrade by TCP hole punching (docs/PROTOCOL.md §17, src/transport/https/punch.ts): a
+   * simultaneous open from `o.localPort` (the punch port, never the listening port) to the other
+   * side's observed endpoint, then the pinned TLS 1.3 channel over it; requests pinned to `o.signPub`
+   * go over it once it resolves. Rejects with a TransportError when the NATs do not let it up.
+   */
+  async punch(o: PunchOptions): Promise<PunchResult> {
+    return punchChannel(this.punchComponents(), o);
+  }
+
+  /** Runs a channel to `signPub` as `role` on an already connected TCP socket (punch's second half). */
+  async channelOverSocket(socket: Socket, role: PunchRole, signPub: Uint8Array, timeoutMs = PUNCH_TIMEOUT_MS) {
+    return channelOverSocket(this.punchComponents(), socket, role, signPub, Date.now() + timeoutMs);
+  }
+
+  private punchComponents(): PunchComponents {
+    const server = this.server;
+    if (!this.hub) throw new TypeError("HttpsTransport: punching needs the identity's boxPub (channels)");
+    if (this.closed || !server) throw new TransportError('ABORTED', 'Transport is not listening');
+    return { hub: this.hub, server, localAddress: this.localAddress, handshakeMs: this.init.headersTimeoutMs ?? 5_000 };
   }
 
   /** Stops the server (in-flight requests get up to 2 s) and destroys all client pools. */
