@@ -5,10 +5,11 @@
 import { checkProof, responseSigningInput } from '../crypto/index.ts';
 import type { FailureCode } from '../errors.ts';
 import { formatAddress, hostOf } from '../util/address.ts';
-import { decodeResponse } from './codec.ts';
+import { decodeResponse, isAddress } from './codec.ts';
 import type { CoreContext } from './context.ts';
 import { messageAnswered } from './handlers/message.ts';
 import { announceAnswered } from './handlers/presence.ts';
+import { punchAnswered } from './handlers/punch.ts';
 import { relayAnswered } from './handlers/relay.ts';
 import { searchAnswered } from './handlers/search.ts';
 import type { OkResponse } from './messages.ts';
@@ -45,6 +46,8 @@ export function onResponse(
   // Only an answer that proved itself under the link key may tell us how peers see us (issue 12
   // #14): a stranger's (or a man in the middle's) `observed` is not shown to the user.
   if (o.linkKey) noteObserved(core, r.value.observed);
+  // On a channel we dialled from the punch port, `observed` is that port's NAT mapping (§17.2).
+  if (o.linkKey && channel !== null && channel === o.contact) notePunchObserved(core, r.value.observed);
   settle(core, requestId, o, r.value, null);
 }
 
@@ -62,6 +65,17 @@ function noteObserved(core: CoreContext, observed: string): void {
   if (host === core.state.lastObserved) return;
   core.state.lastObserved = host;
   core.emit({ event: 'self:observed', address: formatAddress({ host, port: core.cfg.port }) });
+}
+
+/**
+ * A contact's channel answer tells where our channel's source port appears after our NAT. Only a
+ * port other than our listening port can be our punch port's mapping (a channel the contact dialled
+ * to us reports our listening port).
+ */
+function notePunchObserved(core: CoreContext, observed: string): void {
+  if (core.cfg.punchPort === null || !isAddress(observed)) return;
+  if (observed.endsWith(`:${core.cfg.port}`)) return;
+  core.state.punchObserved = observed;
 }
 
 /** Continues what the request was for: exactly one of `resp` (answered) and `failure` is set. */
@@ -84,5 +98,7 @@ function settle(
       return searchAnswered(core, requestId, then, resp, failure);
     case 'relay':
       return relayAnswered(core, requestId, then, resp, failure);
+    case 'punch':
+      return punchAnswered(core, then.contact, then.attempt, then.op, then.sentAt, resp, failure);
   }
 }

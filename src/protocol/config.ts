@@ -41,6 +41,11 @@ export interface CoreConfig {
   isPublic: boolean;
   /** Our listening port, sent as `Mesh-Port` so contacts learn our address. @default DEFAULT_PORT */
   port: number;
+  /**
+   * Local port our channels are dialled from and hole punching starts from (docs/PROTOCOL.md §17);
+   * null = this node does not punch (answers `connect` with no candidates). @default null
+   */
+  punchPort: number | null;
 }
 
 /** Options for `MeshCore`: every field optional. */
@@ -66,6 +71,7 @@ export const DEFAULT_CONFIG: CoreConfig = {
   acceptAll: false,
   isPublic: false,
   port: C.DEFAULT_PORT,
+  punchPort: null,
 };
 
 /** The seed's original routing numbers (`--strategy seed`). */

@@ -38,7 +38,13 @@ export type Command =
    * A channel to this contact just opened (its HELLO proved it, docs/PROTOCOL.md §13): send its
    * queued messages now instead of at their backoff time. Result: `{ uuid }`.
    */
-  | { kind: 'flush'; uuid: string };
+  | { kind: 'flush'; uuid: string }
+  /**
+   * Try a direct upgrade with this contact by TCP hole punching (docs/PROTOCOL.md §17), e.g. when it
+   * is reached only through a relay. Result: `{ uuid, attempt }` when the coordination started; the
+   * outcome comes as a `contact:punch` event.
+   */
+  | { kind: 'punch'; uuid: string };
 
 /** Everything that can happen to a node. */
 export type CoreEvent =
@@ -60,7 +66,9 @@ export type CoreEvent =
   | { type: 'send-failed'; requestId: number; reason: TransportErrorCode }
   /** A timer set with `set-timer` fired. */
   | { type: 'timer'; timer: TimerId }
-  | { type: 'command'; commandId: number; command: Command };
+  | { type: 'command'; commandId: number; command: Command }
+  /** The outcome of a `punch` effect: `ok` = a channel to the contact over the punched connection is open. */
+  | { type: 'punch-result'; uuid: string; attempt: string; ok: boolean; reason?: string };
 
 /** Events the application can observe (runtime `node.on(...)`). */
 export type AppEvent =
@@ -73,7 +81,9 @@ export type AppEvent =
   /** A peer saw our requests come from this host (shown with our listening port). */
   | { event: 'self:observed'; address: string }
   /** A search found a contact at a new address; `via` is the contact that answered (the target itself when it reached us first). */
-  | { event: 'relocated'; uuid: string; address: string; via: string; searchId: string };
+  | { event: 'relocated'; uuid: string; address: string; via: string; searchId: string }
+  /** A direct upgrade with a contact ended (docs/PROTOCOL.md §17): `ok` = direct channel open; else why not. */
+  | { event: 'contact:punch'; uuid: string; ok: boolean; reason?: string };
 
 /** Something the core asks its host to do. */
 export type Effect =
@@ -96,6 +106,21 @@ export type Effect =
   | { type: 'deliver'; message: InboxRecord }
   | { type: 'emit'; data: AppEvent }
   | { type: 'drop'; reason: DropReason; detail?: string }
+  /**
+   * Open a TCP connection to the contact at the same moment it opens one to us (docs/PROTOCOL.md §17):
+   * from our punch port to each of `remotes`, first SYN at `at`, giving up `timeoutMs` later; `client`
+   * runs the TLS client, `server` hands the socket to our HTTPS server. Answer with `punch-result`.
+   */
+  | {
+      type: 'punch';
+      uuid: string;
+      attempt: string;
+      signPub: Uint8Array;
+      remotes: string[];
+      role: 'client' | 'server';
+      at: number;
+      timeoutMs: number;
+    }
   | { type: 'result'; commandId: number; ok: true; value: unknown }
   | { type: 'result'; commandId: number; ok: false; code: MeshErrorCode; message: string };
 
@@ -111,7 +136,8 @@ export type SendKind =
   | 'ip'
   | 'contact_req'
   | 'ip-relay'
-  | 'contact_req-relay';
+  | 'contact_req-relay'
+  | 'punch';
 
 /** Why one of our requests failed, as the core sees it (for handlers of answers). */
 export type { FailureCode };

@@ -13,6 +13,7 @@ import { verifyStranger } from './handlers/first-contact.ts';
 import { handleIp } from './handlers/ip.ts';
 import { handleMessage } from './handlers/message.ts';
 import { addressFrom } from './handlers/presence.ts';
+import { handlePunch } from './handlers/punch.ts';
 import { handleReferral } from './handlers/referral.ts';
 import { reachable } from './reachability.ts';
 import { seenAdd, seenHas } from './seen-cache.ts';
@@ -102,6 +103,8 @@ export function onRequest(
       return handleMessage(core, ctx, m.body);
     case 'contact_req':
       return handleContactReq(core, ctx, m.body);
+    case 'punch':
+      return handlePunch(core, ctx, m.body);
   }
 }
 

@@ -3,11 +3,11 @@
  * Headers map to HTTP request headers `Mesh-*`; bodies are the JSON request body.
  */
 
-/** The seed's four message types. */
-export type MessageType = 'IP' | 'referral' | 'message' | 'contact_req';
+/** The seed's four message types, and the extensions of protocol v1.1 (`punch`: docs/PROTOCOL.md §17). */
+export type MessageType = 'IP' | 'referral' | 'message' | 'contact_req' | 'punch';
 
 /** All message types, for validation. */
-export const MESSAGE_TYPES: readonly MessageType[] = ['IP', 'referral', 'message', 'contact_req'];
+export const MESSAGE_TYPES: readonly MessageType[] = ['IP', 'referral', 'message', 'contact_req', 'punch'];
 
 /** Decoded `Mesh-*` request headers. */
 export interface RequestHeaders {
@@ -123,4 +123,16 @@ export interface OkResponse {
 export interface ErrorResponse {
   error: string;
   message: string;
+}
+
+/**
+ * punch (docs/PROTOCOL.md §17), between two contacts: `connect` offers the sender's candidate
+ * endpoints (its punch port as others see it) and is answered with the receiver's; `sync` starts
+ * the simultaneous open (the receiver at once, the sender half a round trip later).
+ */
+export type PunchBody = { op: 'connect'; attempt: string; candidates: string[] } | { op: 'sync'; attempt: string };
+
+/** The answer to a punch `connect` (the response `data`, base64url of this JSON). */
+export interface PunchAnswer {
+  candidates: string[];
 }

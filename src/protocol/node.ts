@@ -35,6 +35,7 @@ import { inviteCommand } from './handlers/first-contact.ts';
 import { startSearch } from './handlers/locate.ts';
 import { flushOutbox, queueMessage, retryOutbox } from './handlers/message.ts';
 import { announceAll, announceTo, contactSeen, contactUnreachable } from './handlers/presence.ts';
+import { punchResult, startPunch } from './handlers/punch.ts';
 import { relayTimedOut } from './handlers/relay.ts';
 import { searchTimedOut, startRouted } from './handlers/search.ts';
 import { onRequest } from './inbound.ts';
@@ -116,6 +117,9 @@ export class MeshCore implements CoreContext, RoutingView {
         break;
       case 'command':
         this.#onCommand(event.commandId, event.command);
+        break;
+      case 'punch-result':
+        punchResult(this, event.uuid, event.attempt, event.ok, event.reason);
         break;
     }
     const fx = this.#fx;
@@ -457,6 +461,11 @@ export class MeshCore implements CoreContext, RoutingView {
           const c = this.state.contacts.get(cmd.uuid);
           if (c) flushOutbox(this, c);
           return this.result(commandId, { uuid: cmd.uuid });
+        }
+        case 'punch': {
+          const c = this.state.contacts.get(cmd.uuid);
+          if (!c) return this.fail(commandId, 'CONTACT_UNKNOWN', `No contact ${cmd.uuid}; see mesh contacts`);
+          return this.result(commandId, startPunch(this, c));
         }
       }
     } catch (e) {

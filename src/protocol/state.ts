@@ -59,7 +59,9 @@ export type Continuation =
   /** One target of a search (`meshId` tells this search from a later one with the same key). */
   | { kind: 'search'; key: string; meshId: string; via: Via }
   /** One downstream leg of a relay; `direct` = sent to the target itself. */
-  | { kind: 'relay'; relayId: number; contact: string; direct: boolean };
+  | { kind: 'relay'; relayId: number; contact: string; direct: boolean }
+  /** A punch `connect` (answered with the contact's candidates) or `sync` (docs/PROTOCOL.md §17). */
+  | { kind: 'punch'; contact: string; attempt: string; op: 'connect' | 'sync'; sentAt: number };
 
 /** One of our requests awaiting its answer. */
 export interface OutstandingRequest {
@@ -147,6 +149,27 @@ export interface CoreState {
   /** Fixed-window budget counters by key ("probe|<uuid>", "inbox|<uuid>"), see `tables.ts withinBudget`. */
   windows: Map<string, { start: number; count: number }>;
   stats: CoreStats;
+  /** Hole punching per contact (docs/PROTOCOL.md §17): attempts in progress, failures, backoff. */
+  punches: Map<string, PunchRecord>;
+  /** Our punch port as a contact saw it on a channel we dialled from it ("ip:port"), latest first. */
+  punchObserved: string | null;
+}
+
+/** Hole punching with one contact (in memory only: after a restart it starts afresh). */
+export interface PunchRecord {
+  /** The attempt in progress (ours or the contact's), or null. */
+  attempt: string | null;
+  /** We started it (sent `connect`) or answered it. */
+  initiator: boolean;
+  /** The contact's candidates (answered `connect`: waiting for `sync` until `deadline`). */
+  remotes: string[];
+  deadline: number;
+  /** Failed attempts in a row (initiator side), for the backoff. */
+  failures: number;
+  /** No new attempt of ours before this. */
+  notBefore: number;
+  /** The last attempt opened a direct channel. */
+  direct: boolean;
 }
 
 /** The state of a core starting from `snapshot`. */
@@ -173,6 +196,8 @@ export function createState(snapshot: CoreSnapshot, cfg: CoreConfig): CoreState 
     withdrawn: new Set(),
     windows: new Map(),
     stats: {},
+    punches: new Map(),
+    punchObserved: null,
   };
   for (const c of snapshot.contacts) state.contacts.set(c.uuid, c);
   for (const r of snapshot.referrals) putReferralInMemory(state, r);
