@@ -143,3 +143,35 @@ describe('simultaneousOpen', () => {
     );
   });
 });
+
+describe('channels dialled from the punch port (PROTOCOL.md §17.1)', () => {
+  it('the contact sees the channel come from the punch port; a busy punch port falls back to an ephemeral one', async () => {
+    const ka = generateKeyPairs(randomBytes);
+    const kb = generateKeyPairs(randomBytes);
+    const kc = generateKeyPairs(randomBytes);
+    const a = new HttpsTransport({ host: '127.0.0.78', port: 0, ...ka, punchPort: 47620 });
+    open.push(a);
+    await a.listen(async () => ({ status: 200, body: enc.encode('{}') }));
+    const b = await node('127.0.0.79', kb);
+    const c = await node('127.0.0.80', kc);
+    const remotes: string[] = [];
+    b.onChannel((e) => e.type === 'channel:open' && remotes.push(e.remote));
+    a.keepChannel(`127.0.0.79:${(b.server?.address() as { port: number }).port}`, { signPub: kb.signPub });
+      signPub: kb.signPub,
+    });
+    // Another socket listens on A's punch port: Linux refuses to dial from it (EADDRINUSE).
+    const squatter = createServer();
+    await new Promise<void>((r) => squatter.listen(47621, '127.0.0.78', r));
+    const a2 = new HttpsTransport({ host: '127.0.0.78', port: 0, ...generateKeyPairs(randomBytes), punchPort: 47621 });
+    open.push(a2);
+    await a2.listen(async () => ({ status: 200, body: enc.encode('{}') }));
+    a2.keepChannel(`127.0.0.80:${(c.server?.address() as { port: number }).port}`, { signPub: kc.signPub });
+    const end = Date.now() + 5000;
+    while ((a.channelTo(kb.signPub) === null || a2.channelTo(kc.signPub) === null) && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 10));
+    squatter.close();
+    assert.ok(a.channelTo(kb.signPub), 'channel A → B open');
+    assert.ok(a2.channelTo(kc.signPub), 'channel A2 → C open from an ephemeral port');
+    assert.deepEqual(remotes, ['127.0.0.78:47620']);
+  });
+});

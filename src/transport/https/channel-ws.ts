@@ -86,6 +86,8 @@ export interface WsDialOptions {
   /** The identity key the server certificate must hold (the pin). */
   signPub: Uint8Array;
   localAddress?: string;
+  /** Local port to dial from (the punch port, docs/PROTOCOL.md §17.1). @default an ephemeral port */
+  localPort?: number;
   family?: number;
   /** Time for TLS plus the upgrade, ms. */
   timeoutMs: number;
@@ -99,6 +101,7 @@ export async function dialWs(o: WsDialOptions): Promise<ChannelLink> {
     port: o.port,
     ...(isIP(o.host) ? {} : { servername: o.host }),
     ...(o.localAddress ? { localAddress: o.localAddress } : {}),
+    ...(o.localPort ? { localPort: o.localPort } : {}),
     ...(o.family ? { family: o.family } : {}),
     ...TLS_CLIENT,
   });

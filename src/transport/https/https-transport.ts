@@ -37,14 +37,7 @@ import {
 import { lazySchemaCompilers } from '../lazy-schema-compilers.ts';
 import { createSelfSignedCert, peerEd25519 } from './certificate.ts';
 import { dialWs, handleUpgrades } from './channel-ws.ts';
-import {
-  channelOverSocket,
-  type PunchComponents,
-  type PunchOptions,
-  type PunchResult,
-  type PunchRole,
-  punchChannel,
-} from './punch.ts';
+import * as punching from './punch.ts';
 
 /** Options of {@link HttpsTransport}. */
 export interface HttpsTransportInit {
@@ -86,6 +79,8 @@ export interface HttpsTransportInit {
   boxPub?: Uint8Array;
   /** Channel timings and limits. */
   channel?: ChannelInit;
+  /** Punch port (PROTOCOL.md §17.1): channels are dialled from it, never the listening port. @default none */
+  punchPort?: number;
 }
 
 const UNSPECIFIED = new Set(['0.0.0.0', '::', '::0', '']);
@@ -137,8 +132,13 @@ export class HttpsTransport extends ChannelBinding implements ChannelTransport {
             identity: { signPriv: init.signPriv, signPub: init.signPub, boxPub: init.boxPub },
             dial: (address, signPub) => {
               const target = parseAddress(address);
-              const local = this.localFor(target.host);
-              return dialWs({ ...target, ...local, signPub, timeoutMs: init.headersTimeoutMs ?? 5_000 });
+              const o = {
+                ...target,
+                ...this.localFor(target.host),
+                signPub,
+                timeoutMs: init.headersTimeoutMs ?? 5_000,
+              };
+              return init.punchPort ? punching.dialFromPort(o, init.punchPort) : dialWs(o);
             },
             serve: async (req, trusted) => {
               if (!this.handler) return errorReply('UNAVAILABLE', 'The node is not serving.');
@@ -306,25 +306,21 @@ export class HttpsTransport extends ChannelBinding implements ChannelTransport {
   }
 
   /**
-   * Direct upgrade by TCP hole punching (docs/PROTOCOL.md §17, src/transport/https/punch.ts): a
-   * simultaneous open from `o.localPort` (the punch port, never the listening port) to the other
-   * side's observed endpoint, then the pinned TLS 1.3 channel over it; requests pinned to `o.signPub`
-   * go over it once it resolves. Rejects with a TransportError when the NATs do not let it up.
+   * Direct upgrade by TCP hole punching (PROTOCOL.md §17, ./punch.ts): simultaneous open from the punch
+   * port, then the pinned channel over it. Rejects with a TransportError when the NATs do not let it up.
    */
-  async punch(o: PunchOptions): Promise<PunchResult> {
-    return punchChannel(this.punchComponents(), o);
+  async punch(o: punching.PunchOptions): Promise<punching.PunchResult> {
+    return punching.punchChannel(this.punchComponents(), o);
   }
 
   /** Runs a channel to `signPub` as `role` on an already connected TCP socket (punch's second half). */
-  async channelOverSocket(socket: Socket, role: PunchRole, signPub: Uint8Array, timeoutMs = PUNCH_TIMEOUT_MS) {
-    return channelOverSocket(this.punchComponents(), socket, role, signPub, Date.now() + timeoutMs);
+  async channelOverSocket(socket: Socket, role: punching.PunchRole, signPub: Uint8Array, timeoutMs = PUNCH_TIMEOUT_MS) {
+    return punching.channelOverSocket(this.punchComponents(), socket, role, signPub, Date.now() + timeoutMs);
   }
 
-  private punchComponents(): PunchComponents {
-    const server = this.server;
-    if (!this.hub) throw new TypeError("HttpsTransport: punching needs the identity's boxPub (channels)");
-    if (this.closed || !server) throw new TransportError('ABORTED', 'Transport is not listening');
-    return { hub: this.hub, server, localAddress: this.localAddress, handshakeMs: this.init.headersTimeoutMs ?? 5_000 };
+  private punchComponents(): punching.PunchComponents {
+    const ms = this.init.headersTimeoutMs ?? 5_000;
+    return punching.punchComponents(this.hub, this.closed ? null : this.server, this.localAddress, ms);
   }
 
   /** Stops the server (in-flight requests get up to 2 s) and destroys all client pools. */

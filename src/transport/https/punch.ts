@@ -17,8 +17,9 @@ import { TransportError } from '../../ports.ts';
 import { PUNCH_RETRY_MS, PUNCH_TIMEOUT_MS } from '../../protocol/constants.ts';
 import { parseAddress } from '../../util/address.ts';
 import type { ChannelHub } from '../channel/hub.ts';
+import type { ChannelLink } from '../channel/link.ts';
 import { formatRemote } from '../edge.ts';
-import { dialWsOver } from './channel-ws.ts';
+import { dialWs, dialWsOver, type WsDialOptions } from './channel-ws.ts';
 
 /** Which end runs the TLS client (and dials the channel) on the punched socket. */
 export type PunchRole = 'client' | 'server';
@@ -61,6 +62,18 @@ export interface PunchComponents {
   localAddress?: string;
   /** Channel handshake timeout, ms (the TLS client's budget after the socket is up). */
   handshakeMs: number;
+}
+
+/** The transport's parts a punch uses; throws when there is no channel binding or no server listening. */
+export function punchComponents(
+  hub: ChannelHub | null,
+  server: Server | null,
+  localAddress: string | undefined,
+  handshakeMs: number,
+): PunchComponents {
+  if (!hub) throw new TypeError("HttpsTransport: punching needs the identity's boxPub (channels)");
+  if (!server) throw new TransportError('ABORTED', 'Transport is not listening');
+  return { hub, server, localAddress, handshakeMs };
 }
 
 /** Connects from `localPort` to `host:port`, again after each refusal, until connected or `deadline`. */
@@ -198,5 +211,20 @@ export async function channelOverSocket(
     socket.destroy();
     opened.catch(() => {});
     throw err;
+  }
+}
+
+/**
+ * Dials a channel from the punch port so the contact observes its NAT mapping (§17.1); from an
+ * ephemeral port when the punch port cannot be used for this remote (the same connection still in
+ * TIME_WAIT, or another process listens on it).
+ */
+export async function dialFromPort(o: WsDialOptions, localPort: number): Promise<ChannelLink> {
+  try {
+    return await dialWs({ ...o, localPort });
+  } catch (err) {
+    const code = (err as { cause?: NodeJS.ErrnoException }).cause?.code;
+    if (code !== 'EADDRINUSE' && code !== 'EADDRNOTAVAIL') throw err;
+    return dialWs(o);
   }
 }
