@@ -157,8 +157,6 @@ describe('channels dialled from the punch port (PROTOCOL.md §17.1)', () => {
     const remotes: string[] = [];
     b.onChannel((e) => e.type === 'channel:open' && remotes.push(e.remote));
     a.keepChannel(`127.0.0.79:${(b.server?.address() as { port: number }).port}`, { signPub: kb.signPub });
-      signPub: kb.signPub,
-    });
     // Another socket listens on A's punch port: Linux refuses to dial from it (EADDRINUSE).
     const squatter = createServer();
     await new Promise<void>((r) => squatter.listen(47621, '127.0.0.78', r));
