@@ -16,6 +16,7 @@ import { timerKey } from '../protocol/timers.ts';
 import type { ContactRecord, InboxRecord } from '../protocol/types.ts';
 import { parseAddress, parseBootstrap } from '../util/address.ts';
 import { ChannelKeeper } from './channels.ts';
+import { runPunch } from './punch.ts';
 import { pooledRandom } from './random.ts';
 import { advertisedAddress, type ContactView, type ConversationItem, type NodeStatus } from './views.ts';
 
@@ -288,6 +289,9 @@ export class MeshNode extends EventEmitter {
       case 'drop':
         this.drops[e.reason] = (this.drops[e.reason] ?? 0) + 1;
         this.log.debug({ reason: e.reason, detail: e.detail }, 'dropped');
+        break;
+      case 'punch':
+        runPunch(this.transport, e, this.#core?.cfg.punchPort ?? null, (ev) => this.#dispatch(ev));
         break;
       case 'result': {
         const c = this.#commands.get(e.commandId);
