@@ -62,6 +62,8 @@ export const BUDGET_DROP_REASONS = [
   'LIMIT_INBOX',
   /** A remote claim of an address we will not send to (loopback, multicast, unspecified...). */
   'BAD_ADDRESS',
+  /** Dial-back requests of one contact (DIALBACK_PER_CONTACT) or in flight (DIALBACK_MAX_IN_FLIGHT), §15. */
+  'LIMIT_DIALBACK',
   /** Punch `connect`s from one contact within PUNCH_WINDOW_MS (PUNCH_MAX_PER_WINDOW), docs/PROTOCOL.md §17. */
   'LIMIT_PUNCH',
 ] as const;

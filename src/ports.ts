@@ -57,6 +57,8 @@ export interface OutboundRequest {
   body: Uint8Array;
   pin?: PinSpec;
   timeoutMs: number;
+  /** Use a new connection: not the channel, not a pooled keep-alive one (a dial-back probe, PROTOCOL.md §15). */
+  fresh?: boolean;
 }
 
 /** Answer to an outbound request: any HTTP status (errors carry the JSON error body). */

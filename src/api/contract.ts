@@ -42,6 +42,14 @@ export interface NodeStatus {
   outbox: number;
   /** Dropped inbound requests by reason. */
   drops: Record<string, number>;
+  /** Whether others can dial this node, learned by dial-back (docs/PROTOCOL.md §15). */
+  reachability?: 'public' | 'mapped' | 'private' | 'unknown';
+  /** The address this node tells contacts. */
+  advertised?: string | null;
+  /** Whether `advertised` can be dialled by others. */
+  dialable?: boolean;
+  /** The home router's port mapping (UPnP-IGD / NAT-PMP), or null. */
+  portMapping?: { protocol: 'nat-pmp' | 'upnp'; gateway: string; internal: string; external: string } | null;
 }
 
 /** One item of `GET /api/contacts`. */

@@ -95,6 +95,7 @@ export async function buildProgram(argv?: string[]): Promise<Command> {
     .option('--domain <name>', 'DNS name of this peer with a domain')
     .option('--tls-cert <file>', 'CA-valid certificate (PEM) for --domain')
     .option('--tls-key <file>', 'private key (PEM) for --tls-cert')
+    .option('--no-port-mapping', 'do not ask the home router (UPnP-IGD / NAT-PMP) to forward our port')
     .option('--log-level <level>', 'debug | info | warn | error', 'info')
     .option('--json', 'print the start-up summary as JSON')
     .action(async (opts, cmd: Command) => {
@@ -118,6 +119,7 @@ export async function buildProgram(argv?: string[]): Promise<Command> {
         tlsCert: opts.tlsCert,
         tlsKey: opts.tlsKey,
         logLevel: opts.logLevel,
+        portMapping: opts.portMapping !== false,
       });
       out(
         opts.json === true,

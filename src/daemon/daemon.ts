@@ -40,6 +40,8 @@ export interface DaemonInit {
   tlsKey?: string;
   /** Extra protocol options (tests, experiments). */
   core?: CoreInit;
+  /** Map our port on the home router when it offers UPnP-IGD / NAT-PMP (PROTOCOL.md §15.6). @default true (not with --domain) */
+  portMapping?: boolean;
   /** pino level. @default 'info' */
   logLevel?: string;
   /** Where logs go. @default stderr */
@@ -105,6 +107,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
     logger: logger.child({ component: 'node' }),
     core: { isPublic: init.public === true, acceptAll: init.acceptAll === true, ...init.core },
     advertise: init.domain ? `${init.domain}:${init.port ?? DEFAULT_PORT}` : undefined,
+    portMapping: init.portMapping !== false && !init.domain,
   });
   try {
     await node.start();

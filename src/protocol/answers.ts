@@ -7,12 +7,14 @@ import type { FailureCode } from '../errors.ts';
 import { formatAddress, hostOf } from '../util/address.ts';
 import { decodeResponse, isAddress } from './codec.ts';
 import type { CoreContext } from './context.ts';
+import { askAnswered, probeAnswered } from './handlers/dialback.ts';
 import { messageAnswered } from './handlers/message.ts';
 import { announceAnswered } from './handlers/presence.ts';
 import { punchAnswered } from './handlers/punch.ts';
 import { relayAnswered } from './handlers/relay.ts';
 import { searchAnswered } from './handlers/search.ts';
 import type { OkResponse } from './messages.ts';
+import { noteObservation } from './observed.ts';
 import type { OutstandingRequest } from './state.ts';
 
 /**
@@ -45,7 +47,7 @@ export function onResponse(
   }
   // Only an answer that proved itself under the link key may tell us how peers see us (issue 12
   // #14): a stranger's (or a man in the middle's) `observed` is not shown to the user.
-  if (o.linkKey) noteObserved(core, r.value.observed);
+  if (o.linkKey) noteObserved(core, r.value.observed, o.contact);
   // On a channel we dialled from the punch port, `observed` is that port's NAT mapping (§17.2).
   if (o.linkKey && channel !== null && channel === o.contact) notePunchObserved(core, r.value.observed);
   settle(core, requestId, o, r.value, null);
@@ -60,8 +62,9 @@ export function onSendFailed(core: CoreContext, requestId: number, reason: Failu
 }
 
 /** Peers report the socket they saw; only its host matters (the port is our ephemeral source port). */
-function noteObserved(core: CoreContext, observed: string): void {
+function noteObserved(core: CoreContext, observed: string, contact: string | null): void {
   const host = hostOf(observed);
+  noteObservation(core, contact, host); // §15.1: the vote of this contact
   if (host === core.state.lastObserved) return;
   core.state.lastObserved = host;
   core.emit({ event: 'self:observed', address: formatAddress({ host, port: core.cfg.port }) });
@@ -98,6 +101,10 @@ function settle(
       return searchAnswered(core, requestId, then, resp, failure);
     case 'relay':
       return relayAnswered(core, requestId, then, resp, failure);
+    case 'dialback-ask':
+      return askAnswered(core, then.nonce, resp, failure);
+    case 'dialback-probe':
+      return probeAnswered(core, then.upstream, failure);
     case 'punch':
       return punchAnswered(core, then.contact, then.attempt, then.op, then.sentAt, resp, failure);
   }

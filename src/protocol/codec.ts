@@ -9,6 +9,7 @@ import { MAX_BODY_BYTES, PROTOCOL_VERSION, PUNCH_MAX_CANDIDATES } from './consta
 import {
   type ContactCard,
   type ContactReqBody,
+  type DialbackBody,
   type ErrorResponse,
   type IpBody,
   MESSAGE_TYPES,
@@ -120,7 +121,7 @@ export function decodeHeaders(h: Record<string, string | undefined>, onChannel =
   }
   const type = h['mesh-type'];
   if (!type || !(MESSAGE_TYPES as readonly string[]).includes(type))
-    return fail('Mesh-Type must be one of IP, referral, message, contact_req, punch');
+    return fail('Mesh-Type must be one of IP, referral, message, contact_req, dialback, punch');
   const from = h['mesh-from'];
   if (!isUuid(from)) return fail('Mesh-From must be a lower-case UUID');
   const id = h['mesh-id'];
@@ -200,6 +201,7 @@ export type RequestBody =
   | { type: 'referral'; body: ReferralBody }
   | { type: 'message'; body: MessageBody }
   | { type: 'contact_req'; body: ContactReqBody }
+  | { type: 'dialback'; body: DialbackBody }
   | { type: 'punch'; body: PunchBody };
 
 /** Validates a request body for its `Mesh-Type`. */
@@ -227,15 +229,13 @@ export function decodeBody(type: MessageType, raw: Uint8Array): Decoded<RequestB
         },
       };
     case 'referral':
-      if (!isUuid(o.referent)) return fail('referral: "referent" must be a UUID');
-      if (!isHops(o.hops)) return fail(`referral: "hops" must be an integer 0..${MAX_WIRE_HOPS}`);
-      if (o.withdraw !== undefined && typeof o.withdraw !== 'boolean')
-        return fail('referral: "withdraw" must be a boolean');
-      return { ok: true, value: { type, body: { referent: o.referent, hops: o.hops, withdraw: o.withdraw === true } } };
+      return decodeReferral(o);
     case 'message':
       if (!isB64u(o.nonce, 16, 16)) return fail('message: "nonce" must be 12 bytes base64url');
       if (!isB64u(o.ct, 22)) return fail('message: "ct" must be base64url ciphertext');
       return { ok: true, value: { type, body: { nonce: o.nonce, ct: o.ct } } };
+    case 'dialback':
+      return decodeDialback(o);
     case 'contact_req': {
       if (o.to !== null && !isUuid(o.to)) return fail('contact_req: "to" must be a UUID or null');
       if (!isHops(o.hops) || o.hops < 1) return fail(`contact_req: "hops" must be an integer 1..${MAX_WIRE_HOPS}`);
@@ -262,6 +262,37 @@ export function decodeBody(type: MessageType, raw: Uint8Array): Decoded<RequestB
       return { ok: true, value: { type, body: { op: 'connect', attempt: o.attempt, candidates } } };
     }
   }
+}
+
+function decodeReferral(o: Record<string, unknown>): Decoded<RequestBody> {
+  if (!isUuid(o.referent)) return fail('referral: "referent" must be a UUID');
+  if (!isHops(o.hops)) return fail(`referral: "hops" must be an integer 0..${MAX_WIRE_HOPS}`);
+  if (o.withdraw !== undefined && typeof o.withdraw !== 'boolean')
+    return fail('referral: "withdraw" must be a boolean');
+  const body: ReferralBody = { referent: o.referent, hops: o.hops, withdraw: o.withdraw === true };
+  // §15 address info of a presence announce: optional, each field checked on its own.
+  if (o.addr !== undefined) {
+    if (!isAddress(o.addr)) return fail('referral: "addr" must be ip:port');
+    body.addr = o.addr;
+  }
+  if (o.lan !== undefined) {
+    if (!isAddress(o.lan)) return fail('referral: "lan" must be ip:port');
+    body.lan = o.lan;
+  }
+  if (o.dialable !== undefined) {
+    if (typeof o.dialable !== 'boolean') return fail('referral: "dialable" must be a boolean');
+    body.dialable = o.dialable;
+  }
+  return { ok: true, value: { type: 'referral', body } };
+}
+
+function decodeDialback(o: Record<string, unknown>): Decoded<RequestBody> {
+  if (!isB64u(o.nonce, 22, 22)) return fail('dialback: "nonce" must be 16 bytes base64url');
+  if (o.op === 'probe') return { ok: true, value: { type: 'dialback', body: { op: 'probe', nonce: o.nonce } } };
+  if (o.op !== 'ask') return fail('dialback: "op" must be "ask" or "probe"');
+  if (!Number.isInteger(o.port) || (o.port as number) < 1 || (o.port as number) > 65535)
+    return fail('dialback: "port" must be 1..65535');
+  return { ok: true, value: { type: 'dialback', body: { op: 'ask', nonce: o.nonce, port: o.port as number } } };
 }
 
 /** A punch candidate list (docs/PROTOCOL.md §17.3): ≤ PUNCH_MAX_CANDIDATES "ip:port" strings; null when invalid. */

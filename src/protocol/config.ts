@@ -42,6 +42,12 @@ export interface CoreConfig {
   /** Our listening port, sent as `Mesh-Port` so contacts learn our address. @default DEFAULT_PORT */
   port: number;
   /**
+   * Ask contacts to dial us back to learn our reachability (docs/PROTOCOL.md §15). Real nodes turn
+   * it on (MeshNode); off in the core by default so the simulator's message counts stay those of
+   * routing alone. @default false
+   */
+  dialback: boolean;
+  /**
    * Local port our channels are dialled from and hole punching starts from (docs/PROTOCOL.md §17);
    * null = this node does not punch (answers `connect` with no candidates). @default null
    */
@@ -71,6 +77,7 @@ export const DEFAULT_CONFIG: CoreConfig = {
   acceptAll: false,
   isPublic: false,
   port: C.DEFAULT_PORT,
+  dialback: false,
   punchPort: null,
 };
 

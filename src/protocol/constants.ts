@@ -194,6 +194,59 @@ export const CONTACT_BUDGET_BYTES_PER_S = 32 * 1024 * KIB;
 /** Burst of the byte budget (bucket size): one second's worth. */
 export const CONTACT_BUDGET_BYTES_BURST = 32 * 1024 * KIB;
 
+// ---- Observed address, reachability, port mapping (docs/PROTOCOL.md §15)
+
+/**
+ * How long a contact's report of where it saw us counts (ms). Reports come with every answer, so a
+ * live node refreshes them often; an hour (the announce interval) keeps the vote of a contact that
+ * only answers the hourly announce.
+ */
+export const OBSERVED_TTL_MS = 1 * HOUR;
+/**
+ * Reports of one host needed before we believe it is our public IP (DESIGN.md §10: "agreement of
+ * two, or one when it has one"): one contact alone could feed us a false address.
+ */
+export const OBSERVED_AGREEMENT = 2;
+/**
+ * Contacts asked at once to dial us back. Two: one contact's own outbound firewall cannot make us
+ * think we are private, and a check costs each contact one extra TLS connection.
+ */
+export const DIALBACK_ASK = 2;
+/** How long a dial-back probe (the contact's fresh connection to us) may take, ms. */
+export const DIALBACK_PROBE_TIMEOUT_MS = 4 * SECOND;
+/**
+ * How long we wait for a contact's answer to "dial me back", ms: longer than the probe and than the
+ * HTTPS connector's own 10 s connect timeout, so a probe into a silently dropping NAT still ends in
+ * an answer ("not reached") rather than in our timeout (which would leave us `unknown`).
+ */
+export const DIALBACK_ASK_TIMEOUT_MS = 15 * SECOND;
+/**
+ * Dial-back requests answered per contact per DIALBACK_WINDOW_MS. A node checks itself on start and
+ * on each address change; 6 in 10 minutes covers a laptop changing networks twice and stops a
+ * contact from using us as a connection generator (each request costs us one TLS dial).
+ */
+export const DIALBACK_PER_CONTACT = 6;
+/** The window of DIALBACK_PER_CONTACT, ms. */
+export const DIALBACK_WINDOW_MS = 10 * MINUTE;
+/**
+ * Dial-back probes in flight at once for all contacts: bounds the outbound connections contacts can
+ * make us open at the same moment (a hub with hundreds of contacts that all restart at once).
+ */
+export const DIALBACK_MAX_IN_FLIGHT = 16;
+/** Reachability is checked again this often even without a visible change (a router may drop a mapping), ms. */
+export const DIALBACK_RECHECK_MS = 30 * MINUTE;
+/**
+ * Port-mapping lease asked from the router (UPnP-IGD / NAT-PMP), ms. An hour (RFC 6886 §3.3
+ * recommends 7200 s; the library renews a minute before expiry), short enough that a node that
+ * crashed without removing it does not hold the port for long.
+ */
+export const PORT_MAPPING_TTL_MS = 1 * HOUR;
+/**
+ * How often the runtime asks the router for its external address and looks at local interfaces,
+ * ms. Both are local and cheap (one NAT-PMP datagram / one IGD SOAP call, one getifaddrs), and this
+ * interval bounds how late a new WAN address or a move is noticed (target: flowing again ≤ 2 s).
+ */
+export const ADDRESS_POLL_MS = 1 * SECOND;
 // --- Direct upgrade by TCP hole punching (docs/PROTOCOL.md §17) ---
 /**
  * Budget of one punch attempt, ms: the simultaneous open, TLS and the HELLOs. The SYNs cross within a

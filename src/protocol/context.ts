@@ -26,8 +26,14 @@ export interface InboundContext {
   upstream: Upstream;
 }
 
-/** What to send: to a contact (authenticated with Mesh-Secret) or to a stranger's address (signed). */
-export type SendTarget = { contact: ContactRecord } | { address: string; domain: string | null };
+/**
+ * What to send: to a contact (authenticated with Mesh-Secret) or to a stranger's address (signed).
+ * `at` sends to a contact at another address than its stored one, `fresh` on a new connection
+ * (a dial-back probe, §15).
+ */
+export type SendTarget =
+  | { contact: ContactRecord; at?: string; fresh?: boolean }
+  | { address: string; domain: string | null };
 
 /** The state a handler reads and the effects it may cause (and the routing view of its tables). */
 export interface CoreContext extends RoutingView {
@@ -98,4 +104,8 @@ export interface CoreContext extends RoutingView {
   startRouted(search: SearchRecord): void;
   /** Sends every queued message for a contact (message.ts). */
   flushOutbox(c: ContactRecord): void;
+  /** Announces our presence to every contact (presence.ts): the IP-change flow. */
+  announceAll(searchOnFailure: boolean): void;
+  /** Starts a reachability check of our address (handlers/dialback.ts, §15). */
+  startDialback(): void;
 }

@@ -34,6 +34,8 @@ export type Command =
   | { kind: 'accept'; uuid: string }
   /** Reject a pending contact request. Result: `{ uuid }`. */
   | { kind: 'reject'; uuid: string }
+  /** The router's port mapping (external "ip:port") appeared, changed, or is gone (null), §15. Result: `{ address }`. */
+  | { kind: 'mapping'; external: string | null }
   /**
    * A channel to this contact just opened (its HELLO proved it, docs/PROTOCOL.md §13): send its
    * queued messages now instead of at their backoff time. Result: `{ uuid }`.
@@ -97,6 +99,8 @@ export type Effect =
       timeoutMs: number;
       /** For accounting only: the wire type, and whether it is maintenance or a search. */
       kind: SendKind;
+      /** Open a new connection for it: not the channel, not a pooled one (a dial-back probe, §15). */
+      fresh?: boolean;
     }
   | { type: 'respond'; requestId: number; status: number; body: Uint8Array }
   /** Set (or replace) the timer `timer` to fire at absolute time `at`. */
@@ -137,6 +141,9 @@ export type SendKind =
   | 'contact_req'
   | 'ip-relay'
   | 'contact_req-relay'
+  /** A reachability check: our "dial me back", or the probe we open for a contact (§15). */
+  | 'dialback'
+  /** Hole-punching coordination with a contact: `connect` and `sync` (§17). */
   | 'punch';
 
 /** Why one of our requests failed, as the core sees it (for handlers of answers). */

@@ -9,12 +9,14 @@ import { decodeBody, decodeHeaders } from './codec.ts';
 import { PROBE_INTERVAL_MS } from './constants.ts';
 import type { CoreContext, InboundContext } from './context.ts';
 import { handleContactReq } from './handlers/contact-request.ts';
+import { handleDialback } from './handlers/dialback.ts';
 import { verifyStranger } from './handlers/first-contact.ts';
 import { handleIp } from './handlers/ip.ts';
 import { handleMessage } from './handlers/message.ts';
 import { addressFrom } from './handlers/presence.ts';
 import { handlePunch } from './handlers/punch.ts';
 import { handleReferral } from './handlers/referral.ts';
+import { lanRoute, notePeerInfo } from './observed.ts';
 import { reachable } from './reachability.ts';
 import { seenAdd, seenHas } from './seen-cache.ts';
 import { withinBudget } from './tables.ts';
@@ -92,8 +94,14 @@ export function onRequest(
   }
   if (!decoded.ok) return core.respondError(requestId, decoded.code, decoded.message);
   seenAdd(state.seen, replayKey, now, ctx.sender === null);
-  if (ctx.sender) core.contactSeen(ctx.sender, addressFrom(core, ctx));
   const m = decoded.value;
+  if (ctx.sender) {
+    // A presence announce says where the contact can be reached (§15.3): learn that first, so
+    // the address taken from this very request can use it.
+    if (m.type === 'referral' && m.body.hops === 0 && m.body.referent === ctx.sender.uuid)
+      notePeerInfo(core, ctx.sender.uuid, m.body);
+    core.contactSeen(ctx.sender, lanRoute(core, ctx.sender.uuid, addressFrom(core, ctx)));
+  }
   switch (m.type) {
     case 'IP':
       return handleIp(core, ctx, m.body);
@@ -103,6 +111,8 @@ export function onRequest(
       return handleMessage(core, ctx, m.body);
     case 'contact_req':
       return handleContactReq(core, ctx, m.body);
+    case 'dialback':
+      return handleDialback(core, ctx, m.body);
     case 'punch':
       return handlePunch(core, ctx, m.body);
   }

@@ -3,11 +3,11 @@
  * Headers map to HTTP request headers `Mesh-*`; bodies are the JSON request body.
  */
 
-/** The seed's four message types, and the extensions of protocol v1.1 (`punch`: docs/PROTOCOL.md §17). */
-export type MessageType = 'IP' | 'referral' | 'message' | 'contact_req' | 'punch';
+/** The seed's four message types, and v1.1's `dialback` (docs/PROTOCOL.md §15) and `punch` (§17). */
+export type MessageType = 'IP' | 'referral' | 'message' | 'contact_req' | 'dialback' | 'punch';
 
 /** All message types, for validation. */
-export const MESSAGE_TYPES: readonly MessageType[] = ['IP', 'referral', 'message', 'contact_req', 'punch'];
+export const MESSAGE_TYPES: readonly MessageType[] = ['IP', 'referral', 'message', 'contact_req', 'dialback', 'punch'];
 
 /** Decoded `Mesh-*` request headers. */
 export interface RequestHeaders {
@@ -60,12 +60,31 @@ export interface IpAnswerSealed {
 }
 
 /** referral: "I reach `referent` in `hops` hops" (hops 0 with referent = sender is a presence announce). */
-export interface ReferralBody {
+export interface ReferralBody extends AddressInfo {
   referent: string;
   hops: number;
   /** Withdraws an earlier referral (the contact went away). */
   withdraw?: boolean;
 }
+
+/**
+ * How a node says where it can be reached (docs/PROTOCOL.md §15), carried by presence announces
+ * (`referral` hops 0) as optional fields that v1 nodes ignore. `addr`: the advertised address
+ * (observed public IP with the mapped or listening port); `dialable: false` means others cannot open
+ * a connection to it (a private node: reach it over its own channels or a relay); `lan`: its address
+ * on its local network, for contacts behind the same router (no hairpinning).
+ */
+export interface AddressInfo {
+  addr?: string;
+  dialable?: boolean;
+  lan?: string;
+}
+
+/**
+ * dialback (v1.1, §15): `ask` = "open a fresh connection to my observed IP on `port` and send this
+ * nonce back"; `probe` = that fresh connection's request, carrying the nonce.
+ */
+export type DialbackBody = { op: 'ask'; nonce: string; port: number } | { op: 'probe'; nonce: string };
 
 /** message: AEAD-encrypted under the sender's directional message key. */
 export interface MessageBody {

@@ -31,6 +31,7 @@ import { ONLINE_GRACE_MS, PROTOCOL_VERSION, SWEEP_INTERVAL_MS } from './constant
 import type { CoreContext, SendTarget } from './context.ts';
 import type { AppEvent, Command, CoreEvent, Effect, SendKind } from './events.ts';
 import { acceptRequest, rejectRequest, startAdd, startBootstrap } from './handlers/contact-request.ts';
+import { startDialback } from './handlers/dialback.ts';
 import { inviteCommand } from './handlers/first-contact.ts';
 import { startSearch } from './handlers/locate.ts';
 import { flushOutbox, queueMessage, retryOutbox } from './handlers/message.ts';
@@ -40,6 +41,7 @@ import { relayTimedOut } from './handlers/relay.ts';
 import { searchTimedOut, startRouted } from './handlers/search.ts';
 import { onRequest } from './inbound.ts';
 import type { MessageType, OkResponse } from './messages.ts';
+import { maybeRecheck, setLocal, setMapping } from './observed.ts';
 import type { RoutingView } from './routing.ts';
 import {
   type Continuation,
@@ -303,9 +305,11 @@ export class MeshCore implements CoreContext, RoutingView {
     let contact: ContactRecord | null = null;
     let address: string;
     let pin: { signPub?: Uint8Array; domain?: string } | undefined;
+    let fresh = false;
     if ('contact' in target) {
       contact = target.contact;
-      address = contact.address ?? '';
+      address = target.at ?? contact.address ?? '';
+      fresh = target.fresh === true;
       headers['mesh-secret'] = computeProof(this.linkKey(contact), input);
       pin = contact.domain ? { domain: contact.domain } : { signPub: contact.signPub };
     } else {
@@ -328,7 +332,9 @@ export class MeshCore implements CoreContext, RoutingView {
     });
     const stats = this.state.stats;
     stats[`send:${kind}`] = (stats[`send:${kind}`] ?? 0) + 1;
-    this.#fx.push({ type: 'send', requestId, address, pin, headers, body: bytes, timeoutMs: timeout, kind });
+    const effect: Effect = { type: 'send', requestId, address, pin, headers, body: bytes, timeoutMs: timeout, kind };
+    if (fresh) effect.fresh = true;
+    this.#fx.push(effect);
     return requestId;
   }
 
@@ -407,6 +413,14 @@ export class MeshCore implements CoreContext, RoutingView {
   flushOutbox(c: ContactRecord): void {
     flushOutbox(this, c);
   }
+  /** @inheritdoc */
+  announceAll(searchOnFailure: boolean): void {
+    announceAll(this, searchOnFailure);
+  }
+  /** @inheritdoc */
+  startDialback(): void {
+    startDialback(this);
+  }
 
   // ---------------------------------------------------------------- timers and commands
 
@@ -414,6 +428,7 @@ export class MeshCore implements CoreContext, RoutingView {
     switch (timer.kind) {
       case 'announce':
         announceAll(this, false);
+        maybeRecheck(this);
         if (this.cfg.announceIntervalMs > 0) this.setTimer(timer, this.#now + this.cfg.announceIntervalMs);
         return;
       case 'outbox':
@@ -433,18 +448,21 @@ export class MeshCore implements CoreContext, RoutingView {
         case 'start':
           this.state.started = true;
           announceAll(this, true);
+          startDialback(this);
           retryOutbox(this);
           if (this.cfg.announceIntervalMs > 0)
             this.setTimer({ kind: 'announce' }, this.#now + this.cfg.announceIntervalMs);
           this.setTimer({ kind: 'sweep' }, this.#now + SWEEP_INTERVAL_MS);
           return this.result(commandId, { uuid: this.self.uuid });
         case 'address': {
-          const next = cmd.addresses[0] ?? null;
-          const changed = next !== this.state.address;
-          this.state.address = next;
-          if (changed && this.state.started) announceAll(this, true);
+          // The local interface address (§15.2): what we advertise follows from it and what
+          // contacts observed; a change announces through the IP-change flow.
+          const changed = setLocal(this, cmd.addresses[0] ?? null);
           return this.result(commandId, { address: this.state.address, changed });
         }
+        case 'mapping':
+          setMapping(this, cmd.external);
+          return this.result(commandId, { address: this.state.address });
         case 'send':
           return this.result(commandId, { id: queueMessage(this, cmd.to, cmd.text) });
         case 'invite':

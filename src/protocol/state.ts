@@ -60,8 +60,50 @@ export type Continuation =
   | { kind: 'search'; key: string; meshId: string; via: Via }
   /** One downstream leg of a relay; `direct` = sent to the target itself. */
   | { kind: 'relay'; relayId: number; contact: string; direct: boolean }
+  /** Our "dial me back" to a contact (§15); `nonce` names the check it belongs to. */
+  | { kind: 'dialback-ask'; nonce: string; contact: string }
+  /** The fresh connection we opened for a contact's "dial me back"; the ask waits at `upstream`. */
+  | { kind: 'dialback-probe'; upstream: Upstream }
   /** A punch `connect` (answered with the contact's candidates) or `sync` (docs/PROTOCOL.md §17). */
   | { kind: 'punch'; contact: string; attempt: string; op: 'connect' | 'sync'; sentAt: number };
+
+/** Whether others can dial this node (DESIGN.md §7 `reachability`, docs/PROTOCOL.md §15). */
+export type Reachability = 'public' | 'mapped' | 'private' | 'unknown';
+
+/** A dial-back check of our own address in progress (§15). */
+export interface DialbackCheck {
+  nonce: string;
+  /** The port we asked to be dialled at (the mapped external port or the listening port). */
+  port: number;
+  /** True when `port` is the router's mapped port (success means `mapped`, else `public`). */
+  mapped: boolean;
+  asked: number;
+  /** Asks answered by the contact (it tried); failures of the ask itself are not counted. */
+  answered: number;
+  reached: boolean;
+}
+
+/** Where we are and whether we can be dialled (§15): all soft state, rebuilt after a restart. */
+export interface NatState {
+  /** Our local interface address with the listening port (what the runtime sees). */
+  local: string | null;
+  /** Latest report of each contact: the host it saw our requests come from. */
+  observations: Map<string, { host: string; at: number }>;
+  /** The public host the contacts agree on (or our local host when they saw that); null until known. */
+  observedHost: string | null;
+  /** The router's port mapping, external "ip:port" (UPnP-IGD / NAT-PMP), or null. */
+  mapping: string | null;
+  reachability: Reachability;
+  /** Whether the address we advertise can be dialled by others. */
+  dialable: boolean;
+  check: DialbackCheck | null;
+  /** When the last check started (re-checks after DIALBACK_RECHECK_MS). */
+  lastCheck: number;
+  /** Probes we are making for contacts right now (DIALBACK_MAX_IN_FLIGHT). */
+  probes: number;
+  /** What each contact said about its own address in its announces. */
+  peers: Map<string, { addr: string | null; lan: string | null; dialable: boolean }>;
+}
 
 /** One of our requests awaiting its answer. */
 export interface OutstandingRequest {
@@ -124,6 +166,8 @@ export interface CoreState {
   started: boolean;
   /** The last host peers reported seeing us at (self:observed is emitted on change). */
   lastObserved: string | null;
+  /** Observed address, reachability, port mapping, LAN (docs/PROTOCOL.md §15). */
+  nat: NatState;
   contacts: Map<string, ContactRecord>;
   /** Referrals by referent. */
   referrals: Map<string, ReferralRecord[]>;
@@ -178,6 +222,18 @@ export function createState(snapshot: CoreSnapshot, cfg: CoreConfig): CoreState 
     address: snapshot.addresses[0] ?? null,
     started: false,
     lastObserved: null,
+    nat: {
+      local: snapshot.addresses[0] ?? null,
+      observations: new Map(),
+      observedHost: null,
+      mapping: null,
+      reachability: 'unknown',
+      dialable: true,
+      check: null,
+      lastCheck: 0,
+      probes: 0,
+      peers: new Map(),
+    },
     contacts: new Map(),
     referrals: new Map(),
     invites: new Map(),

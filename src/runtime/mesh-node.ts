@@ -16,9 +16,11 @@ import { timerKey } from '../protocol/timers.ts';
 import type { ContactRecord, InboxRecord } from '../protocol/types.ts';
 import { parseAddress, parseBootstrap } from '../util/address.ts';
 import { ChannelKeeper } from './channels.ts';
+import { NatWatch } from './nat-watch.ts';
+import { PortMapper } from './port-mapping.ts';
 import { runPunch } from './punch.ts';
 import { pooledRandom } from './random.ts';
-import { advertisedAddress, type ContactView, type ConversationItem, type NodeStatus } from './views.ts';
+import { advertisedAddress, type ContactView, type ConversationItem, type NodeStatus, natStatus } from './views.ts';
 
 export { advertisedAddress, type ContactView, type ConversationItem, type NodeStatus };
 
@@ -41,8 +43,10 @@ export interface MeshNodeInit {
    * non-internal IPv4 interface address with the listen port.
    */
   advertise?: string;
-  /** How often to look at local interfaces for an address change (wildcard listen only), ms. @default 30000 */
+  /** How often to look at local interfaces and the router for an address change, ms. @default ADDRESS_POLL_MS */
   interfaceCheckMs?: number;
+  /** Map our port on the home router (UPnP-IGD / NAT-PMP, PROTOCOL.md §15.6). @default false */
+  portMapping?: boolean;
 }
 
 const silentLogger: Logger = {
@@ -78,7 +82,7 @@ export class MeshNode extends EventEmitter {
   #nextCommand = 1;
   #listen: string[] = [];
   #observed = new Map<string, number>();
-  #interfaceTimer: NodeJS.Timeout | null = null;
+  #nat: NatWatch | null = null;
   #stopping = false;
   #batch: GroupCommit;
   #channels: ChannelKeeper | null = null;
@@ -135,7 +139,7 @@ export class MeshNode extends EventEmitter {
         deliveredIds: s.listInbox().map((m) => m.id),
       },
       { random: (n) => this.#random.bytes(n) },
-      { port: parseAddress(bound).port, ...this.#init.core },
+      { port: parseAddress(bound).port, dialback: true, ...this.#init.core },
       this.#clock.now(),
     );
     this.log.info({ uuid: self.uuid, listen: bound, advertise }, 'node started');
@@ -152,11 +156,18 @@ export class MeshNode extends EventEmitter {
       this.#channels.syncAll(core.contacts());
     }
     await this.command({ kind: 'start' });
-    const { host } = parseAddress(bound);
-    if (host === '0.0.0.0' || host === '::') {
-      this.#interfaceTimer = setInterval(() => this.#checkInterfaces(), this.#init.interfaceCheckMs ?? 30_000);
-      this.#interfaceTimer.unref();
-    }
+    const { host, port } = parseAddress(bound);
+    const mapper = this.#init.portMapping ? new PortMapper(port, this.log.child({ component: 'nat' })) : null;
+    this.#nat = new NatWatch(
+      () => advertisedAddress(bound),
+      (c) => this.command(c),
+      mapper,
+      this.log,
+      !this.#init.advertise && (host === '0.0.0.0' || host === '::'),
+      this.#init.interfaceCheckMs,
+    );
+    // Mapping waits for the router (up to a few seconds): the node already serves meanwhile.
+    void this.#nat.start().catch((err) => this.log.warn({ err }, 'port mapping failed'));
   }
 
   /** Stops gracefully: answers what is pending, clears timers, closes the transport and the store. */
@@ -165,7 +176,7 @@ export class MeshNode extends EventEmitter {
     this.#batch.flush(); // what the core decided so far becomes durable and goes out
     this.#stopping = true;
     this.#channels?.close();
-    if (this.#interfaceTimer) clearInterval(this.#interfaceTimer);
+    await this.#nat?.stop().catch(() => {});
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
     for (const [id, p] of this.#inbound) {
@@ -233,7 +244,14 @@ export class MeshNode extends EventEmitter {
     switch (e.type) {
       case 'send':
         this.transport
-          .request({ address: e.address, headers: e.headers, body: e.body, pin: e.pin, timeoutMs: e.timeoutMs })
+          .request({
+            address: e.address,
+            headers: e.headers,
+            body: e.body,
+            pin: e.pin,
+            timeoutMs: e.timeoutMs,
+            fresh: e.fresh,
+          })
           .then(
             (r) =>
               this.#dispatch({
@@ -312,15 +330,6 @@ export class MeshNode extends EventEmitter {
     }
     const { event, ...data } = ev;
     this.emit(event, data);
-  }
-
-  #checkInterfaces(): void {
-    const current = this.#core?.address;
-    const next = advertisedAddress(this.#listen[0]);
-    if (current && next !== current) {
-      this.log.info({ from: current, to: next }, 'own address changed');
-      this.command({ kind: 'address', addresses: [next] }).catch(() => {});
-    }
   }
 
   /** Sends a command to the core; resolves with its result. */
@@ -470,6 +479,7 @@ export class MeshNode extends EventEmitter {
       referrals: s.referrals,
       outbox: s.outbox,
       drops: { ...this.drops },
+      ...natStatus(this.core.state.nat, this.core.address, this.#nat?.mapping ?? null),
     };
   }
 

@@ -2,8 +2,10 @@
  * What a running node shows: the view types of its library API, and the address it advertises.
  */
 import { networkInterfaces } from 'node:os';
+import type { NatState, Reachability } from '../protocol/state.ts';
 import type { ContactRecord, OutboxRecord } from '../protocol/types.ts';
 import { formatAddress, parseAddress } from '../util/address.ts';
+import type { PortMappingStatus } from './port-mapping.ts';
 
 /** A contact as the API shows it. */
 export interface ContactView {
@@ -40,6 +42,23 @@ export interface NodeStatus {
   referrals: number;
   outbox: number;
   drops: Record<string, number>;
+  /** Whether others can dial this node (docs/PROTOCOL.md §15). */
+  reachability: Reachability;
+  /** The address we tell contacts (observed public IP with the mapped or listening port, else local). */
+  advertised: string | null;
+  /** Whether `advertised` can be dialled (false: reach us over our channels or a relay). */
+  dialable: boolean;
+  /** The port mapping on the home router, or null. */
+  portMapping: PortMappingStatus | null;
+}
+
+/** The §15 fields of `status` from the core's NAT state. */
+export function natStatus(
+  nat: NatState,
+  advertised: string | null,
+  portMapping: PortMappingStatus | null,
+): Pick<NodeStatus, 'reachability' | 'advertised' | 'dialable' | 'portMapping'> {
+  return { reachability: nat.reachability, advertised, dialable: nat.dialable, portMapping };
 }
 
 /** The address to advertise for a bound "ip:port": itself when specific, else the first external IPv4. */

@@ -745,7 +745,8 @@ describe('onmessage: IP', () => {
     const announce = sends(fx, 'announce');
     assert.deepEqual(
       announce.map((s) => [s.address, bodyOf(s)]),
-      [[newIp, { referent: rig.me.uuid, hops: 0 }]],
+      // the announce carries our advertised address and that it is dialable (PROTOCOL.md §15.3)
+      [[newIp, { referent: rig.me.uuid, hops: 0, addr: rig.me.address, dialable: true }]],
     );
     // No referral wave: a's own announces tell the contacts that lost it; a searcher's answer adds nothing
     // (the simulator measured this wave as most of the cost of a relocation).

@@ -10,7 +10,8 @@ import { createServer, type Socket, connect as tcpConnect } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
 import { generateKeyPairs, type KeyPairs } from '../../src/crypto/index.ts';
 import { type InboundRequest, TransportError } from '../../src/ports.ts';
-import { HttpsTransport, simultaneousOpen } from '../../src/transport/https/index.ts';
+import { PUNCH_TIMEOUT_MS } from '../../src/protocol/constants.ts';
+import { channelOverSocket, HttpsTransport, simultaneousOpen } from '../../src/transport/https/index.ts';
 
 const enc = new TextEncoder();
 const open: HttpsTransport[] = [];
@@ -27,6 +28,9 @@ async function node(host: string, keys: KeyPairs, seen: InboundRequest[] = []): 
   });
   return t;
 }
+
+/** The port a transport listens on. */
+const portOf = (t: HttpsTransport) => (t.server?.address() as { port: number } | null)?.port;
 
 /** A connected TCP socket pair on loopback (stands in for the punched connection). */
 async function socketPair(): Promise<[Socket, Socket]> {
@@ -50,8 +54,8 @@ describe('channel over an already connected socket', () => {
     const b = await node('127.0.0.73', kb, seenB);
     const [sa, sb] = await socketPair();
     const [pa, pb] = await Promise.all([
-      a.channelOverSocket(sa, 'client', kb.signPub),
-      b.channelOverSocket(sb, 'server', ka.signPub),
+      channelOverSocket(a.punchParts(), sa, 'client', kb.signPub, Date.now() + PUNCH_TIMEOUT_MS),
+      channelOverSocket(b.punchParts(), sb, 'server', ka.signPub, Date.now() + PUNCH_TIMEOUT_MS),
     ]);
     assert.ok(Buffer.from(pa.signPub).equals(kb.signPub), 'A has B on the channel');
     assert.ok(Buffer.from(pb.signPub).equals(ka.signPub), 'B has A on the channel');
@@ -87,10 +91,13 @@ describe('channel over an already connected socket', () => {
     const a = await node('127.0.0.72', ka);
     const m = await node('127.0.0.74', mallory);
     const [sa, sm] = await socketPair();
-    const server = m.channelOverSocket(sm, 'server', ka.signPub, 2000);
-    await assert.rejects(a.channelOverSocket(sa, 'client', kb.signPub), (e: unknown) => {
-      return e instanceof TransportError && e.code === 'TLS_PIN';
-    });
+    const server = channelOverSocket(m.punchParts(), sm, 'server', ka.signPub, Date.now() + 2000);
+    await assert.rejects(
+      channelOverSocket(a.punchParts(), sa, 'client', kb.signPub, Date.now() + PUNCH_TIMEOUT_MS),
+      (e: unknown) => {
+        return e instanceof TransportError && e.code === 'TLS_PIN';
+      },
+    );
     await assert.rejects(server, TransportError);
     assert.equal(a.channelTo(kb.signPub), null);
     assert.equal(m.channelTo(ka.signPub), null);
@@ -104,8 +111,8 @@ describe('channel over an already connected socket', () => {
     const c = await node('127.0.0.75', kc);
     const [sc, sb] = await socketPair();
     // B expects A on this socket, C connects: C's HELLO is valid, but it is not the punch B agreed to.
-    const server = b.channelOverSocket(sb, 'server', ka.signPub, 1500);
-    await c.channelOverSocket(sc, 'client', kb.signPub, 1500);
+    const server = channelOverSocket(b.punchParts(), sb, 'server', ka.signPub, Date.now() + 1500);
+    await channelOverSocket(c.punchParts(), sc, 'client', kb.signPub, Date.now() + 1500);
     await assert.rejects(server, (e: unknown) => e instanceof TransportError && e.code === 'TIMEOUT');
   });
 });
@@ -156,14 +163,14 @@ describe('channels dialled from the punch port (PROTOCOL.md §17.1)', () => {
     const c = await node('127.0.0.80', kc);
     const remotes: string[] = [];
     b.onChannel((e) => e.type === 'channel:open' && remotes.push(e.remote));
-    a.keepChannel(`127.0.0.79:${(b.server?.address() as { port: number }).port}`, { signPub: kb.signPub });
+    a.keepChannel(`127.0.0.79:${portOf(b)}`, { signPub: kb.signPub });
     // Another socket listens on A's punch port: Linux refuses to dial from it (EADDRINUSE).
     const squatter = createServer();
     await new Promise<void>((r) => squatter.listen(47621, '127.0.0.78', r));
     const a2 = new HttpsTransport({ host: '127.0.0.78', port: 0, ...generateKeyPairs(randomBytes), punchPort: 47621 });
     open.push(a2);
     await a2.listen(async () => ({ status: 200, body: enc.encode('{}') }));
-    a2.keepChannel(`127.0.0.80:${(c.server?.address() as { port: number }).port}`, { signPub: kc.signPub });
+    a2.keepChannel(`127.0.0.80:${portOf(c)}`, { signPub: kc.signPub });
     const end = Date.now() + 5000;
     while ((a.channelTo(kb.signPub) === null || a2.channelTo(kc.signPub) === null) && Date.now() < end)
       await new Promise((r) => setTimeout(r, 10));

@@ -1,10 +1,12 @@
 /**
  * First contact: requests signed with Mesh-Pub-Key (no shared secret yet), and issuing invites.
  */
+
 import { checkUuid, encodeInvite, fromB64u, inviteId, verifyEd25519 } from '../../crypto/index.ts';
 import { MeshError } from '../../errors.ts';
 import type { CoreContext } from '../context.ts';
 import type { RequestHeaders } from '../messages.ts';
+import { inviteHints } from '../observed.ts';
 
 /** Checks Mesh-Pub-Key against Mesh-From (self-certifying UUID) and the Ed25519 signature; returns the keys or null. */
 export function verifyStranger(
@@ -36,7 +38,7 @@ export function inviteCommand(
   const expiresAt = Math.floor((core.now + ttl) / 1000) * 1000;
   core.state.invites.set(id, { id, secret, createdAt: core.now, expiresAt });
   core.persist({ op: 'invite:put', invite: { id, secret, createdAt: core.now, expiresAt } });
-  const addrs = addresses ?? (core.state.address ? [core.state.address] : []);
+  const addrs = addresses ?? inviteHints(core);
   const code = encodeInvite({ uuid: core.self.uuid, secret, expiresAt, addresses: addrs, domain });
   return { code, expiresAt, id };
 }

@@ -7,6 +7,7 @@ import type { FailureCode } from '../../errors.ts';
 import { formatAddress, hostOf, tryParseAddress } from '../../util/address.ts';
 import { LAST_SEEN_PERSIST_MS } from '../constants.ts';
 import type { CoreContext, InboundContext } from '../context.ts';
+import { announceInfo } from '../observed.ts';
 import { unreachableAfter, usable } from '../reachability.ts';
 import { queuedCount } from '../state.ts';
 import { endSearch, relocated, saveContact } from '../tables.ts';
@@ -75,7 +76,7 @@ export function announceAll(ctx: CoreContext, searchOnFailure: boolean): void {
 /** Sends our presence to one contact ("send connect"). */
 export function announceTo(ctx: CoreContext, c: ContactRecord, searchOnFailure: boolean): void {
   if (!usable(c)) return;
-  ctx.send({ contact: c }, 'referral', { referent: ctx.self.uuid, hops: 0 }, 'announce', {
+  ctx.send({ contact: c }, 'referral', { referent: ctx.self.uuid, hops: 0, ...announceInfo(ctx) }, 'announce', {
     kind: 'announce',
     contact: c.uuid,
     searchOnFailure,
@@ -105,6 +106,10 @@ export function addressFrom(ctx: CoreContext, inbound: InboundContext): string {
   // A peer with a domain is reached by its DNS name, whatever IP it speaks from.
   if (inbound.sender?.domain && inbound.sender.address) return inbound.sender.address;
   const host = hostOf(inbound.remote);
+  // A contact behind a port mapping announced its external port (§15.3); the socket shows its host.
+  const announced = inbound.sender ? ctx.state.nat.peers.get(inbound.sender.uuid)?.addr : undefined;
+  const announcedAt = announced ? tryParseAddress(announced) : null;
+  if (announcedAt && announcedAt.host === host) return announced as string;
   const port =
     inbound.headers.port ??
     (inbound.sender?.address ? (tryParseAddress(inbound.sender.address)?.port ?? ctx.cfg.port) : ctx.cfg.port);

@@ -40,7 +40,9 @@ export function ownCandidates(ctx: CoreContext): string[] {
   if (port === null) return [];
   const out: string[] = [];
   if (ctx.state.punchObserved) out.push(ctx.state.punchObserved);
-  if (ctx.state.lastObserved) out.push(formatAddress({ host: ctx.state.lastObserved, port }));
+  // The host contacts agree on (§15.1), else the latest report.
+  const host = ctx.state.nat.observedHost ?? ctx.state.lastObserved;
+  if (host) out.push(formatAddress({ host, port }));
   return [...new Set(out)].slice(0, PUNCH_MAX_CANDIDATES);
 }
 

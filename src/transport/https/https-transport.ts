@@ -17,7 +17,7 @@ import type {
   RequestHandler,
 } from '../../ports.ts';
 import { TransportError } from '../../ports.ts';
-import { DEFAULT_PORT, MESH_PATH, PUNCH_TIMEOUT_MS } from '../../protocol/constants.ts';
+import { DEFAULT_PORT, MESH_PATH } from '../../protocol/constants.ts';
 import { formatAddress, parseAddress } from '../../util/address.ts';
 import { ChannelBinding } from '../channel/binding.ts';
 import { ChannelHub, type ChannelInit } from '../channel/hub.ts';
@@ -132,13 +132,9 @@ export class HttpsTransport extends ChannelBinding implements ChannelTransport {
             identity: { signPriv: init.signPriv, signPub: init.signPub, boxPub: init.boxPub },
             dial: (address, signPub) => {
               const target = parseAddress(address);
-              const o = {
-                ...target,
-                ...this.localFor(target.host),
-                signPub,
-                timeoutMs: init.headersTimeoutMs ?? 5_000,
-              };
-              return init.punchPort ? punching.dialFromPort(o, init.punchPort) : dialWs(o);
+              const local = this.localFor(target.host);
+              const o = { ...target, ...local, signPub, timeoutMs: init.headersTimeoutMs ?? 5_000 };
+              return punching.dialFromPort(o, init.punchPort); // §17.1: from the punch port when set
             },
             serve: async (req, trusted) => {
               if (!this.handler) return errorReply('UNAVAILABLE', 'The node is not serving.');
@@ -252,7 +248,7 @@ export class HttpsTransport extends ChannelBinding implements ChannelTransport {
     if (this.closed) throw new TransportError('ABORTED', 'Transport is closed');
     const post = () => this.post(req); // also the fallback when the channel is lost under the request
     const viaChannel =
-      req.pin?.signPub && this.hub?.request(req.pin.signPub, req.headers, req.body, req.timeoutMs, post);
+      !req.fresh && req.pin?.signPub && this.hub?.request(req.pin.signPub, req.headers, req.body, req.timeoutMs, post);
     return viaChannel || post();
   }
 
@@ -265,7 +261,8 @@ export class HttpsTransport extends ChannelBinding implements ChannelTransport {
     }
     const u = await loadUndici();
     if (this.closed) throw new TransportError('ABORTED', 'Transport is closed');
-    const pool = this.poolFor(u, target, req.pin);
+    // A fresh request (dial-back probe) gets its own connection, closed after the answer.
+    const pool = req.fresh ? this.freshPool(u, target, req.pin) : this.poolFor(u, target, req.pin);
     const ac = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -302,6 +299,7 @@ export class HttpsTransport extends ChannelBinding implements ChannelTransport {
       throw toTransportError(err, timedOut, req.address);
     } finally {
       clearTimeout(timer);
+      if (req.fresh) void pool.destroy().catch(() => undefined);
     }
   }
 
@@ -310,15 +308,11 @@ export class HttpsTransport extends ChannelBinding implements ChannelTransport {
    * port, then the pinned channel over it. Rejects with a TransportError when the NATs do not let it up.
    */
   async punch(o: punching.PunchOptions): Promise<punching.PunchResult> {
-    return punching.punchChannel(this.punchComponents(), o);
+    return punching.punchChannel(this.punchParts(), o);
   }
 
-  /** Runs a channel to `signPub` as `role` on an already connected TCP socket (punch's second half). */
-  async channelOverSocket(socket: Socket, role: punching.PunchRole, signPub: Uint8Array, timeoutMs = PUNCH_TIMEOUT_MS) {
-    return punching.channelOverSocket(this.punchComponents(), socket, role, signPub, Date.now() + timeoutMs);
-  }
-
-  private punchComponents(): punching.PunchComponents {
+  /** What punch.ts needs of this transport (also for `channelOverSocket` on a socket connected some other way). */
+  punchParts(): punching.PunchComponents {
     const ms = this.init.headersTimeoutMs ?? 5_000;
     return punching.punchComponents(this.hub, this.closed ? null : this.server, this.localAddress, ms);
   }
@@ -373,6 +367,16 @@ export class HttpsTransport extends ChannelBinding implements ChannelTransport {
         .finally(() => this.retired.delete(oldPool));
     }
     return pool;
+  }
+
+  /** A one-connection pool outside the LRU (dial-back probe): the caller destroys it after the answer. */
+  private freshPool(u: Undici, target: { host: string; port: number }, pin: PinSpec | undefined): Pool {
+    const local = this.localFor(target.host);
+    return new u.Pool(`https://${formatAddress(target)}`, {
+      connections: 1,
+      localAddress: local.localAddress,
+      connect: this.connector(u, pin, local.family),
+    });
   }
 
   /** Local bind address for a target: only when the address family can match. */

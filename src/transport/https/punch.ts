@@ -219,7 +219,8 @@ export async function channelOverSocket(
  * ephemeral port when the punch port cannot be used for this remote (the same connection still in
  * TIME_WAIT, or another process listens on it).
  */
-export async function dialFromPort(o: WsDialOptions, localPort: number): Promise<ChannelLink> {
+export async function dialFromPort(o: WsDialOptions, localPort: number | undefined): Promise<ChannelLink> {
+  if (!localPort) return dialWs(o);
   try {
     return await dialWs({ ...o, localPort });
   } catch (err) {

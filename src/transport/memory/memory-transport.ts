@@ -42,6 +42,8 @@ interface Endpoint {
   transport: MemoryTransport;
   handler: RequestHandler | null;
   online: boolean;
+  /** Behind a NAT (PROTOCOL.md §15): peers see `publicHost`; only a mapped port can be dialled from outside. */
+  nat?: { publicHost: string; mappedPort: number | null };
 }
 
 /** A simulated network of {@link MemoryTransport}s keyed by address ("ip:port"). */
@@ -86,6 +88,34 @@ export class MemoryNetwork {
     this.endpoints.set(to, ep);
     ep.transport.address = to;
     this.links.breakAll(ep.transport, 'moved');
+  }
+
+  /**
+   * Puts the node at `address` behind a NAT whose public host is `publicHost` (null: no NAT).
+   * Peers outside see its requests come from `publicHost`; they cannot dial its own address, only
+   * `publicHost:mappedPort` when the router maps one. Nodes behind the same public host are on one
+   * LAN and reach each other at their own addresses (no hairpinning through the public host).
+   */
+  setNat(address: string, publicHost: string | null, mappedPort: number | null = null): void {
+    const ep = this.endpoints.get(normalise(address));
+    if (!ep) throw new Error(`MemoryNetwork: no node at ${address}`);
+    ep.nat = publicHost === null ? undefined : { publicHost, mappedPort };
+  }
+
+  /** @internal Where a call from `from` to `to` lands and the host the callee sees, or null when it cannot be dialled. */
+  route(from: string, to: string): { ep: Endpoint; host: string } | null {
+    const src = this.endpoints.get(from);
+    const srcPublic = src?.nat?.publicHost ?? null;
+    let ep = this.endpoints.get(to);
+    if (ep?.nat && ep.nat.publicHost !== srcPublic) return null;
+    if (!ep) {
+      const { host, port } = parseAddress(to, DEFAULT_PORT);
+      if (host === srcPublic) return null; // no hairpinning
+      ep = [...this.endpoints.values()].find((e) => e.nat?.publicHost === host && e.nat.mappedPort === port);
+      if (!ep) return null;
+    }
+    const sameLan = srcPublic !== null && ep.nat?.publicHost === srcPublic;
+    return { ep, host: srcPublic !== null && !sameLan ? srcPublic : parseAddress(from, DEFAULT_PORT).host };
   }
 
   /** Addresses currently registered (online or not). */
@@ -179,7 +209,7 @@ export class MemoryTransport extends ChannelBinding implements ChannelTransport 
     if (this.closed) return Promise.reject(new TransportError('ABORTED', 'Transport is closed'));
     const post = () => this.post(req); // also the fallback when the channel is lost under the request
     const viaChannel =
-      req.pin?.signPub && this.hub?.request(req.pin.signPub, req.headers, req.body, req.timeoutMs, post);
+      !req.fresh && req.pin?.signPub && this.hub?.request(req.pin.signPub, req.headers, req.body, req.timeoutMs, post);
     return viaChannel || post();
   }
 
@@ -220,7 +250,8 @@ export class MemoryTransport extends ChannelBinding implements ChannelTransport 
         } catch (err) {
           return entry.fail(new TransportError('CONNECT_FAILED', `Bad address "${req.address}"`, { cause: err }));
         }
-        const ep = this.net.endpoint(target);
+        const routed = this.net.route(this.address, target);
+        const ep = routed?.ep;
         if (!self?.online || !ep?.online || !ep.handler) {
           return entry.fail(new TransportError('CONNECT_FAILED', `Cannot reach ${req.address}: connection refused`));
         }
@@ -235,8 +266,7 @@ export class MemoryTransport extends ChannelBinding implements ChannelTransport 
             new TransportError('TLS_PIN', `Certificate of ${req.address} is not valid for ${req.pin.domain}`),
           );
         }
-        const { host } = parseAddress(this.address, DEFAULT_PORT);
-        const remote = formatAddress({ host, port: this.net.ephemeralPort() });
+        const remote = formatAddress({ host: routed?.host as string, port: this.net.ephemeralPort() });
         const handler = ep.handler;
         void peer.edge.serve(handler, { remote, headers, body }).then((r) => {
           if (settled) return;
@@ -260,7 +290,8 @@ export class MemoryTransport extends ChannelBinding implements ChannelTransport 
           return reject(new TransportError('CONNECT_FAILED', `Bad address "${address}"`, { cause: err }));
         }
         const self = this.net.endpoint(this.address);
-        const ep = this.net.endpoint(target);
+        const routed = this.net.route(this.address, target);
+        const ep = routed?.ep;
         if (this.closed || !self?.online || !ep?.online || !ep.handler) {
           return reject(new TransportError('CONNECT_FAILED', `Cannot reach ${address}: connection refused`));
         }
@@ -268,7 +299,7 @@ export class MemoryTransport extends ChannelBinding implements ChannelTransport 
         if (!(peer.signPub && Buffer.from(peer.signPub).equals(Buffer.from(signPub)))) {
           return reject(new TransportError('TLS_PIN', `Server at ${address} does not hold the pinned identity key`));
         }
-        const remote = formatAddress({ host: parseAddress(this.address).host, port: this.net.ephemeralPort() });
+        const remote = formatAddress({ host: routed?.host as string, port: this.net.ephemeralPort() });
         // The upgrade is an HTTP request: the same per-IP limit; a POST-only peer answers 404.
         const refused = peer.edge.admit(remote) ?? (peer.hub ? null : { status: 404 });
         if (refused) {

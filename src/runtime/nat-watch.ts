@@ -1,0 +1,93 @@
+/**
+ * Notices address changes (docs/PROTOCOL.md §15.5) and keeps the port mapping: polls the local
+ * interfaces (a move to another network) and the router's external IP (a new WAN address) every
+ * ADDRESS_POLL_MS, and hands changes to the core as `address` / `mapping` commands, which announce
+ * them through the IP-change flow. Changes seen by contacts (NAT rebinding) reach the core through
+ * their answers' `observed` instead.
+ */
+import type { Logger } from '../ports.ts';
+import { ADDRESS_POLL_MS } from '../protocol/constants.ts';
+import type { Command } from '../protocol/events.ts';
+import { formatAddress, parseAddress } from '../util/address.ts';
+import type { PortMapper, PortMappingStatus } from './port-mapping.ts';
+
+/** The watcher of one running node. */
+export class NatWatch {
+  #timer: NodeJS.Timeout | null = null;
+  #busy = false;
+  #local: string;
+  #external: string | null = null;
+  #stopped = false;
+
+  constructor(
+    private readonly localAddress: () => string,
+    private readonly command: (c: Command) => Promise<unknown>,
+    private readonly mapper: PortMapper | null,
+    private readonly log: Logger,
+    /** Poll the interfaces (only when listening on a wildcard address). */
+    private readonly watchInterfaces: boolean,
+    private readonly pollMs = ADDRESS_POLL_MS,
+  ) {
+    this.#local = localAddress();
+  }
+
+  /** The port mapping in force, or null. */
+  get mapping(): PortMappingStatus | null {
+    return this.mapper?.status ?? null;
+  }
+
+  /** Maps the port (when asked to) and starts polling. */
+  async start(): Promise<void> {
+    await this.#map();
+    this.#timer = setInterval(() => void this.#poll(), this.pollMs);
+    this.#timer.unref();
+  }
+
+  async #map(): Promise<void> {
+    if (!this.mapper) return;
+    const m = await this.mapper.start();
+    if (this.#stopped) return;
+    this.#external = m?.external ?? null;
+    await this.command({ kind: 'mapping', external: this.#external }).catch(() => {});
+  }
+
+  async #poll(): Promise<void> {
+    if (this.#busy || this.#stopped) return;
+    this.#busy = true;
+    try {
+      if (this.watchInterfaces) {
+        const local = this.localAddress();
+        if (local !== this.#local) {
+          this.log.info({ from: this.#local, to: local }, 'local address changed');
+          this.#local = local;
+          await this.command({ kind: 'address', addresses: [local] }).catch(() => {});
+          if (this.mapper) {
+            // Another network, maybe another router: the old mapping is gone with it.
+            await this.mapper.stop();
+            await this.#map();
+          }
+          return;
+        }
+      }
+      if (this.mapper?.status) {
+        const ip = await this.mapper.externalIp();
+        const current = this.#external;
+        if (ip && current && parseAddress(current).host !== ip) {
+          const next = formatAddress({ host: ip, port: parseAddress(current).port });
+          this.log.info({ from: current, to: next }, 'router external address changed');
+          this.#external = next;
+          await this.command({ kind: 'mapping', external: next }).catch(() => {});
+        }
+      }
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** Stops polling and removes the mapping. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearInterval(this.#timer);
+    await this.mapper?.stop();
+  }
+}
