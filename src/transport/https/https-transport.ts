@@ -36,7 +36,7 @@ import {
 } from '../edge.ts';
 import { lazySchemaCompilers } from '../lazy-schema-compilers.ts';
 import { createSelfSignedCert, peerEd25519 } from './certificate.ts';
-import { dialWs, handleUpgrades } from './channel-ws.ts';
+import { handleUpgrades } from './channel-ws.ts';
 import * as punching from './punch.ts';
 
 /** Options of {@link HttpsTransport}. */
