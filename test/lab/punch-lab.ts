@@ -110,9 +110,10 @@ export class PunchRig {
 
   /**
    * One round on fresh punch ports (a new NAT mapping each round): observe, swap, punch with the
-   * start `leadMs` ahead, then close the channel.
+   * start `leadMs` ahead (b starts `skewMs` after a: a clock or round-trip estimate that is off), then
+   * close the channel.
    */
-  async round(leadMs = 300, timeoutMs = 6_000): Promise<PunchRound> {
+  async round(leadMs = 300, timeoutMs = 6_000, skewMs = 0): Promise<PunchRound> {
     const pa = this.nextPort++;
     const pb = this.nextPort++;
     const observer = `${LAB_ADDR.pub1}:${OBSERVER_PORT}`;
@@ -126,7 +127,7 @@ export class PunchRig {
     }
     const startAt = Date.now() + leadMs;
     this.a.send({ op: 'punch', port: pa, remote: observed.b, role: 'client', startAt, timeoutMs });
-    this.b.send({ op: 'punch', port: pb, remote: observed.a, role: 'server', startAt, timeoutMs });
+    this.b.send({ op: 'punch', port: pb, remote: observed.a, role: 'server', startAt: startAt + skewMs, timeoutMs });
     const [ra, rb] = (await Promise.all([
       this.a.next('punched', timeoutMs + 10_000),
       this.b.next('punched', timeoutMs + 10_000),
