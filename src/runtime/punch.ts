@@ -17,8 +17,11 @@ export function runPunch(
   const report = (ok: boolean, reason?: string) =>
     dispatch({ type: 'punch-result', uuid: e.uuid, attempt: e.attempt, ok, ...(reason ? { reason } : {}) });
   if (!canPunch(transport) || localPort === null) return report(false, 'UNSUPPORTED');
+  // Through a promise: a transport that throws at once (no channel binding) is a failed punch, not a crash.
   const tries = [...new Set(e.remotes)].map((remote) =>
-    transport.punch({ localPort, remote, role: e.role, signPub: e.signPub, startAt: e.at, timeoutMs: e.timeoutMs }),
+    Promise.resolve().then(() =>
+      transport.punch({ localPort, remote, role: e.role, signPub: e.signPub, startAt: e.at, timeoutMs: e.timeoutMs }),
+    ),
   );
   Promise.any(tries).then(
     () => report(true),

@@ -344,7 +344,7 @@ export class MemoryTransport extends ChannelBinding implements ChannelTransport 
   }
 
   /** Hole punching on the memory network's model (memory-punch.ts, docs/PROTOCOL.md §17). */
-  punch(o: PunchRequest): Promise<{ peer: ChannelPeer; remote: string }> {
+  async punch(o: PunchRequest): Promise<{ peer: ChannelPeer; remote: string }> {
     if (!this.hub || !this.signPub) throw new TypeError("MemoryTransport: punching needs the identity's keys");
     const { host } = parseAddress(this.address, DEFAULT_PORT);
     const side = {
