@@ -68,6 +68,8 @@ export const BUDGET_DROP_REASONS = [
   'LIMIT_RELAYED',
   /** First contact requests an introducer forwards for one invite (INTRODUCE_MAX_PER_INVITE), §16. */
   'LIMIT_INTRODUCED',
+  /** Punch `connect`s from one contact within PUNCH_WINDOW_MS (PUNCH_MAX_PER_WINDOW), docs/PROTOCOL.md §17. */
+  'LIMIT_PUNCH',
 ] as const;
 
 /** A budget drop reason. */

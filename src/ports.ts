@@ -162,3 +162,30 @@ export interface ChannelTransport extends Transport {
 export function isChannelTransport(t: Transport): t is ChannelTransport {
   return (t as Partial<ChannelTransport>).channelsEnabled === true;
 }
+
+/** What a hole punch needs (docs/PROTOCOL.md §17.4); see src/transport/https/punch.ts. */
+export interface PunchRequest {
+  /** The punch port to connect from (never the listening port). */
+  localPort: number;
+  /** The contact's candidate endpoint "ip:port". */
+  remote: string;
+  /** `client` runs the TLS client and dials the channel; `server` serves TLS on the socket. */
+  role: 'client' | 'server';
+  /** The contact's identity key (pin and HELLO). */
+  signPub: Uint8Array;
+  /** First SYN at this time (epoch ms). */
+  startAt?: number;
+  /** Budget of the whole attempt, ms. */
+  timeoutMs?: number;
+}
+
+/** A transport that can open a channel by TCP simultaneous open (HTTPS; the memory model). */
+export interface PunchTransport {
+  /** Resolves once the channel to `signPub` over the punched connection is open; rejects with a TransportError. */
+  punch(o: PunchRequest): Promise<{ peer: ChannelPeer; remote: string }>;
+}
+
+/** True when `t` can punch. */
+export function canPunch(t: Transport): t is Transport & PunchTransport {
+  return typeof (t as Partial<PunchTransport>).punch === 'function';
+}

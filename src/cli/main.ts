@@ -96,6 +96,7 @@ export async function buildProgram(argv?: string[]): Promise<Command> {
     .option('--tls-cert <file>', 'CA-valid certificate (PEM) for --domain')
     .option('--tls-key <file>', 'private key (PEM) for --tls-cert')
     .option('--no-port-mapping', 'do not ask the home router (UPnP-IGD / NAT-PMP) to forward our port')
+    .option('--punch-port <port>', 'local port for hole punching (default: Mesh port + 2; 0 = off)')
     .option('--log-level <level>', 'debug | info | warn | error', 'info')
     .option('--json', 'print the start-up summary as JSON')
     .action(async (opts, cmd: Command) => {
@@ -120,6 +121,7 @@ export async function buildProgram(argv?: string[]): Promise<Command> {
         tlsKey: opts.tlsKey,
         logLevel: opts.logLevel,
         portMapping: opts.portMapping !== false,
+        ...(opts.punchPort !== undefined ? { punchPort: Number(opts.punchPort) } : {}),
       });
       out(
         opts.json === true,

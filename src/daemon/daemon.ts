@@ -42,6 +42,11 @@ export interface DaemonInit {
   core?: CoreInit;
   /** Map our port on the home router when it offers UPnP-IGD / NAT-PMP (PROTOCOL.md §15.6). @default true (not with --domain) */
   portMapping?: boolean;
+  /**
+   * Punch port (docs/PROTOCOL.md §17.1): channels are dialled from it and hole punching starts from it;
+   * 0 = no punching. @default the Mesh port + 2 (7577: 7576 is the local API), none when the port is 0
+   */
+  punchPort?: number;
   /** pino level. @default 'info' */
   logLevel?: string;
   /** Where logs go. @default stderr */
@@ -85,6 +90,12 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
     { level: init.logLevel ?? 'info', base: { node: self.uuid.slice(0, 8) } },
     (init.logStream ?? process.stderr) as pino.DestinationStream,
   ) as unknown as Logger;
+  const port = init.port ?? DEFAULT_PORT;
+  const punchPort = init.punchPort ?? (port === 0 ? 0 : port + 2);
+  if (!Number.isInteger(punchPort) || punchPort < 0 || punchPort > 65535 || (punchPort !== 0 && punchPort === port)) {
+    store.close();
+    throw MeshError.invalidArgument(`--punch-port must be 0..65535 and not the Mesh port, got ${punchPort}`);
+  }
   const transport = new HttpsTransport({
     host: init.host ?? '0.0.0.0',
     port: init.port ?? DEFAULT_PORT,
@@ -100,12 +111,18 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
         ? { certPem: readFileSync(init.tlsCert, 'utf8'), keyPem: readFileSync(init.tlsKey, 'utf8') }
         : await loadOrCreateIdentityCert(dir, self),
     logger: logger.child({ component: 'https' }),
+    ...(punchPort ? { punchPort } : {}),
   });
   const node = new MeshNode({
     store,
     transport,
     logger: logger.child({ component: 'node' }),
-    core: { isPublic: init.public === true, acceptAll: init.acceptAll === true, ...init.core },
+    core: {
+      isPublic: init.public === true,
+      acceptAll: init.acceptAll === true,
+      punchPort: punchPort || null,
+      ...init.core,
+    },
     advertise: init.domain ? `${init.domain}:${init.port ?? DEFAULT_PORT}` : undefined,
     portMapping: init.portMapping !== false && !init.domain,
   });

@@ -5,12 +5,13 @@
 import { checkProof, responseSigningInput } from '../crypto/index.ts';
 import type { FailureCode } from '../errors.ts';
 import { formatAddress, hostOf } from '../util/address.ts';
-import { decodeResponse } from './codec.ts';
+import { decodeResponse, isAddress } from './codec.ts';
 import type { CoreContext } from './context.ts';
 import { askAnswered, probeAnswered } from './handlers/dialback.ts';
 import { messageAnswered } from './handlers/message.ts';
 import { finalFailure, forwardAnswered, openRelayedAnswer, relayFallback } from './handlers/path.ts';
 import { announceAnswered } from './handlers/presence.ts';
+import { punchAnswered } from './handlers/punch.ts';
 import { relayAnswered } from './handlers/relay.ts';
 import { searchAnswered } from './handlers/search.ts';
 import type { OkResponse } from './messages.ts';
@@ -50,6 +51,8 @@ export function onResponse(
   // Only an answer that proved itself under the link key may tell us how peers see us (issue 12
   // #14): a stranger's (or a man in the middle's) `observed` is not shown to the user.
   if (o.linkKey) noteObserved(core, r.value.observed, o.contact);
+  // On a channel we dialled from the punch port, `observed` is that port's NAT mapping (§17.2).
+  if (o.linkKey && channel !== null && channel === o.contact) notePunchObserved(core, r.value.observed);
   settle(core, requestId, o, r.value, null);
 }
 
@@ -100,6 +103,17 @@ function noteObserved(core: CoreContext, observed: string, contact: string | nul
   core.emit({ event: 'self:observed', address: formatAddress({ host, port: core.cfg.port }) });
 }
 
+/**
+ * A contact's channel answer tells where our channel's source port appears after our NAT. Only a
+ * port other than our listening port can be our punch port's mapping (a channel the contact dialled
+ * to us reports our listening port).
+ */
+function notePunchObserved(core: CoreContext, observed: string): void {
+  if (core.cfg.punchPort === null || !isAddress(observed)) return;
+  if (observed.endsWith(`:${core.cfg.port}`)) return;
+  core.state.punchObserved = observed;
+}
+
 /** Continues what the request was for: exactly one of `resp` (answered) and `failure` is set. */
 function settle(
   core: CoreContext,
@@ -128,5 +142,7 @@ function settle(
       return forwardAnswered(core, then.upstream, resp?.data, failure);
     case 'introduce':
       return;
+    case 'punch':
+      return punchAnswered(core, then.contact, then.attempt, then.op, then.sentAt, resp, failure);
   }
 }

@@ -5,7 +5,7 @@
 import { isB64uDecodable } from '../crypto/b64u.ts';
 import { isUuid } from '../crypto/uuid.ts';
 import type { FailureCode, WireErrorCode } from '../errors.ts';
-import { MAX_ANSWER_DATA_CHARS, MAX_BODY_BYTES, PROTOCOL_VERSION } from './constants.ts';
+import { MAX_ANSWER_DATA_CHARS, MAX_BODY_BYTES, PROTOCOL_VERSION, PUNCH_MAX_CANDIDATES } from './constants.ts';
 import {
   type ContactCard,
   type ContactReqBody,
@@ -17,6 +17,7 @@ import {
   type MessageBody,
   type MessageType,
   type OkResponse,
+  type PunchBody,
   type ReferralBody,
   type RelayBody,
   type RequestHeaders,
@@ -33,6 +34,8 @@ const MAX_HEADER_CHARS = 128;
 export const MAX_WIRE_HOPS = 32;
 /** Longest address string "ip:port" / "[v6]:port" / "host:port". */
 const MAX_ADDRESS_CHARS = 300;
+/** An IPv4 literal or a bracketed IPv6 literal (punch candidates). */
+const IP_LITERAL_RE = /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\])$/;
 const ADDRESS_RE = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 
 const fail = (message: string): Decoded<never> => ({ ok: false, code: 'BAD_REQUEST', message });
@@ -120,7 +123,7 @@ export function decodeHeaders(h: Record<string, string | undefined>, onChannel =
   }
   const type = h['mesh-type'];
   if (!type || !(MESSAGE_TYPES as readonly string[]).includes(type))
-    return fail('Mesh-Type must be one of IP, referral, message, contact_req, dialback');
+    return fail('Mesh-Type must be one of IP, referral, message, contact_req, dialback, punch');
   const from = h['mesh-from'];
   if (!isUuid(from)) return fail('Mesh-From must be a lower-case UUID');
   const id = h['mesh-id'];
@@ -202,7 +205,8 @@ export type RequestBody =
   | { type: 'contact_req'; body: ContactReqBody }
   | { type: 'dialback'; body: DialbackBody }
   | { type: 'relay'; body: RelayBody }
-  | { type: 'introduce'; body: IntroduceBody };
+  | { type: 'introduce'; body: IntroduceBody }
+  | { type: 'punch'; body: PunchBody };
 
 /** Validates a request body for its `Mesh-Type`. */
 export function decodeBody(type: MessageType, raw: Uint8Array): Decoded<RequestBody> {
@@ -262,6 +266,14 @@ export function decodeBody(type: MessageType, raw: Uint8Array): Decoded<RequestB
       if (typeof o.expiresAt !== 'number' || !Number.isSafeInteger(o.expiresAt) || o.expiresAt < 0)
         return fail('introduce: "expiresAt" must be unix ms');
       return { ok: true, value: { type, body: { invite: o.invite, expiresAt: o.expiresAt } } };
+    case 'punch': {
+      if (!isB64u(o.attempt, 22, 22)) return fail('punch: "attempt" must be 16 bytes in base64url (22 characters)');
+      if (o.op === 'sync') return { ok: true, value: { type, body: { op: 'sync', attempt: o.attempt } } };
+      if (o.op !== 'connect') return fail('punch: "op" must be "connect" or "sync"');
+      const candidates = decodeCandidates(o.candidates);
+      if (!candidates) return fail(`punch: "candidates" must be at most ${PUNCH_MAX_CANDIDATES} ip:port addresses`);
+      return { ok: true, value: { type, body: { op: 'connect', attempt: o.attempt, candidates } } };
+    }
   }
 }
 
@@ -294,6 +306,15 @@ function decodeDialback(o: Record<string, unknown>): Decoded<RequestBody> {
   if (!Number.isInteger(o.port) || (o.port as number) < 1 || (o.port as number) > 65535)
     return fail('dialback: "port" must be 1..65535');
   return { ok: true, value: { type: 'dialback', body: { op: 'ask', nonce: o.nonce, port: o.port as number } } };
+}
+
+/** A punch candidate list (docs/PROTOCOL.md §17.3): ≤ PUNCH_MAX_CANDIDATES "ip:port" strings; null when invalid. */
+export function decodeCandidates(c: unknown): string[] | null {
+  if (!Array.isArray(c) || c.length > PUNCH_MAX_CANDIDATES) return null;
+  // IP literals only: a candidate is where a peer's router was seen, never a name to resolve.
+  const ipLiteral = (a: string) => IP_LITERAL_RE.test(a.slice(0, a.lastIndexOf(':')));
+  if (!c.every((a) => isAddress(a) && a.length <= 64 && ipLiteral(a))) return null;
+  return c as string[];
 }
 
 /** Encodes a JSON value as UTF-8 bytes. */

@@ -13,6 +13,7 @@ import { inviteCommand } from './handlers/first-contact.ts';
 import { flushOutbox, queueMessage, retryOutbox } from './handlers/message.ts';
 import { channelChanged } from './handlers/path.ts';
 import { announceAll } from './handlers/presence.ts';
+import { startPunch } from './handlers/punch.ts';
 import { setLocal, setMapping } from './observed.ts';
 
 /** Runs one user command; its outcome goes out as a `result` or `fail` effect for `commandId`. */
@@ -53,6 +54,11 @@ export function runCommand(core: CoreContext, commandId: number, cmd: Command): 
         const c = core.state.contacts.get(cmd.uuid);
         if (c) flushOutbox(core, c);
         return core.result(commandId, { uuid: cmd.uuid });
+      }
+      case 'punch': {
+        const c = core.state.contacts.get(cmd.uuid);
+        if (!c) return core.fail(commandId, 'CONTACT_UNKNOWN', `No contact ${cmd.uuid}; see mesh contacts`);
+        return core.result(commandId, startPunch(core, c));
       }
       case 'channel':
         channelChanged(core, cmd.uuid, cmd.open);

@@ -47,6 +47,11 @@ export interface CoreConfig {
    * routing alone. @default false
    */
   dialback: boolean;
+  /**
+   * Local port our channels are dialled from and hole punching starts from (docs/PROTOCOL.md §17);
+   * null = this node does not punch (answers `connect` with no candidates). @default null
+   */
+  punchPort: number | null;
 }
 
 /** Options for `MeshCore`: every field optional. */
@@ -73,6 +78,7 @@ export const DEFAULT_CONFIG: CoreConfig = {
   isPublic: false,
   port: C.DEFAULT_PORT,
   dialback: false,
+  punchPort: null,
 };
 
 /** The seed's original routing numbers (`--strategy seed`). */

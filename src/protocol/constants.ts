@@ -292,3 +292,42 @@ export const INTRODUCE_MAX_PER_CONTACT = 64;
  * to the code.
  */
 export const INVITE_INTRODUCERS = 2;
+
+// --- Direct upgrade by TCP hole punching (docs/PROTOCOL.md §17) ---
+/**
+ * Budget of one punch attempt, ms: the simultaneous open, TLS and the HELLOs. The SYNs cross within a
+ * round trip once both sides have sent one; through a `drop` filter the first SYN is silently lost and
+ * the kernel's own retransmission (1 s, then 3 s) is what crosses, so 10 s covers two retransmissions.
+ */
+export const PUNCH_TIMEOUT_MS = 10 * SECOND;
+/**
+ * Pause before a new SYN after the remote router refused one (RST: a `reject` filter saw our SYN
+ * before its own host's SYN left), ms. Short, because the other side's SYN is on its way; ≈ 50 SYNs in
+ * one attempt stay far below any SYN-flood threshold.
+ */
+export const PUNCH_RETRY_MS = 200;
+/**
+ * Most candidate endpoints in one `punch` message. A node has at most two (the punch port's mapping a
+ * contact observed on a channel, and the observed host with the punch port); four leaves room for a
+ * mapped port and a LAN address without letting one message aim our SYNs at many hosts.
+ */
+export const PUNCH_MAX_CANDIDATES = 4;
+/** A `connect` we answered waits this long for its `sync`, ms: a relayed round trip is ≤ 2 × RELAY_TIMEOUT_MS. */
+export const PUNCH_SYNC_WAIT_MS = 2 * RELAY_TIMEOUT_MS;
+/**
+ * `connect`s answered per contact per PUNCH_WINDOW_MS; more are refused RATE_LIMITED (LIMIT_PUNCH).
+ * Each one makes us send SYNs to addresses the contact names, so a contact gets a few per window:
+ * enough for the initiator's retries after NAT rebinding, too few to use us as a SYN cannon.
+ */
+export const PUNCH_MAX_PER_WINDOW = 6;
+/** The window of PUNCH_MAX_PER_WINDOW, ms. */
+export const PUNCH_WINDOW_MS = 10 * MINUTE;
+/**
+ * After a failed attempt the initiator waits PUNCH_BACKOFF_MS × 2^(failures − 1) before the next
+ * (capped at PUNCH_BACKOFF_MAX_MS): a pair behind a symmetric NAT fails every time, and the relay
+ * carries its traffic meanwhile, so retrying often buys nothing (libp2p DCUtR retries 3 times, then
+ * stays relayed).
+ */
+export const PUNCH_BACKOFF_MS = 1 * MINUTE;
+/** Longest wait between attempts with the same contact, ms. */
+export const PUNCH_BACKOFF_MAX_MS = 1 * HOUR;

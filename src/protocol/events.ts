@@ -45,7 +45,13 @@ export type Command =
    * §16: a channel with this peer (contact or not) opened or closed. While one is open the contact is
    * not marked unreachable, and requests to it go over it. Result: `{ uuid }`.
    */
-  | { kind: 'channel'; uuid: string; open: boolean };
+  | { kind: 'channel'; uuid: string; open: boolean }
+  /**
+   * Try a direct upgrade with this contact by TCP hole punching (docs/PROTOCOL.md §17), e.g. when it
+   * is reached only through a relay. Result: `{ uuid, attempt }` when the coordination started; the
+   * outcome comes as a `contact:punch` event.
+   */
+  | { kind: 'punch'; uuid: string };
 
 /** Everything that can happen to a node. */
 export type CoreEvent =
@@ -67,7 +73,9 @@ export type CoreEvent =
   | { type: 'send-failed'; requestId: number; reason: TransportErrorCode }
   /** A timer set with `set-timer` fired. */
   | { type: 'timer'; timer: TimerId }
-  | { type: 'command'; commandId: number; command: Command };
+  | { type: 'command'; commandId: number; command: Command }
+  /** The outcome of a `punch` effect: `ok` = a channel to the contact over the punched connection is open. */
+  | { type: 'punch-result'; uuid: string; attempt: string; ok: boolean; reason?: string };
 
 /** Events the application can observe (runtime `node.on(...)`). */
 export type AppEvent =
@@ -80,7 +88,9 @@ export type AppEvent =
   /** A peer saw our requests come from this host (shown with our listening port). */
   | { event: 'self:observed'; address: string }
   /** A search found a contact at a new address; `via` is the contact that answered (the target itself when it reached us first). */
-  | { event: 'relocated'; uuid: string; address: string; via: string; searchId: string };
+  | { event: 'relocated'; uuid: string; address: string; via: string; searchId: string }
+  /** A direct upgrade with a contact ended (docs/PROTOCOL.md §17): `ok` = direct channel open; else why not. */
+  | { event: 'contact:punch'; uuid: string; ok: boolean; reason?: string };
 
 /** Something the core asks its host to do. */
 export type Effect =
@@ -105,6 +115,21 @@ export type Effect =
   | { type: 'deliver'; message: InboxRecord }
   | { type: 'emit'; data: AppEvent }
   | { type: 'drop'; reason: DropReason; detail?: string }
+  /**
+   * Open a TCP connection to the contact at the same moment it opens one to us (docs/PROTOCOL.md §17):
+   * from our punch port to each of `remotes`, first SYN at `at`, giving up `timeoutMs` later; `client`
+   * runs the TLS client, `server` hands the socket to our HTTPS server. Answer with `punch-result`.
+   */
+  | {
+      type: 'punch';
+      uuid: string;
+      attempt: string;
+      signPub: Uint8Array;
+      remotes: string[];
+      role: 'client' | 'server';
+      at: number;
+      timeoutMs: number;
+    }
   | { type: 'result'; commandId: number; ok: true; value: unknown }
   | { type: 'result'; commandId: number; ok: false; code: MeshErrorCode; message: string };
 
@@ -125,7 +150,9 @@ export type SendKind =
   | 'dialback'
   | 'relay'
   | 'relay-forward'
-  | 'introduce';
+  | 'introduce'
+  /** Hole-punching coordination with a contact: `connect` and `sync` (§17). */
+  | 'punch';
 
 /** Why one of our requests failed, as the core sees it (for handlers of answers). */
 export type { FailureCode };

@@ -16,6 +16,7 @@ import { handleIp } from './handlers/ip.ts';
 import { handleMessage } from './handlers/message.ts';
 import { handleRelay } from './handlers/path.ts';
 import { addressFrom } from './handlers/presence.ts';
+import { handlePunch } from './handlers/punch.ts';
 import { handleReferral } from './handlers/referral.ts';
 import { lanRoute, notePeerInfo } from './observed.ts';
 import { reachable } from './reachability.ts';
@@ -122,6 +123,8 @@ export function onRequest(
       return handleRelay(core, ctx, m.body, (id, h, b, via) => onRequest(core, id, remote, h, b, null, via));
     case 'introduce':
       return handleIntroduce(core, ctx, m.body);
+    case 'punch':
+      return handlePunch(core, ctx, m.body);
   }
 }
 

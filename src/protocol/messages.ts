@@ -3,8 +3,8 @@
  * Headers map to HTTP request headers `Mesh-*`; bodies are the JSON request body.
  */
 
-/** The seed's four message types, and v1.1's `dialback` (§15), `relay` and `introduce` (§16) (docs/PROTOCOL.md). */
-export type MessageType = 'IP' | 'referral' | 'message' | 'contact_req' | 'dialback' | 'relay' | 'introduce';
+/** The seed's four message types, and v1.1's `dialback` (§15), `relay` and `introduce` (§16), `punch` (§17) (docs/PROTOCOL.md). */
+export type MessageType = 'IP' | 'referral' | 'message' | 'contact_req' | 'dialback' | 'relay' | 'introduce' | 'punch';
 
 /** All message types, for validation. */
 export const MESSAGE_TYPES: readonly MessageType[] = [
@@ -15,6 +15,7 @@ export const MESSAGE_TYPES: readonly MessageType[] = [
   'dialback',
   'relay',
   'introduce',
+  'punch',
 ];
 
 /** Decoded `Mesh-*` request headers. */
@@ -169,4 +170,16 @@ export interface RelayBody {
 export interface IntroduceBody {
   invite: string;
   expiresAt: number;
+}
+
+/**
+ * punch (docs/PROTOCOL.md §17), between two contacts: `connect` offers the sender's candidate
+ * endpoints (its punch port as others see it) and is answered with the receiver's; `sync` starts
+ * the simultaneous open (the receiver at once, the sender half a round trip later).
+ */
+export type PunchBody = { op: 'connect'; attempt: string; candidates: string[] } | { op: 'sync'; attempt: string };
+
+/** The answer to a punch `connect` (the response `data`, base64url of this JSON). */
+export interface PunchAnswer {
+  candidates: string[];
 }

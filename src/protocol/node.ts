@@ -29,6 +29,7 @@ import { startSearch } from './handlers/locate.ts';
 import { flushOutbox, retryOutbox } from './handlers/message.ts';
 import { chosenRelay, directPath, sealInnerAnswers, sendViaRelay } from './handlers/path.ts';
 import { announceAll, announceTo, contactSeen, contactUnreachable } from './handlers/presence.ts';
+import { punchResult } from './handlers/punch.ts';
 import { relayTimedOut } from './handlers/relay.ts';
 import { searchTimedOut, startRouted } from './handlers/search.ts';
 import { onRequest } from './inbound.ts';
@@ -112,6 +113,9 @@ export class MeshCore implements CoreContext, RoutingView {
         break;
       case 'command':
         runCommand(this, event.commandId, event.command);
+        break;
+      case 'punch-result':
+        punchResult(this, event.uuid, event.attempt, event.ok, event.reason);
         break;
     }
     const fx = this.#fx;

@@ -67,7 +67,9 @@ export type Continuation =
   /** §16: a request we carry between two contacts; its answer goes back to `upstream` as it is. */
   | { kind: 'forward'; upstream: Upstream }
   /** §16: our registration of an invite with an introducer (the answer changes nothing). */
-  | { kind: 'introduce' };
+  | { kind: 'introduce' }
+  /** A punch `connect` (answered with the contact's candidates) or `sync` (docs/PROTOCOL.md §17). */
+  | { kind: 'punch'; contact: string; attempt: string; op: 'connect' | 'sync'; sentAt: number };
 
 /** Whether others can dial this node (DESIGN.md §7 `reachability`, docs/PROTOCOL.md §15). */
 export type Reachability = 'public' | 'mapped' | 'private' | 'unknown';
@@ -231,6 +233,10 @@ export interface CoreState {
   introduced: Map<string, IntroducedPeer & { inviter: string }>;
   /** §16.4 (requester): our contact → the introducer that carried our request to it (a relay for the pair). */
   introducerRelays: Map<string, IntroducedPeer>;
+  /** Hole punching per contact (docs/PROTOCOL.md §17): attempts in progress, failures, backoff. */
+  punches: Map<string, PunchRecord>;
+  /** Our punch port as a contact saw it on a channel we dialled from it ("ip:port"), latest first. */
+  punchObserved: string | null;
 }
 
 /** A non-contact that relays for an introduced pair (§16.4): its keys and address, until `expiresAt`. */
@@ -240,6 +246,23 @@ export interface IntroducedPeer {
   boxPub: Uint8Array;
   address: string;
   expiresAt: number;
+}
+
+/** Hole punching with one contact (in memory only: after a restart it starts afresh). */
+export interface PunchRecord {
+  /** The attempt in progress (ours or the contact's), or null. */
+  attempt: string | null;
+  /** We started it (sent `connect`) or answered it. */
+  initiator: boolean;
+  /** The contact's candidates (answered `connect`: waiting for `sync` until `deadline`). */
+  remotes: string[];
+  deadline: number;
+  /** Failed attempts in a row (initiator side), for the backoff. */
+  failures: number;
+  /** No new attempt of ours before this. */
+  notBefore: number;
+  /** The last attempt opened a direct channel. */
+  direct: boolean;
 }
 
 /** The state of a core starting from `snapshot`. */
@@ -285,6 +308,8 @@ export function createState(snapshot: CoreSnapshot, cfg: CoreConfig): CoreState 
     introductions: new Map(),
     introduced: new Map(),
     introducerRelays: new Map(),
+    punches: new Map(),
+    punchObserved: null,
   };
   for (const c of snapshot.contacts) state.contacts.set(c.uuid, c);
   for (const r of snapshot.referrals) putReferralInMemory(state, r);

@@ -18,6 +18,7 @@ import { parseAddress, parseBootstrap } from '../util/address.ts';
 import { ChannelKeeper } from './channels.ts';
 import { NatWatch } from './nat-watch.ts';
 import { PortMapper } from './port-mapping.ts';
+import { runPunch } from './punch.ts';
 import { pooledRandom } from './random.ts';
 import {
   advertisedAddress,
@@ -314,6 +315,9 @@ export class MeshNode extends EventEmitter {
       case 'drop':
         this.drops[e.reason] = (this.drops[e.reason] ?? 0) + 1;
         this.log.debug({ reason: e.reason, detail: e.detail }, 'dropped');
+        break;
+      case 'punch':
+        runPunch(this.transport, e, this.#core?.cfg.punchPort ?? null, (ev) => this.#dispatch(ev));
         break;
       case 'result': {
         const c = this.#commands.get(e.commandId);

@@ -54,6 +54,24 @@ export interface TestnetInit {
   startAt?: number;
 }
 
+/**
+ * How a node's router maps its punch port (docs/PROTOCOL.md §17), for `punch` effects: `preserve`
+ * keeps the port for every destination (the punch works when both ends punch in time), `random` picks
+ * a new port per destination (symmetric NAT: the endpoint a contact observed is never the one the
+ * peer's SYNs reach, so the punch fails).
+ */
+export type TestNat = 'preserve' | 'random';
+
+/** A `punch` effect waiting for the other end's. */
+interface PunchIntent {
+  to: number;
+  attempt: string;
+  remotes: string[];
+  at: number;
+  timeoutMs: number;
+  settled: boolean;
+}
+
 /** A virtual-time network of cores. */
 export class Testnet {
   readonly nodes: TestNode[] = [];
@@ -63,6 +81,13 @@ export class Testnet {
   readonly init: TestnetInit;
   /** The engine underneath (shared with the simulator). */
   readonly engine: Engine<MeshCore>;
+  /** Router behaviour per node index for hole punching. @default 'preserve' */
+  readonly nat = new Map<number, TestNat>();
+  /** Pairs "i-j" (i < j) whose last punch opened a direct connection. */
+  readonly direct = new Set<string>();
+  /** `punch` effects by node index, with their time (`at`) and role. */
+  readonly punchLog: { node: number; to: number; at: number; role: 'client' | 'server' }[] = [];
+  #punching = new Map<number, PunchIntent>();
   #coresMade = 0;
 
   constructor(n: number, init: TestnetInit = {}) {
@@ -247,7 +272,76 @@ export class Testnet {
       case 'result':
         node.results.set(e.commandId, e);
         break;
+      case 'punch':
+        this.#punch(node, e);
+        break;
     }
+  }
+
+  /** Where node `i`'s punch port appears to node `j`: the port kept, or a fresh one (symmetric NAT). */
+  #mapped(i: number, j: number): string {
+    const host = this.nodes[i].address.slice(0, this.nodes[i].address.lastIndexOf(':'));
+    const port = this.init.core?.punchPort ?? 0;
+    return this.nat.get(i) === 'random' ? `${host}:${20_000 + ((i * 7919 + j * 104729) % 40_000)}` : `${host}:${port}`;
+  }
+
+  /**
+   * A `punch` effect: it succeeds when the other end punches us too within the time budget and each
+   * aims at the endpoint the other's router really uses for this pair (SYN retransmissions cover the
+   * skew, as through `drop` filtering); the results come a connection setup (two round trips) after
+   * the later start, or at the end of the budget.
+   */
+  #punch(node: TestNode, e: Extract<Effect, { type: 'punch' }>): void {
+    const v = node.index;
+    const u = this.nodes.findIndex((n) => n.uuid === e.uuid);
+    this.punchLog.push({ node: v, to: u, at: e.at, role: e.role });
+    const mine: PunchIntent = {
+      to: u,
+      attempt: e.attempt,
+      remotes: e.remotes,
+      at: e.at,
+      timeoutMs: e.timeoutMs,
+      settled: false,
+    };
+    const result = (i: number, intent: PunchIntent, ok: boolean, at: number) => {
+      intent.settled = true;
+      const uuid = this.nodes[intent.to].uuid;
+      this.schedule(at, () =>
+        this.deliver(this.nodes[i], {
+          type: 'punch-result',
+          uuid,
+          attempt: intent.attempt,
+          ok,
+          ...(ok ? {} : { reason: 'TIMEOUT' }),
+        }),
+      );
+    };
+    const theirs = this.#punching.get(u);
+    if (
+      theirs &&
+      !theirs.settled &&
+      theirs.to === v &&
+      Math.abs(theirs.at - e.at) < Math.min(theirs.timeoutMs, e.timeoutMs)
+    ) {
+      this.#punching.delete(u);
+      const ok = mine.remotes.includes(this.#mapped(u, v)) && theirs.remotes.includes(this.#mapped(v, u));
+      if (ok) {
+        const at = Math.max(theirs.at, e.at) + 4 * this.latencyMs;
+        result(v, mine, true, at);
+        result(u, theirs, true, at);
+        this.direct.add(v < u ? `${v}-${u}` : `${u}-${v}`);
+        return;
+      }
+      result(u, theirs, false, theirs.at + theirs.timeoutMs);
+      result(v, mine, false, e.at + e.timeoutMs);
+      return;
+    }
+    this.#punching.set(v, mine);
+    this.schedule(e.at + e.timeoutMs, () => {
+      if (mine.settled) return;
+      if (this.#punching.get(v) === mine) this.#punching.delete(v);
+      result(v, mine, false, this.now);
+    });
   }
 }
 

@@ -20,6 +20,10 @@ export interface MemoryNodeInit {
   /** "ip:port" on the memory network. @default the next of 198.51.100.1:7575, .2, … (TEST-NET-2) */
   address?: string;
   core?: CoreInit;
+  /** Channel binding on (the identity's keys given to the transport). @default false */
+  channels?: boolean;
+  /** Punch port (docs/PROTOCOL.md §17.1) for the transport and the core; implies `channels`. */
+  punchPort?: number;
 }
 
 /** A memory network of real MeshNodes sharing one (optionally shifted) clock. */
@@ -43,9 +47,13 @@ export class MemoryMesh {
     store.apply([{ op: 'self:put', self }]);
     const node = new MeshNode({
       store,
-      transport: this.net.transport(address, { signPub: self.signPub }),
+      transport: this.net.transport(address, {
+        signPub: self.signPub,
+        ...(init.channels || init.punchPort ? { signPriv: self.signPriv, boxPub: self.boxPub } : {}),
+        ...(init.punchPort ? { punchPort: init.punchPort } : {}),
+      }),
       clock: this.clock,
-      core: init.core,
+      core: init.punchPort ? { punchPort: init.punchPort, ...init.core } : init.core,
     });
     await node.start();
     this.nodes.push(node);

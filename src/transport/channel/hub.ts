@@ -100,6 +100,16 @@ export class ChannelHub {
     if (ch.state === 'hello') this.handshaking.add(ch);
   }
 
+  /**
+   * Takes a link this node connected itself outside `keep` (a hole-punched socket, docs/PROTOCOL.md
+   * §17) as a channel it dialled to `signPub`: the same HELLO and one-per-pair rule as a dial.
+   */
+  adopt(link: ChannelLink, signPub: Uint8Array): void {
+    if (this.closed) return link.close(CLOSE.GOING_AWAY, 'node stopping');
+    const ch = new Channel(link, true, this.hooks, new Uint8Array(signPub));
+    if (ch.state === 'hello') this.handshaking.add(ch);
+  }
+
   /** Keeps a channel to `signPub` at `address`: dials unless one is open or being dialled. */
   keep(address: string, signPub: Uint8Array): void {
     if (this.closed) return;

@@ -5,7 +5,7 @@
  * exporter value that the HELLOs sign. Everything after the upgrade is the shared engine (channel/).
  */
 import { type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import type WebSocket from 'ws';
@@ -16,7 +16,7 @@ import { formatAddress } from '../../util/address.ts';
 import { CLOSE } from '../channel/constants.ts';
 import type { ChannelLink } from '../channel/link.ts';
 import { EXPORTER_BYTES, EXPORTER_LABEL, MAX_FRAME_BYTES } from '../channel-frames.ts';
-import type { EdgeReply } from '../edge.ts';
+import { type EdgeReply, formatRemote } from '../edge.ts';
 import { peerEd25519 } from './certificate.ts';
 
 /** `WebSocket.OPEN`: the readyState of an open connection (RFC 6455 API; `ws` uses the same value). */
@@ -86,6 +86,8 @@ export interface WsDialOptions {
   /** The identity key the server certificate must hold (the pin). */
   signPub: Uint8Array;
   localAddress?: string;
+  /** Local port to dial from (the punch port, docs/PROTOCOL.md §17.1). @default an ephemeral port */
+  localPort?: number;
   family?: number;
   /** Time for TLS plus the upgrade, ms. */
   timeoutMs: number;
@@ -94,18 +96,46 @@ export interface WsDialOptions {
 
 /** Dials a channel: TLS 1.3 with the key pin checked first, then the WebSocket upgrade on /mesh. */
 export async function dialWs(o: WsDialOptions): Promise<ChannelLink> {
-  const address = formatAddress({ host: o.host, port: o.port });
   const socket = tlsConnect({
     host: o.host,
     port: o.port,
     ...(isIP(o.host) ? {} : { servername: o.host }),
     ...(o.localAddress ? { localAddress: o.localAddress } : {}),
+    ...(o.localPort ? { localPort: o.localPort } : {}),
     ...(o.family ? { family: o.family } : {}),
-    // Key pin, as the POST connector: chain and name are irrelevant, the key must be the contact's.
-    rejectUnauthorized: false,
-    minVersion: 'TLSv1.3',
-    ALPNProtocols: ['http/1.1'],
+    ...TLS_CLIENT,
   });
+  return pinnedUpgrade(socket, formatAddress({ host: o.host, port: o.port }), o);
+}
+
+/** How {@link dialWsOver} runs the TLS client on a socket that is already connected. */
+export interface WsOverOptions {
+  /** The identity key the server certificate must hold (the pin). */
+  signPub: Uint8Array;
+  /** Time for TLS plus the upgrade, ms. */
+  timeoutMs: number;
+  maxFrameBytes?: number;
+}
+
+/**
+ * Runs the dialer's half of a channel on a TCP socket that is already connected (a hole-punched
+ * socket, docs/PROTOCOL.md §17): the same pinned TLS 1.3 client and upgrade as {@link dialWs}.
+ */
+export function dialWsOver(raw: Socket, o: WsOverOptions): Promise<ChannelLink> {
+  const address = formatRemote(raw.remoteAddress ?? '0.0.0.0', raw.remotePort ?? 0);
+  return pinnedUpgrade(tlsConnect({ socket: raw, ...TLS_CLIENT }), address, o);
+}
+
+/** TLS client options of every channel dial: key pin (checked after the handshake), TLS 1.3, HTTP/1.1. */
+const TLS_CLIENT = {
+  // Key pin, as the POST connector: chain and name are irrelevant, the key must be the contact's.
+  rejectUnauthorized: false,
+  minVersion: 'TLSv1.3',
+  ALPNProtocols: ['http/1.1'],
+} as const;
+
+/** Waits for the TLS handshake, checks the pin before a single HTTP byte is sent, then upgrades to a WebSocket. */
+async function pinnedUpgrade(socket: TLSSocket, address: string, o: WsOverOptions): Promise<ChannelLink> {
   const timer = setTimeout(() => socket.destroy(new Error('timeout')), o.timeoutMs);
   try {
     await new Promise<void>((resolve, reject) => {

@@ -36,7 +36,8 @@ import {
 } from '../edge.ts';
 import { lazySchemaCompilers } from '../lazy-schema-compilers.ts';
 import { createSelfSignedCert, peerEd25519 } from './certificate.ts';
-import { dialWs, handleUpgrades } from './channel-ws.ts';
+import { handleUpgrades } from './channel-ws.ts';
+import * as punching from './punch.ts';
 
 /** Options of {@link HttpsTransport}. */
 export interface HttpsTransportInit {
@@ -78,6 +79,8 @@ export interface HttpsTransportInit {
   boxPub?: Uint8Array;
   /** Channel timings and limits. */
   channel?: ChannelInit;
+  /** Punch port (PROTOCOL.md §17.1): channels are dialled from it, never the listening port. @default none */
+  punchPort?: number;
 }
 
 const UNSPECIFIED = new Set(['0.0.0.0', '::', '::0', '']);
@@ -130,7 +133,8 @@ export class HttpsTransport extends ChannelBinding implements ChannelTransport {
             dial: (address, signPub) => {
               const target = parseAddress(address);
               const local = this.localFor(target.host);
-              return dialWs({ ...target, ...local, signPub, timeoutMs: init.headersTimeoutMs ?? 5_000 });
+              const o = { ...target, ...local, signPub, timeoutMs: init.headersTimeoutMs ?? 5_000 };
+              return punching.dialFromPort(o, init.punchPort); // §17.1: from the punch port when set
             },
             serve: async (req, trusted) => {
               if (!this.handler) return errorReply('UNAVAILABLE', 'The node is not serving.');
@@ -297,6 +301,20 @@ export class HttpsTransport extends ChannelBinding implements ChannelTransport {
       clearTimeout(timer);
       if (req.fresh) void pool.destroy().catch(() => undefined);
     }
+  }
+
+  /**
+   * Direct upgrade by TCP hole punching (PROTOCOL.md §17, ./punch.ts): simultaneous open from the punch
+   * port, then the pinned channel over it. Rejects with a TransportError when the NATs do not let it up.
+   */
+  async punch(o: punching.PunchOptions): Promise<punching.PunchResult> {
+    return punching.punchChannel(this.punchParts(), o);
+  }
+
+  /** What punch.ts needs of this transport (also for `channelOverSocket` on a socket connected some other way). */
+  punchParts(): punching.PunchComponents {
+    const ms = this.init.headersTimeoutMs ?? 5_000;
+    return punching.punchComponents(this.hub, this.closed ? null : this.server, this.localAddress, ms);
   }
 
   /** Stops the server (in-flight requests get up to 2 s) and destroys all client pools. */

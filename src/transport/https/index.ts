@@ -15,3 +15,4 @@
  */
 export { CERT_NOT_AFTER, CERT_NOT_BEFORE, type CertPem, createSelfSignedCert } from './certificate.ts';
 export { HttpsTransport, type HttpsTransportInit } from './https-transport.ts';
+export { channelOverSocket, type PunchOptions, type PunchResult, type PunchRole, simultaneousOpen } from './punch.ts';

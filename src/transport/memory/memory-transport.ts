@@ -2,7 +2,14 @@
  * In-memory transport for tests and the simulator: same edge semantics as HTTPS (size limit,
  * rate limit, error JSON, pins, CONNECT_FAILED / TIMEOUT), real timers for latency.
  */
-import type { ChannelTransport, InboundResponse, OutboundRequest, RequestHandler } from '../../ports.ts';
+import type {
+  ChannelPeer,
+  ChannelTransport,
+  InboundResponse,
+  OutboundRequest,
+  PunchRequest,
+  RequestHandler,
+} from '../../ports.ts';
 import { TransportError } from '../../ports.ts';
 import { DEFAULT_PORT } from '../../protocol/constants.ts';
 import { formatAddress, parseAddress } from '../../util/address.ts';
@@ -11,6 +18,7 @@ import { ChannelHub, type ChannelInit } from '../channel/hub.ts';
 import type { ChannelLink } from '../channel/link.ts';
 import { Edge, type EdgeInit, errorReply, lowerHeaders } from '../edge.ts';
 import { MemoryLinks } from './memory-channel.ts';
+import { type MemoryMapping, MemoryPunchBoard } from './memory-punch.ts';
 
 /** Options of a {@link MemoryNetwork}. */
 export interface MemoryNetworkInit {
@@ -36,6 +44,8 @@ export interface MemoryTransportOptions extends EdgeInit {
   boxPub?: Uint8Array;
   /** Channel timings and limits. */
   channel?: ChannelInit;
+  /** Punch port (docs/PROTOCOL.md §17.1): channels are dialled from it; enables `punch`. @default none */
+  punchPort?: number;
 }
 
 interface Endpoint {
@@ -56,10 +66,20 @@ export class MemoryNetwork {
   readonly random: () => number;
   /** @internal Open channel links (broken when a node goes offline or moves). */
   readonly links: MemoryLinks;
+  /** @internal Hole punches in progress (memory-punch.ts). */
+  readonly punches: MemoryPunchBoard;
+  /** @internal Punch-port mapping of nodes behind a NAT (setPunchMapping). */
+  readonly mappings = new Map<string, MemoryMapping>();
 
   constructor(private readonly init: MemoryNetworkInit = {}) {
     this.random = init.random ?? Math.random;
     this.links = new MemoryLinks(this);
+    this.punches = new MemoryPunchBoard(this);
+  }
+
+  /** How the router of the node at `address` maps its punch port: `preserve` (default) or `random` (symmetric NAT). */
+  setPunchMapping(address: string, mapping: MemoryMapping): void {
+    this.mappings.set(normalise(address), mapping);
   }
 
   /** Creates the transport of the node at `address` (it is reachable once it listens). */
@@ -175,6 +195,8 @@ export class MemoryTransport extends ChannelBinding implements ChannelTransport 
   /** Expected identity key and domain of this node (what a TLS client would see). */
   readonly signPub: Uint8Array | undefined;
   readonly domain: string | undefined;
+  /** The punch port (docs/PROTOCOL.md §17.1), or undefined. */
+  readonly punchPort: number | undefined;
 
   /** @internal use MemoryNetwork.transport() */
   constructor(
@@ -187,6 +209,7 @@ export class MemoryTransport extends ChannelBinding implements ChannelTransport 
     this.edge = new Edge(opts);
     this.signPub = opts.signPub;
     this.domain = opts.domain;
+    this.punchPort = opts.punchPort;
     const { signPriv, signPub, boxPub } = opts;
     this.hub =
       signPriv && signPub && boxPub
@@ -311,7 +334,7 @@ export class MemoryTransport extends ChannelBinding implements ChannelTransport 
         if (!(peer.signPub && Buffer.from(peer.signPub).equals(Buffer.from(signPub)))) {
           return reject(new TransportError('TLS_PIN', `Server at ${address} does not hold the pinned identity key`));
         }
-        const remote = formatAddress({ host: routed?.host as string, port: this.net.ephemeralPort() });
+        const remote = formatAddress({ host: routed?.host as string, port: this.sourcePort() });
         // The upgrade is an HTTP request: the same per-IP limit; a POST-only peer answers 404.
         const refused = peer.edge.admit(remote) ?? (peer.hub ? null : { status: 404 });
         if (refused) {
@@ -324,6 +347,26 @@ export class MemoryTransport extends ChannelBinding implements ChannelTransport 
         setTimeout(() => resolve(mine), this.net.delay());
       }, this.net.delay());
     });
+  }
+
+  /** Where a dialled channel comes from: the punch port when set and the router keeps it, else ephemeral. */
+  private sourcePort(): number {
+    const mapping = this.net.mappings.get(this.address) ?? 'preserve';
+    return this.punchPort && mapping === 'preserve' ? this.punchPort : this.net.ephemeralPort();
+  }
+
+  /** Hole punching on the memory network's model (memory-punch.ts, docs/PROTOCOL.md §17). */
+  async punch(o: PunchRequest): Promise<{ peer: ChannelPeer; remote: string }> {
+    if (!this.hub || !this.signPub) throw new TypeError("MemoryTransport: punching needs the identity's keys");
+    const { host } = parseAddress(this.address, DEFAULT_PORT);
+    const side = {
+      owner: this,
+      signPub: this.signPub,
+      hub: this.hub,
+      host: this.net.endpoint(this.address)?.nat?.publicHost ?? host,
+      mapping: this.net.mappings.get(this.address) ?? 'preserve',
+    };
+    return this.net.punches.punch(side, o);
   }
 
   /** Leaves the network; this node's pending calls reject with ABORTED. */
