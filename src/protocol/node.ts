@@ -453,7 +453,7 @@ export class MeshCore implements CoreContext, RoutingView {
         case 'address': {
           // The local interface address (§15.2): what we advertise follows from it and what
           // contacts observed; a change announces through the IP-change flow.
-          const changed = setLocal(this, cmd.addresses[0] ?? null);
+          const changed = setLocal(this, cmd.addresses[0] ?? null, cmd.mapping);
           return this.result(commandId, { address: this.state.address, changed });
         }
         case 'mapping':
@@ -474,6 +474,14 @@ export class MeshCore implements CoreContext, RoutingView {
         case 'flush': {
           const c = this.state.contacts.get(cmd.uuid);
           if (c) flushOutbox(this, c);
+          return this.result(commandId, { uuid: cmd.uuid });
+        }
+        case 'reannounce': {
+          const c = this.state.contacts.get(cmd.uuid);
+          if (c) {
+            announceTo(this, c, false);
+            flushOutbox(this, c);
+          }
           return this.result(commandId, { uuid: cmd.uuid });
         }
       }

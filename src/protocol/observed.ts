@@ -9,6 +9,7 @@ import type { CoreContext } from './context.ts';
 import type { AddressInfo, ReferralBody } from './messages.ts';
 import type { NatState, Reachability } from './state.ts';
 import { saveContact } from './tables.ts';
+import type { ContactRecord } from './types.ts';
 
 /**
  * The public host our contacts agree on. Reports of our own local host come from contacts on our
@@ -113,30 +114,40 @@ export function recompute(core: CoreContext): void {
   const nat = core.state.nat;
   const localHost = nat.local ? hostOf(nat.local) : null;
   const host = agreedHost(nat.observations.values(), localHost, nat.observedHost, core.now);
+  let rerouted: ContactRecord[] = [];
   if (host !== nat.observedHost) {
     nat.observedHost = host;
     nat.reachability = 'unknown';
-    preferLanRoutes(core);
+    rerouted = preferLanRoutes(core);
     core.startDialback();
   }
-  applyAdvertised(core);
+  // Contacts now on our LAN may just have failed at their public address (no hairpinning): they
+  // get our announce at their LAN address, in the announce to everybody or on its own.
+  const toAll = applyAdvertised(core);
+  if (core.state.started) for (const c of rerouted) if (!toAll || c.status !== 'active') core.announceTo(c, false);
 }
 
-/** Sets `state.address` and `dialable` from the current facts; announces when they changed. */
-export function applyAdvertised(core: CoreContext): void {
+/** Sets `state.address` and `dialable` from the current facts; announces (true) when they changed. */
+export function applyAdvertised(core: CoreContext): boolean {
   const nat = core.state.nat;
   const next = advertise(nat, core.cfg.port);
-  if (next.address === core.state.address && next.dialable === nat.dialable) return;
+  if (next.address === core.state.address && next.dialable === nat.dialable) return false;
   core.state.address = next.address;
   nat.dialable = next.dialable;
-  if (core.state.started) core.announceAll(true);
+  if (!core.state.started) return false;
+  core.announceAll(true);
+  return true;
 }
 
-/** Our local interface address changed (runtime, `address` command): we moved; old reports are stale. */
-export function setLocal(core: CoreContext, local: string | null): boolean {
+/**
+ * Our local interface address changed (runtime, `address` command): we moved; old reports are stale.
+ * `mapping` (when given) is the port mapping on the new network, so one announce carries both.
+ */
+export function setLocal(core: CoreContext, local: string | null, mapping?: string | null): boolean {
   const nat = core.state.nat;
   if (local === nat.local) return false;
   nat.local = local;
+  if (mapping !== undefined) nat.mapping = mapping;
   nat.observations.clear();
   nat.observedHost = null;
   nat.reachability = 'unknown';
@@ -182,8 +193,9 @@ export function lanRoute(core: CoreContext, uuid: string, address: string | null
   return host === mine && (!core.state.nat.local || host !== hostOf(core.state.nat.local)) ? lan : address;
 }
 
-/** Our public host changed: contacts that announced the same public host are on our LAN now. */
-function preferLanRoutes(core: CoreContext): void {
+/** Our public host changed: contacts that announced the same public host are on our LAN now; returns them. */
+function preferLanRoutes(core: CoreContext): ContactRecord[] {
+  const out: ContactRecord[] = [];
   for (const c of core.state.contacts.values()) {
     const info = core.state.nat.peers.get(c.uuid);
     const pub = info?.addr ?? c.address;
@@ -192,6 +204,8 @@ function preferLanRoutes(core: CoreContext): void {
     if (routed !== null && routed !== c.address) {
       c.address = routed;
       saveContact(core, c);
+      if (c.status !== 'pending') out.push(c);
     }
   }
+  return out;
 }

@@ -5,6 +5,7 @@
  */
 import type { ChannelPeer, ChannelTransport } from '../ports.ts';
 import type { ContactRecord, PersistOp } from '../protocol/types.ts';
+import { CLOSE } from '../transport/channel/constants.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
@@ -18,12 +19,16 @@ export class ChannelKeeper {
   /** uuid → the address we asked the transport to keep. */
   readonly #kept = new Map<string, { address: string; signPub: Uint8Array }>();
   readonly #off: () => void;
+  /** Contacts whose channel we dialled broke (not released, not replaced): see `reopened`. */
+  readonly #lost = new Set<string>();
 
   constructor(
     private readonly transport: ChannelTransport,
     private readonly contact: (uuid: string) => ContactRecord | undefined,
     /** A channel to a contact opened: its queued messages may go now. */
     opened: (uuid: string) => void,
+    /** A channel we dialled is back after it broke: our address may have changed; re-announce (§15.5). */
+    reopened: (uuid: string) => void = opened,
   ) {
     transport.trustChannels((peer: ChannelPeer) => {
       const c = contact(peer.uuid);
@@ -31,7 +36,14 @@ export class ChannelKeeper {
       return !!c && c.status === 'active' && hex(c.signPub) === hex(peer.signPub);
     });
     this.#off = transport.onChannel((e) => {
-      if (e.type === 'channel:open' && contact(e.peer.uuid)) opened(e.peer.uuid);
+      const uuid = e.peer.uuid;
+      if (e.type === 'channel:close') {
+        // Released or replaced by the dialer (NORMAL), or the pair kept the other one: else it broke.
+        if (e.dialled && e.code !== CLOSE.NORMAL && e.code !== CLOSE.DUPLICATE) this.#lost.add(uuid);
+      } else if (contact(uuid)) {
+        if (e.dialled && this.#lost.delete(uuid)) reopened(uuid);
+        else opened(uuid);
+      }
     });
   }
 

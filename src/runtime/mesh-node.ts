@@ -151,6 +151,7 @@ export class MeshNode extends EventEmitter {
         this.transport,
         (uuid) => core.contact(uuid),
         (uuid) => void this.command({ kind: 'flush', uuid }).catch(() => {}),
+        (uuid) => void this.command({ kind: 'reannounce', uuid }).catch(() => {}),
       );
       this.#channels.syncAll(core.contacts());
     }
@@ -164,6 +165,7 @@ export class MeshNode extends EventEmitter {
       this.log,
       !this.#init.advertise && (host === '0.0.0.0' || host === '::'),
       this.#init.interfaceCheckMs,
+      () => (this.transport as Partial<ChannelTransport>).networkChanged?.(),
     );
     // Mapping waits for the router (up to a few seconds): the node already serves meanwhile.
     void this.#nat.start().catch((err) => this.log.warn({ err }, 'port mapping failed'));

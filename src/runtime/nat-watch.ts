@@ -5,11 +5,19 @@
  * them through the IP-change flow. Changes seen by contacts (NAT rebinding) reach the core through
  * their answers' `observed` instead.
  */
+
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../ports.ts';
 import { ADDRESS_POLL_MS } from '../protocol/constants.ts';
 import type { Command } from '../protocol/events.ts';
 import { formatAddress, parseAddress } from '../util/address.ts';
 import type { PortMapper, PortMappingStatus } from './port-mapping.ts';
+
+/**
+ * After a move, how long the announce waits for the new router's port mapping so that one announce
+ * carries it, ms. NAT-PMP answers in one round trip; a slower router's mapping follows in a second announce.
+ */
+const MOVE_MAPPING_WAIT_MS = 1_000;
 
 /** The watcher of one running node. */
 export class NatWatch {
@@ -27,6 +35,8 @@ export class NatWatch {
     /** Poll the interfaces (only when listening on a wildcard address). */
     private readonly watchInterfaces: boolean,
     private readonly pollMs = ADDRESS_POLL_MS,
+    /** The local address changed: drop the connections from the old one (transport.networkChanged). */
+    private readonly moved: () => void = () => {},
   ) {
     this.#local = localAddress();
   }
@@ -60,11 +70,25 @@ export class NatWatch {
         if (local !== this.#local) {
           this.log.info({ from: this.#local, to: local }, 'local address changed');
           this.#local = local;
-          await this.command({ kind: 'address', addresses: [local] }).catch(() => {});
-          if (this.mapper) {
-            // Another network, maybe another router: the old mapping is gone with it.
-            await this.mapper.stop();
-            await this.#map();
+          // Every connection from the old address is dead without a word: drop them, redial now.
+          this.moved();
+          if (!this.mapper) {
+            await this.command({ kind: 'address', addresses: [local] }).catch(() => {});
+            return;
+          }
+          // Another network, maybe another router: the old mapping went with the old one. A router
+          // that maps at once (NAT-PMP answers in one round trip) makes one announce carry both.
+          this.mapper.abandon();
+          this.#external = null;
+          const mapping = this.mapper.start();
+          const quick = await Promise.race([mapping, sleep(MOVE_MAPPING_WAIT_MS).then(() => undefined)]);
+          this.#external = quick?.external ?? null;
+          await this.command({ kind: 'address', addresses: [local], mapping: this.#external }).catch(() => {});
+          if (quick === undefined) {
+            const m = await mapping;
+            if (this.#stopped || !m) return;
+            this.#external = m.external;
+            await this.command({ kind: 'mapping', external: m.external }).catch(() => {});
           }
           return;
         }

@@ -116,6 +116,21 @@ export class PortMapper {
     }
   }
 
+  /**
+   * Forgets the mapping without waiting for the router: we left its network (§15.5), so it cannot
+   * answer. The unmap is still sent (it ends the lease early if the router hears it) in the background.
+   */
+  abandon(): void {
+    const g = this.#gateway;
+    this.#gateway = null;
+    this.#status = null;
+    if (!g) return;
+    void g
+      .unmap(this.port, { signal: AbortSignal.timeout(DISCOVERY_MS) })
+      .catch(() => {})
+      .finally(() => g.stop({ signal: AbortSignal.timeout(DISCOVERY_MS) }).catch(() => {}));
+  }
+
   /** Removes the mapping and stops lease renewal. */
   async stop(): Promise<void> {
     const g = this.#gateway;

@@ -38,6 +38,11 @@ export const LAB_ADDR = {
   home2: '10.77.2.20',
 } as const;
 
+/** A home host's LAN address behind a router (lab.sh keeps the host number when it moves: home1 → 10.77.2.10 behind nat2). */
+export function lanOf(host: 'home1' | 'home2', router: LabRouter): string {
+  return `10.77.${router === 'nat1' ? 1 : 2}.${host === 'home1' ? 10 : 20}`;
+}
+
 /** Why the lab cannot run here, or null when it can (root, nft, ip, the lab script, a built dist/). */
 export function labUnavailable(): string | null {
   if (process.getuid?.() !== 0) return 'the NAT lab needs root (network namespaces, nftables)';

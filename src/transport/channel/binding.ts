@@ -44,6 +44,11 @@ export abstract class ChannelBinding {
     this.edge.trustSenders(trusted);
   }
 
+  /** Our local address changed: connections from the old one are dead; drop them and redial kept channels now. */
+  networkChanged(): void {
+    this.hub?.reset();
+  }
+
   /** Subscribes to `channel:open` / `channel:close`. */
   onChannel(listener: (event: ChannelEvent) => void): () => void {
     return this.hub ? this.hub.on(listener) : () => {};

@@ -110,6 +110,7 @@ export class Channel {
   private lastHeard = Date.now();
   private helloTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly link: ChannelLink,
@@ -184,6 +185,25 @@ export class Channel {
     if (this.state === 'closed') return;
     this.link.close(code, reason);
     this.closed(code, reason);
+  }
+
+  /** Drops the channel without a closing handshake (its path is gone: nothing would get through). */
+  drop(reason: string): void {
+    if (this.state === 'closed') return;
+    this.link.terminate();
+    this.closed(CLOSE.GOING_AWAY, reason);
+  }
+
+  /** Pings now and drops the channel unless something is heard from the peer within `ms`. */
+  probe(ms: number): void {
+    if (this.state !== 'open' || this.probeTimer) return;
+    const asked = Date.now();
+    this.link.ping();
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = undefined;
+      if (this.state === 'open' && this.lastHeard < asked) this.drop('no answer to a probe');
+    }, ms);
+    this.probeTimer.unref?.();
   }
 
   /** The hub admitted this authenticated channel: the listener answers its HELLO; pings start. */
@@ -311,6 +331,7 @@ export class Channel {
     this.state = 'closed';
     clearTimeout(this.helloTimer);
     clearInterval(this.pingTimer);
+    clearTimeout(this.probeTimer);
     clearTimeout(this.holdTimer);
     this.held.length = 0;
     for (const w of this.waiting.splice(0)) {

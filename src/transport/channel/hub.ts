@@ -11,6 +11,9 @@ import {
   CHANNEL_HELLO_TIMEOUT_MS,
   CHANNEL_MAX,
   CHANNEL_PING_MS,
+  CHANNEL_PROBE_MS,
+  CHANNEL_QUICK_REDIAL_AFTER_MS,
+  CHANNEL_QUICK_REDIAL_MS,
   CHANNEL_REDIAL_MAX_MS,
   CHANNEL_REDIAL_MIN_MS,
   CHANNEL_STABLE_MS,
@@ -173,6 +176,27 @@ export class ChannelHub {
     return this.open.size;
   }
 
+  /**
+   * Our network changed (another interface address: docs/PROTOCOL.md §15.5): every connection from
+   * the old address is dead without a word. Drops every channel and dial at once and redials each
+   * kept peer now, from the new address, instead of waiting two ping intervals for each loss.
+   */
+  reset(): void {
+    if (this.closed) return;
+    for (const d of this.dials.values()) {
+      d.aborted = true;
+      d.ch?.close(CLOSE.GOING_AWAY, 'network changed');
+    }
+    this.dials.clear();
+    for (const ch of [...this.handshaking, ...this.open.values()]) ch.drop('network changed');
+    for (const [key, k] of this.kept) {
+      clearTimeout(k.timer);
+      k.timer = undefined;
+      k.delay = this.minDelay;
+      this.ensure(key);
+    }
+  }
+
   /** Closes every channel (1001) and stops redialling. */
   close(): void {
     if (this.closed) return;
@@ -247,6 +271,9 @@ export class ChannelHub {
       const lowerDialledCh = ch.dialled === this.uuid < peer.uuid;
       if (!lowerDialledCh) {
         ch.close(CLOSE.DUPLICATE, 'the other channel of this pair wins');
+        // The peer dials only when it holds no channel to us: ours may be dead on a path that broke
+        // silently (it moved, its NAT changed). Check it now, so the peer's next redial can win.
+        cur?.probe(CHANNEL_PROBE_MS);
         return false;
       }
     }
@@ -276,8 +303,26 @@ export class ChannelHub {
     if (peer && key && this.open.get(key) === ch) {
       this.open.delete(key);
       const k = this.kept.get(key);
-      if (k && Date.now() - ch.openedAt >= CHANNEL_STABLE_MS) k.delay = this.minDelay;
+      const lived = Date.now() - ch.openedAt;
+      const stable = lived >= CHANNEL_STABLE_MS;
+      if (k && stable) k.delay = this.minDelay;
       this.emit(ch, { code, reason });
+      // A channel we dialled that had lived a while broke (reset, ping timeout): our address may
+      // have changed (a new WAN address resets every connection through the NAT). Redial at once
+      // (with a little jitter), so the peer hears from our new address, before any backoff.
+      if (
+        k &&
+        lived >= CHANNEL_QUICK_REDIAL_AFTER_MS &&
+        ch.dialled &&
+        code !== CLOSE.NORMAL &&
+        code !== CLOSE.DUPLICATE
+      ) {
+        k.timer = setTimeout(() => {
+          k.timer = undefined;
+          this.ensure(key);
+        }, Math.random() * CHANNEL_QUICK_REDIAL_MS);
+        return;
+      }
     }
     if (key) this.redial(key);
   }

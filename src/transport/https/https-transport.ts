@@ -299,6 +299,14 @@ export class HttpsTransport extends ChannelBinding implements ChannelTransport {
     }
   }
 
+  /** Our local address changed: keep-alive POST connections from the old one are dead too (§15.5). */
+  override networkChanged(): void {
+    super.networkChanged();
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    for (const p of pools) void p.destroy().catch(() => undefined);
+  }
+
   /** Stops the server (in-flight requests get up to 2 s) and destroys all client pools. */
   async close(): Promise<void> {
     if (this.closed) return;
