@@ -162,6 +162,11 @@ export interface ChannelTransport extends Transport {
    * redials the kept channels from the new address.
    */
   networkChanged(): void;
+  /**
+   * Pings the oldest channel we dialled to a public address and drops it unless answered soon: behind
+   * a NAT without a mapping, a new WAN address shows as that channel's reset (§15.5). False when none.
+   */
+  probeChannel(): boolean;
 }
 
 /** True when `t` carries channels (HTTPS or memory given the identity's boxPub). */

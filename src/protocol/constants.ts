@@ -247,3 +247,11 @@ export const PORT_MAPPING_TTL_MS = 1 * HOUR;
  * interval bounds how late a new WAN address or a move is noticed (target: flowing again ≤ 2 s).
  */
 export const ADDRESS_POLL_MS = 1 * SECOND;
+/**
+ * A node behind a NAT without a port mapping cannot ask its router for a new WAN address; a new one
+ * resets its connections through the NAT on their next packet. Every WAN_PROBE_MS it pings one
+ * channel it dialled to a public contact (one WebSocket ping frame per node, not per contact): a
+ * reset then shows within this time, and the channel is redialled and re-announced at once (§15.5),
+ * instead of at the channel's next ping (up to 15 s). ms.
+ */
+export const WAN_PROBE_MS = 5 * SECOND;

@@ -8,7 +8,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../ports.ts';
-import { ADDRESS_POLL_MS } from '../protocol/constants.ts';
+import { ADDRESS_POLL_MS, WAN_PROBE_MS } from '../protocol/constants.ts';
 import type { Command } from '../protocol/events.ts';
 import { formatAddress, parseAddress } from '../util/address.ts';
 import type { PortMapper, PortMappingStatus } from './port-mapping.ts';
@@ -26,6 +26,7 @@ export class NatWatch {
   #local: string;
   #external: string | null = null;
   #stopped = false;
+  #probedAt = Date.now();
 
   constructor(
     private readonly localAddress: () => string,
@@ -37,6 +38,8 @@ export class NatWatch {
     private readonly pollMs = ADDRESS_POLL_MS,
     /** The local address changed: drop the connections from the old one (transport.networkChanged). */
     private readonly moved: () => void = () => {},
+    /** Every WAN_PROBE_MS: behind a NAT without a mapping, ping one channel to see a new WAN address. */
+    private readonly wanProbe: () => void = () => {},
   ) {
     this.#local = localAddress();
   }
@@ -63,6 +66,10 @@ export class NatWatch {
 
   async #poll(): Promise<void> {
     if (this.#busy || this.#stopped) return;
+    if (Date.now() - this.#probedAt >= WAN_PROBE_MS) {
+      this.#probedAt = Date.now();
+      this.wanProbe();
+    }
     this.#busy = true;
     try {
       if (this.watchInterfaces) {

@@ -49,6 +49,11 @@ export abstract class ChannelBinding {
     this.hub?.reset();
   }
 
+  /** Pings one channel we dialled to a public address (a new WAN address shows as its reset); false when none. */
+  probeChannel(): boolean {
+    return this.hub?.probeOne() ?? false;
+  }
+
   /** Subscribes to `channel:open` / `channel:close`. */
   onChannel(listener: (event: ChannelEvent) => void): () => void {
     return this.hub ? this.hub.on(listener) : () => {};

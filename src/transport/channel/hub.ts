@@ -5,6 +5,8 @@
  */
 import { deriveUuid } from '../../crypto/index.ts';
 import type { ChannelEvent, ChannelPeer, InboundRequest, InboundResponse, Logger } from '../../ports.ts';
+import { isLanHost } from '../../protocol/observed.ts';
+import { hostOf } from '../../util/address.ts';
 import { lowerHeaders } from '../edge.ts';
 import { Channel, type ChannelHooks, type ChannelIdentity, ChannelLost } from './channel.ts';
 import {
@@ -158,10 +160,15 @@ export class ChannelHub {
     const h = lowerHeaders(headers);
     delete h['mesh-secret'];
     const sent = ch.request(h, body, timeoutMs);
-    // The channel closed under the request: POST it as the caller built it (with its Mesh-Secret).
-    // Safe to repeat: a peer that already took it answers by its replay and duplicate rules.
+    // The channel closed under the request: send it again over the channel that replaced it (a peer
+    // whose address changed dialled a new one), else POST it as the caller built it (with its
+    // Mesh-Secret). Safe to repeat: a peer that already took it answers by its replay and duplicate rules.
     return sent && fallback
-      ? sent.catch((err) => (err instanceof ChannelLost ? fallback() : Promise.reject(err)))
+      ? sent.catch((err) => {
+          if (!(err instanceof ChannelLost)) return Promise.reject(err);
+          const next = this.open.get(hex(signPub));
+          return (next && next !== ch && next.request(h, body, timeoutMs)) || fallback();
+        })
       : sent;
   }
 
@@ -195,6 +202,20 @@ export class ChannelHub {
       k.delay = this.minDelay;
       this.ensure(key);
     }
+  }
+
+  /**
+   * Pings the channel we dialled longest ago to a public (non-LAN) address, dropping it unless the
+   * peer answers within CHANNEL_PROBE_MS. A node behind a NAT without a mapping calls this now and
+   * then (§15.5): a new WAN address resets every connection through the NAT on its next packet, and
+   * this packet finds out, instead of the next ping up to CHANNEL_PING_MS later. False: no such channel.
+   */
+  probeOne(): boolean {
+    let best: Channel | null = null;
+    for (const ch of this.open.values())
+      if (ch.dialled && !isLanHost(hostOf(ch.remote)) && (!best || ch.openedAt < best.openedAt)) best = ch;
+    best?.probe(CHANNEL_PROBE_MS);
+    return best !== null;
   }
 
   /** Closes every channel (1001) and stops redialling. */
@@ -317,6 +338,8 @@ export class ChannelHub {
         code !== CLOSE.NORMAL &&
         code !== CLOSE.DUPLICATE
       ) {
+        // The others may have broken with it (same NAT): ask them now rather than at their next ping.
+        for (const other of this.open.values()) if (other.dialled) other.probe(CHANNEL_PROBE_MS);
         k.timer = setTimeout(() => {
           k.timer = undefined;
           this.ensure(key);
