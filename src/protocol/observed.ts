@@ -186,11 +186,25 @@ export function notePeerInfo(core: CoreContext, uuid: string, body: ReferralBody
  * host is our own (we are behind the same router, which cannot hairpin, §15.5).
  */
 export function lanRoute(core: CoreContext, uuid: string, address: string | null): string | null {
-  const mine = core.state.nat.observedHost;
-  const lan = core.state.nat.peers.get(uuid)?.lan ?? null;
-  if (address === null || lan === null || mine === null) return address;
+  const nat = core.state.nat;
+  const info = nat.peers.get(uuid);
+  const lan = info?.lan ?? null;
+  if (address === null || lan === null) return address;
+  const localHost = nat.local ? hostOf(nat.local) : null;
+  // It said others cannot dial its public address, and its LAN address is on our own network
+  // (we may not know our public IP yet, e.g. our only contacts are on this LAN).
+  if (info?.addr === address && !info.dialable && localHost !== null && sameLan(localHost, hostOf(lan))) return lan;
+  const mine = nat.observedHost;
+  if (mine === null) return address;
   const host = tryParseAddress(address)?.host;
-  return host === mine && (!core.state.nat.local || host !== hostOf(core.state.nat.local)) ? lan : address;
+  return host === mine && host !== localHost ? lan : address;
+}
+
+/** Two private IPv4 hosts on the same /24 (the usual home LAN); false for anything else. */
+export function sameLan(a: string, b: string): boolean {
+  if (!isLanHost(a) || !isLanHost(b)) return false;
+  const net = (h: string) => /^(\d+\.\d+\.\d+)\.\d+$/.exec(h)?.[1] ?? null;
+  return net(a) !== null && net(a) === net(b);
 }
 
 /** Our public host changed: contacts that announced the same public host are on our LAN now; returns them. */

@@ -205,15 +205,18 @@ export class ChannelHub {
   }
 
   /**
-   * Pings the channel we dialled longest ago to a public (non-LAN) address, dropping it unless the
+   * Pings the channel we dialled longest ago, to a public (non-LAN) address if any, dropping it unless the
    * peer answers within CHANNEL_PROBE_MS. A node behind a NAT without a mapping calls this now and
    * then (§15.5): a new WAN address resets every connection through the NAT on its next packet, and
    * this packet finds out, instead of the next ping up to CHANNEL_PING_MS later. False: no such channel.
    */
   probeOne(): boolean {
+    // A channel across the NAT sees a new WAN address; a LAN one (no NAT between) only if nothing else.
+    const rank = (ch: Channel) => (isLanHost(hostOf(ch.remote)) ? 1 : 0);
     let best: Channel | null = null;
     for (const ch of this.open.values())
-      if (ch.dialled && !isLanHost(hostOf(ch.remote)) && (!best || ch.openedAt < best.openedAt)) best = ch;
+      if (ch.dialled && (!best || rank(ch) < rank(best) || (rank(ch) === rank(best) && ch.openedAt < best.openedAt)))
+        best = ch;
     best?.probe(CHANNEL_PROBE_MS);
     return best !== null;
   }
