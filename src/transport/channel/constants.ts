@@ -53,7 +53,7 @@ export const CHANNEL_QUICK_REDIAL_MS = 250;
  * one-per-pair rule (the peer dials only when it holds no channel, so ours may be dead), ms. A live
  * channel answers in one round trip; a dead one is dropped, and the peer's next redial wins.
  */
-export const CHANNEL_PROBE_MS = 3_000;
+export const CHANNEL_PROBE_MS = 2_000;
 /** Most open channels per node; like the 256 client pools of the POST binding, four times over for inbound. */
 export const CHANNEL_MAX = 1024;
 /** Most unanswered requests one peer may have on a channel; more are answered 429 at once. */
