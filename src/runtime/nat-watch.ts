@@ -59,7 +59,8 @@ export class NatWatch {
   async #map(): Promise<void> {
     if (!this.mapper) return;
     const m = await this.mapper.start();
-    if (this.#stopped) return;
+    // Stopped while the router answered: remove what it just granted (stop() found nothing yet).
+    if (this.#stopped) return void (await this.mapper.stop());
     this.#external = m?.external ?? null;
     await this.command({ kind: 'mapping', external: this.#external }).catch(() => {});
   }
@@ -89,11 +90,16 @@ export class NatWatch {
           this.#external = null;
           const mapping = this.mapper.start();
           const quick = await Promise.race([mapping, sleep(MOVE_MAPPING_WAIT_MS).then(() => undefined)]);
+          if (this.#stopped) {
+            await mapping;
+            return void (await this.mapper.stop());
+          }
           this.#external = quick?.external ?? null;
           await this.command({ kind: 'address', addresses: [local], mapping: this.#external }).catch(() => {});
           if (quick === undefined) {
             const m = await mapping;
-            if (this.#stopped || !m) return;
+            if (this.#stopped) return void (await this.mapper.stop());
+            if (!m) return;
             this.#external = m.external;
             await this.command({ kind: 'mapping', external: m.external }).catch(() => {});
           }

@@ -290,7 +290,11 @@ export class ChannelHub {
       return false;
     }
     const cur = this.open.get(key);
-    const rivalDialledByUs = cur ? cur.dialled : ours && ours.ch !== ch ? true : null;
+    // A dial of ours that has no connection yet is no rival: the peer cannot hold a channel of ours
+    // before our link is up, so both ends still decide alike — and a dial to an address that does
+    // not answer (a peer behind a NAT: §15, the dial hangs until its timeout) no longer refuses the
+    // channel that peer dialled to us.
+    const rivalDialledByUs = cur ? cur.dialled : ours && ours.ch !== null && ours.ch !== ch ? true : null;
     if (rivalDialledByUs !== null && rivalDialledByUs !== ch.dialled) {
       const lowerDialledCh = ch.dialled === this.uuid < peer.uuid;
       if (!lowerDialledCh) {
