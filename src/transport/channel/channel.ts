@@ -35,8 +35,11 @@ export interface ChannelHooks {
   helloTimeoutMs: number;
   pingMs: number;
   maxFrameBytes?: number;
-  /** Authenticated: the hub says whether this channel may live (one per pair); false = it already closed it. */
-  onAuthenticated(ch: Channel): boolean;
+  /**
+   * Authenticated: the hub says whether this channel may live (one per pair); false = it already
+   * closed it; 'later' = it decides after a probe (then `admitLater` or a close).
+   */
+  onAuthenticated(ch: Channel): boolean | 'later';
   /** The channel is open (after `admit`): the hub emits `channel:open`. */
   onOpened(ch: Channel): void;
   /** Whether the channel's peer is trusted (a contact): budget + backpressure instead of the per-IP limit. */
@@ -110,7 +113,6 @@ export class Channel {
   private lastHeard = Date.now();
   private helloTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
-  private probeTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly link: ChannelLink,
@@ -194,16 +196,27 @@ export class Channel {
     this.closed(CLOSE.GOING_AWAY, reason);
   }
 
-  /** Pings now and drops the channel unless something is heard from the peer within `ms`. */
-  probe(ms: number): void {
-    if (this.state !== 'open' || this.probeTimer) return;
+  /**
+   * Pings now; unless something is heard from the peer within `ms`, calls `dead` (default: drop the
+   * channel), else `alive`.
+   */
+  probe(ms: number, dead: () => void = () => this.drop('no answer to a probe'), alive: () => void = () => {}): void {
+    if (this.state !== 'open') return dead();
     const asked = Date.now();
     this.link.ping();
-    this.probeTimer = setTimeout(() => {
-      this.probeTimer = undefined;
-      if (this.state === 'open' && this.lastHeard < asked) this.drop('no answer to a probe');
+    const t = setTimeout(() => {
+      if (this.state === 'open' && this.lastHeard < asked) dead();
+      else if (this.state === 'open') alive();
+      else dead();
     }, ms);
-    this.probeTimer.unref?.();
+    t.unref?.();
+  }
+
+  /** The hub admits this authenticated channel after deciding later (`onAuthenticated` said 'later'). */
+  admitLater(): void {
+    if (this.state !== 'hello' || this.peer === null) return;
+    this.admit();
+    this.hooks.onOpened(this);
   }
 
   /** The hub admitted this authenticated channel: the listener answers its HELLO; pings start. */
@@ -251,7 +264,7 @@ export class Channel {
         return this.close(CLOSE.AUTH_FAILED, 'HELLO carries our own key');
       }
       this.peer = peer;
-      if (this.hooks.onAuthenticated(this)) {
+      if (this.hooks.onAuthenticated(this) === true) {
         this.admit();
         this.hooks.onOpened(this);
       }
@@ -331,7 +344,6 @@ export class Channel {
     this.state = 'closed';
     clearTimeout(this.helloTimer);
     clearInterval(this.pingTimer);
-    clearTimeout(this.probeTimer);
     clearTimeout(this.holdTimer);
     this.held.length = 0;
     for (const w of this.waiting.splice(0)) {

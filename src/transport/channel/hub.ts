@@ -279,7 +279,7 @@ export class ChannelHub {
    * the channel dialled by the lower UUID wins; when the same end dialled both, the newer wins (the
    * dialer lost the old one, even if we have not noticed yet).
    */
-  private authenticated(ch: Channel): boolean {
+  private authenticated(ch: Channel): boolean | 'later' {
     const peer = ch.peer as ChannelPeer;
     const key = hex(peer.signPub);
     this.handshaking.delete(ch);
@@ -298,10 +298,21 @@ export class ChannelHub {
     if (rivalDialledByUs !== null && rivalDialledByUs !== ch.dialled) {
       const lowerDialledCh = ch.dialled === this.uuid < peer.uuid;
       if (!lowerDialledCh) {
+        if (cur && !ch.dialled) {
+          // The peer dials only when it holds no channel to us: ours may be dead on a path that broke
+          // silently (it moved, its NAT changed). Ask ours first; the peer waits for our HELLO.
+          this.handshaking.add(ch);
+          cur.probe(
+            CHANNEL_PROBE_MS,
+            () => this.replaceDead(key, cur, ch),
+            () => {
+              this.handshaking.delete(ch);
+              ch.close(CLOSE.DUPLICATE, 'the other channel of this pair wins');
+            },
+          );
+          return 'later';
+        }
         ch.close(CLOSE.DUPLICATE, 'the other channel of this pair wins');
-        // The peer dials only when it holds no channel to us: ours may be dead on a path that broke
-        // silently (it moved, its NAT changed). Check it now, so the peer's next redial can win.
-        cur?.probe(CHANNEL_PROBE_MS);
         return false;
       }
     }
@@ -318,6 +329,23 @@ export class ChannelHub {
       ours.ch?.close(CLOSE.DUPLICATE, 'the other channel of this pair wins');
     }
     return true;
+  }
+
+  /** Our channel `dead` did not answer a probe: the peer's newer channel `ch` (waiting for our HELLO) takes its place. */
+  private replaceDead(key: string, dead: Channel, ch: Channel): void {
+    this.handshaking.delete(ch);
+    if (ch.state !== 'hello') return; // the peer gave up meanwhile
+    if (this.closed || (this.open.has(key) && this.open.get(key) !== dead)) {
+      ch.close(CLOSE.DUPLICATE, 'the other channel of this pair wins');
+      return;
+    }
+    // `ch` enters the table first: requests in flight on `dead` are sent again on it (request()).
+    this.open.set(key, ch);
+    if (dead.state !== 'closed') {
+      dead.drop('no answer to a probe');
+      this.emit(dead, { code: CLOSE.GOING_AWAY, reason: 'no answer to a probe' });
+    }
+    ch.admitLater();
   }
 
   private channelClosed(ch: Channel, code: number, reason: string): void {
