@@ -14,7 +14,7 @@ import type { AppEvent, Command, CoreEvent, Effect } from '../protocol/events.ts
 import { MeshCore } from '../protocol/node.ts';
 import { timerKey } from '../protocol/timers.ts';
 import type { ContactRecord, InboxRecord } from '../protocol/types.ts';
-import { hostOf, parseAddress, parseBootstrap } from '../util/address.ts';
+import { parseAddress, parseBootstrap } from '../util/address.ts';
 import { ChannelKeeper } from './channels.ts';
 import { NatWatch } from './nat-watch.ts';
 import { PortMapper } from './port-mapping.ts';
@@ -165,13 +165,7 @@ export class MeshNode extends EventEmitter {
       this.log,
       !this.#init.advertise && (host === '0.0.0.0' || host === '::'),
       this.#init.interfaceCheckMs,
-      () => (this.transport as Partial<ChannelTransport>).networkChanged?.(),
-      () => {
-        // Only behind a NAT without a mapping: others see their address locally or at the router.
-        const nat = core.state.nat;
-        if (!nat.mapping && nat.observedHost !== null && nat.local && nat.observedHost !== hostOf(nat.local))
-          (this.transport as Partial<ChannelTransport>).probeChannel?.();
-      },
+      { transport: this.transport as Partial<ChannelTransport>, nat: () => core.state.nat },
     );
     // Mapping waits for the router (up to a few seconds): the node already serves meanwhile.
     void this.#nat.start().catch((err) => this.log.warn({ err }, 'port mapping failed'));

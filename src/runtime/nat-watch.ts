@@ -7,10 +7,11 @@
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '../ports.ts';
+import type { ChannelTransport, Logger } from '../ports.ts';
 import { ADDRESS_POLL_MS, WAN_PROBE_MS } from '../protocol/constants.ts';
 import type { Command } from '../protocol/events.ts';
-import { formatAddress, parseAddress } from '../util/address.ts';
+import type { NatState } from '../protocol/state.ts';
+import { formatAddress, hostOf, parseAddress } from '../util/address.ts';
 import type { PortMapper, PortMappingStatus } from './port-mapping.ts';
 
 /**
@@ -36,10 +37,11 @@ export class NatWatch {
     /** Poll the interfaces (only when listening on a wildcard address). */
     private readonly watchInterfaces: boolean,
     private readonly pollMs = ADDRESS_POLL_MS,
-    /** The local address changed: drop the connections from the old one (transport.networkChanged). */
-    private readonly moved: () => void = () => {},
-    /** Every WAN_PROBE_MS: behind a NAT without a mapping, ping one channel to see a new WAN address. */
-    private readonly wanProbe: () => void = () => {},
+    /**
+     * The node's transport (a move drops its connections: `networkChanged`; behind a NAT without a
+     * mapping, `probeChannel` every WAN_PROBE_MS finds a new WAN address) and the core's NAT state.
+     */
+    private readonly node: { transport: Partial<ChannelTransport>; nat: () => NatState } | null = null,
   ) {
     this.#local = localAddress();
   }
@@ -67,9 +69,12 @@ export class NatWatch {
 
   async #poll(): Promise<void> {
     if (this.#busy || this.#stopped) return;
-    if (Date.now() - this.#probedAt >= WAN_PROBE_MS) {
+    if (this.node && Date.now() - this.#probedAt >= WAN_PROBE_MS) {
       this.#probedAt = Date.now();
-      this.wanProbe();
+      // Only behind a NAT without a mapping: others see their address locally or at the router.
+      const nat = this.node.nat();
+      if (!nat.mapping && nat.observedHost !== null && nat.local && nat.observedHost !== hostOf(nat.local))
+        this.node.transport.probeChannel?.();
     }
     this.#busy = true;
     try {
@@ -79,7 +84,7 @@ export class NatWatch {
           this.log.info({ from: this.#local, to: local }, 'local address changed');
           this.#local = local;
           // Every connection from the old address is dead without a word: drop them, redial now.
-          this.moved();
+          this.node?.transport.networkChanged?.();
           if (!this.mapper) {
             await this.command({ kind: 'address', addresses: [local] }).catch(() => {});
             return;
