@@ -258,6 +258,31 @@ export function channelConformance(name: string, makeFactory: () => ChannelFacto
       assert.equal((await call(b, a, 'back')).via, b.uuid);
     });
 
+    it('a peer that lost our channel silently dials a new one: ours is probed and replaced, not kept', async () => {
+      // b (the lower UUID) dialled the channel; a then drops it without a word (a move: on memory
+      // the far end hears nothing) and dials b again. By the pair rule b's own channel would win,
+      // and without the probe b would hold the dead one for two ping intervals (here 2 minutes).
+      let ka = keys();
+      let kb = keys();
+      while (deriveUuid(kb.signPub, kb.boxPub) > deriveUuid(ka.signPub, ka.boxPub)) [ka, kb] = [keys(), keys()];
+      const slow: ChannelInit = { ...FAST, pingMs: 60_000 };
+      const a = await f.node(mirror, { keys: ka, channel: slow });
+      const b = await f.node(mirror, { keys: kb, channel: slow });
+      await connect(b, a);
+      a.transport.keepChannel(b.address, { signPub: b.keys.signPub });
+      await sleep(100);
+      a.transport.networkChanged();
+      await until(
+        'a new channel at both ends',
+        () =>
+          a.events.filter((e) => e.type === 'channel:open').length >= 2 &&
+          b.events.filter((e) => e.type === 'channel:open').length >= 2,
+        5000,
+      );
+      assert.equal((await call(b, a, 'b→a')).via, b.uuid);
+      assert.equal((await call(a, b, 'a→b')).via, a.uuid);
+    });
+
     it('a probe of a live channel keeps it; a node without a dialled channel has nothing to probe', async () => {
       const { a, b } = await pair(mirror, { channel: { ...FAST, pingMs: 60_000 } });
       assert.equal(a.transport.probeChannel(), false, 'no channel yet');

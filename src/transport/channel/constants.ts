@@ -54,6 +54,11 @@ export const CHANNEL_QUICK_REDIAL_MS = 250;
  * channel answers in one round trip; a dead one is dropped, and the peer's next redial wins.
  */
 export const CHANNEL_PROBE_MS = 2_000;
+/**
+ * The same when the peer's new channel would lose to ours by the pair rule, ms: shorter, as the
+ * newcomer's HELLO has just proven it live, so even a slow channel of ours is no loss to replace.
+ */
+export const CHANNEL_RIVAL_PROBE_MS = 1_000;
 /** Most open channels per node; like the 256 client pools of the POST binding, four times over for inbound. */
 export const CHANNEL_MAX = 1024;
 /** Most unanswered requests one peer may have on a channel; more are answered 429 at once. */

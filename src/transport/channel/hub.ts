@@ -18,6 +18,7 @@ import {
   CHANNEL_QUICK_REDIAL_MS,
   CHANNEL_REDIAL_MAX_MS,
   CHANNEL_REDIAL_MIN_MS,
+  CHANNEL_RIVAL_PROBE_MS,
   CHANNEL_STABLE_MS,
   CLOSE,
 } from './constants.ts';
@@ -303,7 +304,7 @@ export class ChannelHub {
           // silently (it moved, its NAT changed). Ask ours first; the peer waits for our HELLO.
           this.handshaking.add(ch);
           cur.probe(
-            CHANNEL_PROBE_MS,
+            CHANNEL_RIVAL_PROBE_MS,
             () => this.replaceDead(key, cur, ch),
             () => {
               this.handshaking.delete(ch);
