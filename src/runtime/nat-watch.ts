@@ -118,6 +118,10 @@ export class NatWatch {
           const next = formatAddress({ host: ip, port: parseAddress(current).port });
           this.log.info({ from: current, to: next }, 'router external address changed');
           this.#external = next;
+          // Every connection through the router used the old address: outbound ones reset on their
+          // next packet, inbound mapped ones go half dead (our side still reaches the peer from the
+          // old address; nothing comes back). Drop them all and redial, as after a move.
+          this.node?.transport.networkChanged?.();
           await this.command({ kind: 'mapping', external: next }).catch(() => {});
         }
       }
