@@ -156,6 +156,17 @@ export interface ChannelTransport extends Transport {
    * and wait for a per-contact budget instead (a failed authentication counts against the IP).
    */
   trustSenders(trusted: (uuid: string) => boolean): void;
+  /**
+   * Our local interface address changed (another network, docs/PROTOCOL.md §15.5): every connection
+   * from the old address is dead without a word. Drops channels and pooled connections at once and
+   * redials the kept channels from the new address.
+   */
+  networkChanged(): void;
+  /**
+   * Pings the oldest channel we dialled to a public address and drops it unless answered soon: behind
+   * a NAT without a mapping, a new WAN address shows as that channel's reset (§15.5). False when none.
+   */
+  probeChannel(): boolean;
 }
 
 /** True when `t` carries channels (HTTPS or memory given the identity's boxPub). */

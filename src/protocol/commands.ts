@@ -12,7 +12,7 @@ import { startDialback } from './handlers/dialback.ts';
 import { inviteCommand } from './handlers/first-contact.ts';
 import { flushOutbox, queueMessage, retryOutbox } from './handlers/message.ts';
 import { channelChanged } from './handlers/path.ts';
-import { announceAll } from './handlers/presence.ts';
+import { announceAll, announceTo } from './handlers/presence.ts';
 import { startPunch } from './handlers/punch.ts';
 import { setLocal, setMapping } from './observed.ts';
 
@@ -32,7 +32,7 @@ export function runCommand(core: CoreContext, commandId: number, cmd: Command): 
       case 'address': {
         // The local interface address (§15.2): what we advertise follows from it and what
         // contacts observed; a change announces through the IP-change flow.
-        const changed = setLocal(core, cmd.addresses[0] ?? null);
+        const changed = setLocal(core, cmd.addresses[0] ?? null, cmd.mapping);
         return core.result(commandId, { address: core.state.address, changed });
       }
       case 'mapping':
@@ -59,6 +59,14 @@ export function runCommand(core: CoreContext, commandId: number, cmd: Command): 
         const c = core.state.contacts.get(cmd.uuid);
         if (!c) return core.fail(commandId, 'CONTACT_UNKNOWN', `No contact ${cmd.uuid}; see mesh contacts`);
         return core.result(commandId, startPunch(core, c));
+      }
+      case 'reannounce': {
+        const c = core.state.contacts.get(cmd.uuid);
+        if (c) {
+          announceTo(core, c, false);
+          flushOutbox(core, c);
+        }
+        return core.result(commandId, { uuid: cmd.uuid });
       }
       case 'channel':
         channelChanged(core, cmd.uuid, cmd.open);

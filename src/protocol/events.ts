@@ -20,8 +20,11 @@ export interface PinSpec {
 export type Command =
   /** Program start: announce ourselves to every contact and retry the outbox (sendmessage chart). */
   | { kind: 'start' }
-  /** Our own address changed (seen locally or through `observed`): tell every contact. */
-  | { kind: 'address'; addresses: string[] }
+  /**
+   * Our own address changed (seen locally or through `observed`): tell every contact. `mapping`
+   * (§15.5): the port mapping after a move to another network (null: none yet), set in the same step.
+   */
+  | { kind: 'address'; addresses: string[]; mapping?: string | null }
   /** Queue a text message to a contact (uuid). Result: `{ id }`. */
   | { kind: 'send'; to: string; text: string }
   /** Issue an invite. Result: `{ code, expiresAt }`. */
@@ -51,7 +54,13 @@ export type Command =
    * is reached only through a relay. Result: `{ uuid, attempt }` when the coordination started; the
    * outcome comes as a `contact:punch` event.
    */
-  | { kind: 'punch'; uuid: string };
+  | { kind: 'punch'; uuid: string }
+  /**
+   * A channel we dialled to this contact is back after it broke (§15.5): our address may have
+   * changed under us (a new WAN address resets our connections). Announce to it, so its answer
+   * re-observes us, and send its queued messages. Result: `{ uuid }`.
+   */
+  | { kind: 'reannounce'; uuid: string };
 
 /** Everything that can happen to a node. */
 export type CoreEvent =

@@ -9,6 +9,7 @@ import type { CoreContext } from './context.ts';
 import type { AddressInfo, ReferralBody } from './messages.ts';
 import type { NatState, Reachability } from './state.ts';
 import { saveContact } from './tables.ts';
+import type { ContactRecord } from './types.ts';
 
 /**
  * The public host our contacts agree on. Reports of our own local host come from contacts on our
@@ -113,30 +114,40 @@ export function recompute(core: CoreContext): void {
   const nat = core.state.nat;
   const localHost = nat.local ? hostOf(nat.local) : null;
   const host = agreedHost(nat.observations.values(), localHost, nat.observedHost, core.now);
+  let rerouted: ContactRecord[] = [];
   if (host !== nat.observedHost) {
     nat.observedHost = host;
     nat.reachability = 'unknown';
-    preferLanRoutes(core);
+    rerouted = preferLanRoutes(core);
     core.startDialback();
   }
-  applyAdvertised(core);
+  // Contacts now on our LAN may just have failed at their public address (no hairpinning): they
+  // get our announce at their LAN address, in the announce to everybody or on its own.
+  const toAll = applyAdvertised(core);
+  if (core.state.started) for (const c of rerouted) if (!toAll || c.status !== 'active') core.announceTo(c, false);
 }
 
-/** Sets `state.address` and `dialable` from the current facts; announces when they changed. */
-export function applyAdvertised(core: CoreContext): void {
+/** Sets `state.address` and `dialable` from the current facts; announces (true) when they changed. */
+export function applyAdvertised(core: CoreContext): boolean {
   const nat = core.state.nat;
   const next = advertise(nat, core.cfg.port);
-  if (next.address === core.state.address && next.dialable === nat.dialable) return;
+  if (next.address === core.state.address && next.dialable === nat.dialable) return false;
   core.state.address = next.address;
   nat.dialable = next.dialable;
-  if (core.state.started) core.announceAll(true);
+  if (!core.state.started) return false;
+  core.announceAll(true);
+  return true;
 }
 
-/** Our local interface address changed (runtime, `address` command): we moved; old reports are stale. */
-export function setLocal(core: CoreContext, local: string | null): boolean {
+/**
+ * Our local interface address changed (runtime, `address` command): we moved; old reports are stale.
+ * `mapping` (when given) is the port mapping on the new network, so one announce carries both.
+ */
+export function setLocal(core: CoreContext, local: string | null, mapping?: string | null): boolean {
   const nat = core.state.nat;
   if (local === nat.local) return false;
   nat.local = local;
+  if (mapping !== undefined) nat.mapping = mapping;
   nat.observations.clear();
   nat.observedHost = null;
   nat.reachability = 'unknown';
@@ -175,15 +186,30 @@ export function notePeerInfo(core: CoreContext, uuid: string, body: ReferralBody
  * host is our own (we are behind the same router, which cannot hairpin, §15.5).
  */
 export function lanRoute(core: CoreContext, uuid: string, address: string | null): string | null {
-  const mine = core.state.nat.observedHost;
-  const lan = core.state.nat.peers.get(uuid)?.lan ?? null;
-  if (address === null || lan === null || mine === null) return address;
+  const nat = core.state.nat;
+  const info = nat.peers.get(uuid);
+  const lan = info?.lan ?? null;
+  if (address === null || lan === null) return address;
+  const localHost = nat.local ? hostOf(nat.local) : null;
+  // It said others cannot dial its public address, and its LAN address is on our own network
+  // (we may not know our public IP yet, e.g. our only contacts are on this LAN).
+  if (info?.addr === address && !info.dialable && localHost !== null && sameLan(localHost, hostOf(lan))) return lan;
+  const mine = nat.observedHost;
+  if (mine === null) return address;
   const host = tryParseAddress(address)?.host;
-  return host === mine && (!core.state.nat.local || host !== hostOf(core.state.nat.local)) ? lan : address;
+  return host === mine && host !== localHost ? lan : address;
 }
 
-/** Our public host changed: contacts that announced the same public host are on our LAN now. */
-function preferLanRoutes(core: CoreContext): void {
+/** Two private IPv4 hosts on the same /24 (the usual home LAN); false for anything else. */
+export function sameLan(a: string, b: string): boolean {
+  if (!isLanHost(a) || !isLanHost(b)) return false;
+  const net = (h: string) => /^(\d+\.\d+\.\d+)\.\d+$/.exec(h)?.[1] ?? null;
+  return net(a) !== null && net(a) === net(b);
+}
+
+/** Our public host changed: contacts that announced the same public host are on our LAN now; returns them. */
+function preferLanRoutes(core: CoreContext): ContactRecord[] {
+  const out: ContactRecord[] = [];
   for (const c of core.state.contacts.values()) {
     const info = core.state.nat.peers.get(c.uuid);
     const pub = info?.addr ?? c.address;
@@ -192,6 +218,8 @@ function preferLanRoutes(core: CoreContext): void {
     if (routed !== null && routed !== c.address) {
       c.address = routed;
       saveContact(core, c);
+      if (c.status !== 'pending') out.push(c);
     }
   }
+  return out;
 }

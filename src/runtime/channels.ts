@@ -6,6 +6,7 @@
 import type { ChannelPeer, ChannelTransport } from '../ports.ts';
 import type { IntroducedPeer } from '../protocol/state.ts';
 import type { ContactRecord, PersistOp } from '../protocol/types.ts';
+import { CLOSE } from '../transport/channel/constants.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
@@ -29,6 +30,8 @@ export class ChannelKeeper {
    */
   readonly #inboundOnly = new Set<string>();
   readonly #dialledOk = new Set<string>();
+  /** Contacts whose channel we dialled broke (not released, not replaced): see `reopened`. */
+  readonly #lost = new Set<string>();
   readonly #off: () => void;
 
   constructor(
@@ -38,6 +41,8 @@ export class ChannelKeeper {
     changed: (uuid: string, open: boolean) => void,
     /** Introducers relaying for our introduced contacts (§16.4): we keep channels to them too. */
     private readonly introducers: () => Iterable<IntroducedPeer> = () => [],
+    /** A channel we dialled is back after it broke: our address may have changed; re-announce (§15.5). */
+    reopened: (uuid: string) => void = () => {},
   ) {
     transport.trustChannels((peer: ChannelPeer) => {
       const c = contact(peer.uuid);
@@ -52,9 +57,14 @@ export class ChannelKeeper {
           this.#inboundOnly.delete(uuid);
         } else if (!this.#dialledOk.has(uuid)) this.#inboundOnly.add(uuid);
         changed(uuid, true);
-      } else if (transport.channelTo(e.peer.signPub) === null) {
-        changed(uuid, false);
-        if (this.#inboundOnly.has(uuid)) this.#stopDialling(uuid);
+        if (e.dialled && this.#lost.delete(uuid) && contact(uuid)) reopened(uuid);
+      } else {
+        // Released or replaced by the dialer (NORMAL), or the pair kept the other one: else it broke.
+        if (e.dialled && e.code !== CLOSE.NORMAL && e.code !== CLOSE.DUPLICATE) this.#lost.add(uuid);
+        if (transport.channelTo(e.peer.signPub) === null) {
+          changed(uuid, false);
+          if (this.#inboundOnly.has(uuid)) this.#stopDialling(uuid);
+        }
       }
     });
   }

@@ -160,6 +160,7 @@ export class MeshNode extends EventEmitter {
         (uuid) => core.contact(uuid),
         (uuid, open) => void this.command({ kind: 'channel', uuid, open }).catch(() => {}),
         () => core.state.introducerRelays.values(),
+        (uuid) => void this.command({ kind: 'reannounce', uuid }).catch(() => {}),
       );
       this.#channels.syncAll(core.contacts());
     }
@@ -173,6 +174,7 @@ export class MeshNode extends EventEmitter {
       this.log,
       !this.#init.advertise && (host === '0.0.0.0' || host === '::'),
       this.#init.interfaceCheckMs,
+      { transport: this.transport as Partial<ChannelTransport>, nat: () => core.state.nat },
     );
     // Mapping waits for the router (up to a few seconds): the node already serves meanwhile.
     void this.#nat.start().catch((err) => this.log.warn({ err }, 'port mapping failed'));

@@ -5,11 +5,20 @@
  * them through the IP-change flow. Changes seen by contacts (NAT rebinding) reach the core through
  * their answers' `observed` instead.
  */
-import type { Logger } from '../ports.ts';
-import { ADDRESS_POLL_MS } from '../protocol/constants.ts';
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ChannelTransport, Logger } from '../ports.ts';
+import { ADDRESS_POLL_MS, WAN_PROBE_MS } from '../protocol/constants.ts';
 import type { Command } from '../protocol/events.ts';
-import { formatAddress, parseAddress } from '../util/address.ts';
+import type { NatState } from '../protocol/state.ts';
+import { formatAddress, hostOf, parseAddress } from '../util/address.ts';
 import type { PortMapper, PortMappingStatus } from './port-mapping.ts';
+
+/**
+ * After a move, how long the announce waits for the new router's port mapping so that one announce
+ * carries it, ms. NAT-PMP answers in one round trip; a slower router's mapping follows in a second announce.
+ */
+const MOVE_MAPPING_WAIT_MS = 1_000;
 
 /** The watcher of one running node. */
 export class NatWatch {
@@ -18,6 +27,7 @@ export class NatWatch {
   #local: string;
   #external: string | null = null;
   #stopped = false;
+  #probedAt = Date.now();
 
   constructor(
     private readonly localAddress: () => string,
@@ -27,6 +37,11 @@ export class NatWatch {
     /** Poll the interfaces (only when listening on a wildcard address). */
     private readonly watchInterfaces: boolean,
     private readonly pollMs = ADDRESS_POLL_MS,
+    /**
+     * The node's transport (a move drops its connections: `networkChanged`; behind a NAT without a
+     * mapping, `probeChannel` every WAN_PROBE_MS finds a new WAN address) and the core's NAT state.
+     */
+    private readonly node: { transport: Partial<ChannelTransport>; nat: () => NatState } | null = null,
   ) {
     this.#local = localAddress();
   }
@@ -46,13 +61,21 @@ export class NatWatch {
   async #map(): Promise<void> {
     if (!this.mapper) return;
     const m = await this.mapper.start();
-    if (this.#stopped) return;
+    // Stopped while the router answered: remove what it just granted (stop() found nothing yet).
+    if (this.#stopped) return void (await this.mapper.stop());
     this.#external = m?.external ?? null;
     await this.command({ kind: 'mapping', external: this.#external }).catch(() => {});
   }
 
   async #poll(): Promise<void> {
     if (this.#busy || this.#stopped) return;
+    if (this.node && Date.now() - this.#probedAt >= WAN_PROBE_MS) {
+      this.#probedAt = Date.now();
+      // Only behind a NAT without a mapping: others see their address locally or at the router.
+      const nat = this.node.nat();
+      if (!nat.mapping && nat.observedHost !== null && nat.local && nat.observedHost !== hostOf(nat.local))
+        this.node.transport.probeChannel?.();
+    }
     this.#busy = true;
     try {
       if (this.watchInterfaces) {
@@ -60,11 +83,30 @@ export class NatWatch {
         if (local !== this.#local) {
           this.log.info({ from: this.#local, to: local }, 'local address changed');
           this.#local = local;
-          await this.command({ kind: 'address', addresses: [local] }).catch(() => {});
-          if (this.mapper) {
-            // Another network, maybe another router: the old mapping is gone with it.
-            await this.mapper.stop();
-            await this.#map();
+          // Every connection from the old address is dead without a word: drop them, redial now.
+          this.node?.transport.networkChanged?.();
+          if (!this.mapper) {
+            await this.command({ kind: 'address', addresses: [local] }).catch(() => {});
+            return;
+          }
+          // Another network, maybe another router: the old mapping went with the old one. A router
+          // that maps at once (NAT-PMP answers in one round trip) makes one announce carry both.
+          this.mapper.abandon();
+          this.#external = null;
+          const mapping = this.mapper.start();
+          const quick = await Promise.race([mapping, sleep(MOVE_MAPPING_WAIT_MS).then(() => undefined)]);
+          if (this.#stopped) {
+            await mapping;
+            return void (await this.mapper.stop());
+          }
+          this.#external = quick?.external ?? null;
+          await this.command({ kind: 'address', addresses: [local], mapping: this.#external }).catch(() => {});
+          if (quick === undefined) {
+            const m = await mapping;
+            if (this.#stopped) return void (await this.mapper.stop());
+            if (!m) return;
+            this.#external = m.external;
+            await this.command({ kind: 'mapping', external: m.external }).catch(() => {});
           }
           return;
         }
@@ -76,6 +118,10 @@ export class NatWatch {
           const next = formatAddress({ host: ip, port: parseAddress(current).port });
           this.log.info({ from: current, to: next }, 'router external address changed');
           this.#external = next;
+          // Every connection through the router used the old address: outbound ones reset on their
+          // next packet, inbound mapped ones go half dead (our side still reaches the peer from the
+          // old address; nothing comes back). Drop them all and redial, as after a move.
+          this.node?.transport.networkChanged?.();
           await this.command({ kind: 'mapping', external: next }).catch(() => {});
         }
       }

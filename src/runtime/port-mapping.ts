@@ -50,6 +50,7 @@ export function defaultGateway(routeTable?: string): string | null {
 export class PortMapper {
   #gateway: Gateway | null = null;
   #status: PortMappingStatus | null = null;
+  #renew: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly port: number,
@@ -89,7 +90,20 @@ export class PortMapper {
       const signal = AbortSignal.timeout(DISCOVERY_MS);
       const local = localAddressTowards(g.host);
       if (!local) return null;
-      const m = await g.map(this.port, local, { externalPort: this.port, protocol: 'tcp', signal });
+      // The library's NAT-PMP client writes `ttl` into the request as seconds although it takes
+      // (and refreshes by) milliseconds, so an hour became a 41-day lease: we give it seconds and
+      // renew NAT-PMP leases ourselves. UPnP converts correctly and refreshes itself.
+      const pmp = protocol === 'nat-pmp';
+      const opts = { externalPort: this.port, protocol: 'tcp' as const, ...(pmp ? PMP_LEASE : {}) };
+      const m = await g.map(this.port, local, { ...opts, signal });
+      if (pmp) {
+        this.#renew = setInterval(() => {
+          g.map(this.port, local, { ...opts, signal: AbortSignal.timeout(DISCOVERY_MS) }).catch((err) =>
+            this.log.debug({ err }, 'NAT-PMP renewal failed'),
+          );
+        }, PORT_MAPPING_TTL_MS / 2);
+        this.#renew.unref();
+      }
       const host = m.externalHost || (await g.externalIp({ signal: AbortSignal.timeout(DISCOVERY_MS) }));
       this.#gateway = g;
       this.#status = {
@@ -116,18 +130,50 @@ export class PortMapper {
     }
   }
 
+  /**
+   * Forgets the mapping without waiting for the router: we left its network (§15.5), so it cannot
+   * answer. The unmap is still sent (it ends the lease early if the router hears it) in the background.
+   */
+  abandon(): void {
+    const g = this.#gateway;
+    this.#gateway = null;
+    this.#status = null;
+    clearInterval(this.#renew);
+    if (g) void release(g, this.port);
+  }
+
   /** Removes the mapping and stops lease renewal. */
   async stop(): Promise<void> {
     const g = this.#gateway;
     this.#gateway = null;
     this.#status = null;
-    if (!g) return;
-    try {
-      await g.unmap(this.port, { signal: AbortSignal.timeout(DISCOVERY_MS) });
-    } catch (err) {
-      this.log.debug({ err }, 'unmap failed');
-    }
-    await g.stop({ signal: AbortSignal.timeout(DISCOVERY_MS) }).catch(() => {});
+    clearInterval(this.#renew);
+    if (g) await release(g, this.port, this.log);
+  }
+}
+
+/** NAT-PMP lease, in the seconds the library's NAT-PMP client actually sends; no library refresh. */
+const PMP_LEASE = { ttl: PORT_MAPPING_TTL_MS / 1000, autoRefresh: false };
+
+/**
+ * Removes our mapping and closes the gateway's socket. The library unmaps by mapping with a zero
+ * lease, which with autoRefresh on schedules yet another refresh; and its `stop()` closes the NAT-PMP
+ * socket (bound to :5350) only when every unmap answered, so a daemon whose router was gone (or that
+ * stopped mid-unmap) never exited. So: unmap without refresh (external port 0, RFC 6886 §3.4), then
+ * stop, and close the socket regardless.
+ */
+async function release(g: Gateway, port: number, log?: Logger): Promise<void> {
+  const signal = AbortSignal.timeout(DISCOVERY_MS);
+  try {
+    await g.unmap(port, { signal, autoRefresh: false, externalPort: 0 } as Parameters<Gateway['unmap']>[1]);
+  } catch (err) {
+    log?.debug({ err }, 'unmap failed');
+  }
+  await g.stop({ signal }).catch(() => {});
+  try {
+    (g as unknown as { socket?: { close(): void } }).socket?.close();
+  } catch {
+    // already closed
   }
 }
 

@@ -11,7 +11,7 @@ import { deriveUuid, generateKeyPairs, type KeyPairs, signEd25519 } from '../../
 import type { ChannelEvent, ChannelTransport, InboundRequest, RequestHandler } from '../../src/ports.ts';
 import { TransportError } from '../../src/ports.ts';
 import { buildHello } from '../../src/transport/channel/channel.ts';
-import { CLOSE } from '../../src/transport/channel/constants.ts';
+import { CHANNEL_PROBE_MS, CLOSE } from '../../src/transport/channel/constants.ts';
 import type { ChannelInit } from '../../src/transport/channel/hub.ts';
 import type { ChannelLink } from '../../src/transport/channel/link.ts';
 import {
@@ -239,6 +239,60 @@ export function channelConformance(name: string, makeFactory: () => ChannelFacto
       assert.equal((await call(a, b2, 'fallback')).via, null, 'the request went over POST');
       await until('redial', () => !!a.transport.channelTo(b2.keys.signPub), 6000);
       assert.equal((await call(a, b2, 'again')).via, a.uuid);
+    });
+
+    it('network changed: every channel is dropped and redialled at once, not after the backoff', async () => {
+      const slowRedial: ChannelInit = { ...FAST, redialMinMs: 4000, redialMaxMs: 8000 };
+      const a = await f.node(mirror, { channel: slowRedial });
+      const b = await f.node(mirror, { channel: FAST });
+      await connect(a, b);
+      const t0 = Date.now();
+      a.transport.networkChanged();
+      assert.equal(a.transport.channelTo(b.keys.signPub), null, 'the old channel is gone at once');
+      await until('the redialled channel', () => a.events.filter((e) => e.type === 'channel:open').length === 2, 3000);
+      assert.ok(Date.now() - t0 < 3000, 'redialled before the 4 s backoff');
+      const opens = a.events.filter((e) => e.type === 'channel:open');
+      assert.equal(opens[1].dialled, true);
+      await until('b holds the new channel', () => b.events.filter((e) => e.type === 'channel:open').length === 2);
+      assert.equal((await call(a, b, 'after')).via, a.uuid);
+      assert.equal((await call(b, a, 'back')).via, b.uuid);
+    });
+
+    it('a peer that lost our channel silently dials a new one: ours is probed and replaced, not kept', async () => {
+      // b (the lower UUID) dialled the channel; a then drops it without a word (a move: on memory
+      // the far end hears nothing) and dials b again. By the pair rule b's own channel would win,
+      // and without the probe b would hold the dead one for two ping intervals (here 2 minutes).
+      let ka = keys();
+      let kb = keys();
+      while (deriveUuid(kb.signPub, kb.boxPub) > deriveUuid(ka.signPub, ka.boxPub)) [ka, kb] = [keys(), keys()];
+      const slow: ChannelInit = { ...FAST, pingMs: 60_000 };
+      const a = await f.node(mirror, { keys: ka, channel: slow });
+      const b = await f.node(mirror, { keys: kb, channel: slow });
+      await connect(b, a);
+      a.transport.keepChannel(b.address, { signPub: b.keys.signPub });
+      await sleep(100);
+      a.transport.networkChanged();
+      await until(
+        'a new channel at both ends',
+        () =>
+          a.events.filter((e) => e.type === 'channel:open').length >= 2 &&
+          b.events.filter((e) => e.type === 'channel:open').length >= 2,
+        5000,
+      );
+      assert.equal((await call(b, a, 'b→a')).via, b.uuid);
+      assert.equal((await call(a, b, 'a→b')).via, a.uuid);
+    });
+
+    it('a probe of a live channel keeps it; a node without a dialled channel has nothing to probe', async () => {
+      const { a, b } = await pair(mirror, { channel: { ...FAST, pingMs: 60_000 } });
+      assert.equal(a.transport.probeChannel(), false, 'no channel yet');
+      await connect(a, b);
+      assert.equal(b.transport.probeChannel(), false, 'b did not dial the channel');
+      assert.equal(a.transport.probeChannel(), true);
+      await sleep(CHANNEL_PROBE_MS + 300);
+      assert.ok(a.transport.channelTo(b.keys.signPub), 'the pong kept the channel');
+      assert.equal(a.events.filter((e) => e.type === 'channel:close').length, 0);
+      assert.equal((await call(a, b, 'still')).via, a.uuid);
     });
 
     it('a POST-only peer (no channel binding): the dial fails, requests keep going over POST', async () => {

@@ -52,3 +52,14 @@ test('behind a NAT: observed host, private without a mapping, mapped with one, p
     () => carol.contacts().find((c) => c.uuid === alice.uuid)?.address === '203.0.113.1:7575',
   );
 });
+
+test('an accepted requester announces back: the acceptor learns its advertised and LAN address too (§15.7)', async () => {
+  const dave = await mesh.node('dave');
+  const erin = await mesh.node('erin');
+  // dave invites, erin adds, dave accepts: dave's announce reaches erin; erin answers with hers.
+  await befriend(dave, erin);
+  await until('erin to know what dave announced', () => erin.core.state.nat.peers.get(dave.uuid));
+  const heard = await until('dave to know what erin announced', () => dave.core.state.nat.peers.get(erin.uuid));
+  assert.equal(heard.addr, addr(erin));
+  assert.equal(heard.dialable, true);
+});

@@ -38,6 +38,11 @@ export const LAB_ADDR = {
   home2: '10.77.2.20',
 } as const;
 
+/** A home host's LAN address behind a router (lab.sh keeps the host number when it moves: home1 → 10.77.2.10 behind nat2). */
+export function lanOf(host: 'home1' | 'home2', router: LabRouter): string {
+  return `10.77.${router === 'nat1' ? 1 : 2}.${host === 'home1' ? 10 : 20}`;
+}
+
 /** Why the lab cannot run here, or null when it can (root, nft, ip, the lab script, a built dist/). */
 export function labUnavailable(): string | null {
   if (process.getuid?.() !== 0) return 'the NAT lab needs root (network namespaces, nftables)';
@@ -75,10 +80,67 @@ export interface LabOptions {
   upnp?: boolean;
 }
 
+/** The read-only CLI queries the per-namespace reader answers (their `--json` output is the API's answer). */
+const READS: Record<string, { route: string; input?: unknown }> = {
+  status: { route: 'status' },
+  contacts: { route: 'contacts' },
+  requests: { route: 'requests' },
+  inbox: { route: 'inbox', input: { limit: 50 } },
+};
+
+/** A long-lived `api-reader.mjs` inside one namespace. */
+class Reader {
+  readonly #proc: ChildProcess;
+  readonly #waiting = new Map<number, { ok: (v: unknown) => void; fail: (e: Error) => void }>();
+  #next = 1;
+  #buf = '';
+
+  constructor(ns: string) {
+    this.#proc = spawn(
+      'ip',
+      ['netns', 'exec', ns, process.execPath, resolve(import.meta.dirname, 'api-reader.mjs'), CLIENT_JS],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    this.#proc.stdout?.on('data', (d: Buffer) => {
+      this.#buf += d.toString();
+      for (let i = this.#buf.indexOf('\n'); i >= 0; i = this.#buf.indexOf('\n')) {
+        const r = JSON.parse(this.#buf.slice(0, i)) as { id: number; ok: boolean; value?: unknown; error?: string };
+        this.#buf = this.#buf.slice(i + 1);
+        const w = this.#waiting.get(r.id);
+        this.#waiting.delete(r.id);
+        if (r.ok) w?.ok(r.value);
+        else w?.fail(new Error(r.error));
+      }
+    });
+    this.#proc.once('exit', () => {
+      for (const w of this.#waiting.values()) w.fail(new Error('the lab reader exited'));
+      this.#waiting.clear();
+    });
+  }
+
+  call(dir: string, route: string, input: unknown): Promise<unknown> {
+    const id = this.#next++;
+    return new Promise((ok, fail) => {
+      this.#waiting.set(id, { ok, fail });
+      this.#proc.stdin?.write(`${JSON.stringify({ id, dir, route, input })}\n`);
+    });
+  }
+
+  /** Stops the reader by its PID. */
+  stop(): void {
+    this.#proc.stdin?.end();
+    this.#proc.kill();
+  }
+}
+
+/** The built CLI's API client (what `mesh status` etc. call). */
+const CLIENT_JS = resolve(import.meta.dirname, '../../dist/cli/client.js');
+
 /** One emulated internet: `new Lab('nat_x_1')`, `await lab.up()`, …, `await lab.down()`. */
 export class Lab {
   readonly nodes = new Set<LabNode>();
   readonly #dir: string;
+  readonly #readers = new Map<string, Reader>();
 
   constructor(readonly prefix: string) {
     if (!/^[A-Za-z0-9_]{1,32}$/.test(prefix)) throw new Error(`bad MLAB_PREFIX ${prefix}: letters, digits, _ (≤ 32)`);
@@ -117,6 +179,22 @@ export class Lab {
     return exec('ip', ['netns', 'exec', this.ns(host), file, ...args], this.#env, timeout);
   }
 
+  /**
+   * Answers a read-only query (`status`, `contacts`, `requests`, `inbox`) for the node with data dir
+   * `dir` in `host`'s namespace through the namespace's reader (MLAB_CLI_ONLY=1: null, use the CLI).
+   */
+  read(host: string, dir: string, command: string): Promise<unknown> | null {
+    const q = READS[command];
+    if (!q || process.env.MLAB_CLI_ONLY === '1') return null;
+    const ns = this.ns(host);
+    let r = this.#readers.get(ns);
+    if (!r) {
+      r = new Reader(ns);
+      this.#readers.set(ns, r);
+    }
+    return r.call(dir, q.route, q.input);
+  }
+
   /** Creates an identity (`mesh init`) for a node that will run on `host`. */
   async node(host: LabHost, name: string): Promise<LabNode> {
     const node = new LabNode(this, host, name, join(this.#dir, name));
@@ -129,6 +207,8 @@ export class Lab {
   /** Stops every node (SIGTERM, then SIGKILL after 5 s), tears the lab down and removes the data dirs. */
   async down(): Promise<void> {
     await Promise.all([...this.nodes].map((n) => n.stop()));
+    for (const r of this.#readers.values()) r.stop();
+    this.#readers.clear();
     await exec(LAB_SH, ['down'], this.#env);
     rmSync(this.#dir, { recursive: true, force: true });
   }
@@ -154,8 +234,20 @@ export class LabNode {
     return this.lab.exec(this.host, MESH, ['--data-dir', this.dir, ...args]);
   }
 
-  /** Runs a CLI command with --json and parses stdout; throws with stderr on failure. */
+  /**
+   * Runs a CLI command with --json and parses stdout; throws with stderr on failure. The read-only
+   * queries (status, contacts, requests, inbox) go through the lab's reader: the same API call and
+   * JSON as the CLI prints, without a Node start-up per look.
+   */
   async json<T = Record<string, unknown>>(...args: string[]): Promise<T> {
+    const read = args.length === 1 ? this.lab.read(this.host, this.dir, args[0]) : null;
+    if (read) {
+      try {
+        return (await read) as T;
+      } catch (e) {
+        throw new Error(`${this.name}: mesh ${args[0]} failed: ${(e as Error).message}`);
+      }
+    }
     const r = await this.cli(...args, '--json');
     if (r.code !== 0) throw new Error(`${this.name}: mesh ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
     return JSON.parse(r.stdout) as T;

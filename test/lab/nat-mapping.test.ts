@@ -66,7 +66,16 @@ test('home behind a mapping router: mapped, advertises nat1:7575, direct both wa
   const tDeliver = await deliver(carol, alice, 'after the new WAN address', 20_000);
   const tFlow = Date.now() - t0;
   await deliver(alice, carol, 'and back');
-  const held = (await carol.json<LabContact[]>('contacts')).find((c) => c.uuid === alice.uuid);
+  // Carol holds alice at the new address: channels through the old one were dropped at the change
+  // (an inbound mapped one would stay half alive, alice's requests still reaching carol from nat1's old IP).
+  const held = await waitFor(
+    'carol to hold alice at the new WAN address',
+    async () =>
+      (await carol.json<LabContact[]>('contacts')).find(
+        (c) => c.uuid === alice.uuid && c.address === '198.18.0.31:7575',
+      ),
+    10_000,
+  );
   console.log(
     `# wanip: noticed after ${tNoticed} ms; carol → alice delivered ${tDeliver} ms after send, ${tFlow} ms after the change; carol holds alice at ${held?.address} (channel ${held?.channel})`,
   );

@@ -6,6 +6,7 @@ import { checkProof, computeProof, fromB64u, openSealed, sealTo, toB64u, utf8 } 
 import { decodeJson, isAddress, isPlausibleAddress } from '../codec.ts';
 import type { CoreContext, InboundContext } from '../context.ts';
 import type { IpAnswerSealed, IpBody, IpSealed } from '../messages.ts';
+import { lanRoute } from '../observed.ts';
 import { seenAdd, seenHas } from '../seen-cache.ts';
 import { ipAad, ipAnswerAad, ipAnswerProofInput, ipProofInput } from './locate.ts';
 import { relay } from './relay.ts';
@@ -61,7 +62,9 @@ export function handleIp(core: CoreContext, ctx: InboundContext, body: IpBody): 
     if (isAddress(inner.ip)) core.drop('BAD_ADDRESS', `IP message claims ${inner.ip}`);
     return;
   }
-  const moved = inner.ip !== origin.address || origin.status !== 'active';
-  core.contactSeen(origin, inner.ip, false);
+  // Behind our own public IP, the searcher is reached on the LAN (§15.5: no hairpinning).
+  const at = lanRoute(core, origin.uuid, inner.ip) ?? inner.ip;
+  const moved = at !== origin.address || origin.status !== 'active';
+  core.contactSeen(origin, at, false);
   if (moved) core.announceTo(origin, false);
 }

@@ -7,6 +7,7 @@ import { checkProof, computeProof, fromB64u, openSealed, sealTo, toB64u, utf8 } 
 import { decodeJson, isPlausibleAddress } from '../codec.ts';
 import type { CoreContext } from '../context.ts';
 import type { IpAnswerSealed, IpSealed, OkResponse } from '../messages.ts';
+import { lanRoute } from '../observed.ts';
 import { bestReferrals, searchOrder } from '../routing.ts';
 import type { SearchPurpose, SearchRecord, Via } from '../state.ts';
 import { relocated } from '../tables.ts';
@@ -116,10 +117,12 @@ export function locateAnswered(
     core.drop('BAD_SECRET', 'IP answer proof does not match our shared secret');
     return false;
   }
-  relocated(core, target, 'contact' in via ? via.contact : via.address, s.meshId, ans.ip);
+  // Behind our own public IP, it is reached on the LAN (§15.5: no hairpinning), when it told us that address.
+  const at = lanRoute(core, target.uuid, ans.ip) ?? ans.ip;
+  relocated(core, target, 'contact' in via ? via.contact : via.address, s.meshId, at);
   // Out of the table before contactSeen, which would otherwise count this search a second time.
   core.state.searches.delete(s.key);
-  core.contactSeen(target, ans.ip, false);
+  core.contactSeen(target, at, false);
   return true;
 }
 

@@ -23,7 +23,8 @@ export function contactSeen(ctx: CoreContext, c: ContactRecord, address: string 
   const wasInactive = c.status !== 'active';
   const previous = c.address;
   const changed = address !== null && address !== previous;
-  if (c.status === 'pending') ctx.emit({ event: 'contact:added', uuid: c.uuid, name: c.name });
+  const wasPending = c.status === 'pending';
+  if (wasPending) ctx.emit({ event: 'contact:added', uuid: c.uuid, name: c.name });
   const lastSaved = c.lastSeen ?? 0;
   c.lastSeen = now;
   c.status = 'active';
@@ -46,6 +47,10 @@ export function contactSeen(ctx: CoreContext, c: ContactRecord, address: string 
   const withdrawn = state.withdrawn.delete(c.uuid);
   if ((spread || withdrawn) && changed && previous !== null) announceContactMoved(ctx, c);
   if (wasInactive || changed) ctx.flushOutbox(c);
+  // Our request was accepted: answer the acceptor's announce with ours, so it learns our advertised
+  // address, whether it can dial it, and our LAN address (§15.3) — it needs that last one if we ever
+  // share a router without hairpinning (§15.5).
+  if (wasPending) announceTo(ctx, c, false);
 }
 
 /** A direct attempt to reach a contact failed: mark it inactive ("deactivate"), withdraw referrals about it. */

@@ -44,6 +44,16 @@ export abstract class ChannelBinding {
     this.edge.trustSenders(trusted);
   }
 
+  /** Our local address changed: connections from the old one are dead; drop them and redial kept channels now. */
+  networkChanged(): void {
+    this.hub?.reset();
+  }
+
+  /** Pings one channel we dialled to a public address (a new WAN address shows as its reset); false when none. */
+  probeChannel(): boolean {
+    return this.hub?.probeOne() ?? false;
+  }
+
   /** Subscribes to `channel:open` / `channel:close`. */
   onChannel(listener: (event: ChannelEvent) => void): () => void {
     return this.hub ? this.hub.on(listener) : () => {};

@@ -35,8 +35,11 @@ export interface ChannelHooks {
   helloTimeoutMs: number;
   pingMs: number;
   maxFrameBytes?: number;
-  /** Authenticated: the hub says whether this channel may live (one per pair); false = it already closed it. */
-  onAuthenticated(ch: Channel): boolean;
+  /**
+   * Authenticated: the hub says whether this channel may live (one per pair); false = it already
+   * closed it; 'later' = it decides after a probe (then `admitLater` or a close).
+   */
+  onAuthenticated(ch: Channel): boolean | 'later';
   /** The channel is open (after `admit`): the hub emits `channel:open`. */
   onOpened(ch: Channel): void;
   /** Whether the channel's peer is trusted (a contact): budget + backpressure instead of the per-IP limit. */
@@ -186,6 +189,36 @@ export class Channel {
     this.closed(code, reason);
   }
 
+  /** Drops the channel without a closing handshake (its path is gone: nothing would get through). */
+  drop(reason: string): void {
+    if (this.state === 'closed') return;
+    this.link.terminate();
+    this.closed(CLOSE.GOING_AWAY, reason);
+  }
+
+  /**
+   * Pings now; unless something is heard from the peer within `ms`, calls `dead` (default: drop the
+   * channel), else `alive`.
+   */
+  probe(ms: number, dead: () => void = () => this.drop('no answer to a probe'), alive: () => void = () => {}): void {
+    if (this.state !== 'open') return dead();
+    const asked = Date.now();
+    this.link.ping();
+    const t = setTimeout(() => {
+      if (this.state === 'open' && this.lastHeard < asked) dead();
+      else if (this.state === 'open') alive();
+      else dead();
+    }, ms);
+    t.unref?.();
+  }
+
+  /** The hub admits this authenticated channel after deciding later (`onAuthenticated` said 'later'). */
+  admitLater(): void {
+    if (this.state !== 'hello' || this.peer === null) return;
+    this.admit();
+    this.hooks.onOpened(this);
+  }
+
   /** The hub admitted this authenticated channel: the listener answers its HELLO; pings start. */
   private admit(): void {
     if (this.state !== 'hello') return;
@@ -231,7 +264,7 @@ export class Channel {
         return this.close(CLOSE.AUTH_FAILED, 'HELLO carries our own key');
       }
       this.peer = peer;
-      if (this.hooks.onAuthenticated(this)) {
+      if (this.hooks.onAuthenticated(this) === true) {
         this.admit();
         this.hooks.onOpened(this);
       }

@@ -40,6 +40,25 @@ export const CHANNEL_REDIAL_MIN_MS = 1_000;
 export const CHANNEL_REDIAL_MAX_MS = 60_000;
 /** A channel that stayed open this long resets the redial backoff (a flapping peer keeps backing off), ms. */
 export const CHANNEL_STABLE_MS = 30_000;
+/**
+ * A channel we dialled that lived this long and then broke is redialled at once (within
+ * CHANNEL_QUICK_REDIAL_MS) instead of after the backoff: its loss may mean our address changed
+ * (docs/PROTOCOL.md §15.5). Shorter-lived channels (a flapping peer) keep backing off, ms.
+ */
+export const CHANNEL_QUICK_REDIAL_AFTER_MS = 10_000;
+/** Spread of that immediate redial, ms: random in [0, this), so peers that broke together do not redial in step. */
+export const CHANNEL_QUICK_REDIAL_MS = 250;
+/**
+ * Time an open channel gets to answer a ping when the peer dialled a second one that lost to it by the
+ * one-per-pair rule (the peer dials only when it holds no channel, so ours may be dead), ms. A live
+ * channel answers in one round trip; a dead one is dropped, and the peer's next redial wins.
+ */
+export const CHANNEL_PROBE_MS = 2_000;
+/**
+ * The same when the peer's new channel would lose to ours by the pair rule, ms: shorter, as the
+ * newcomer's HELLO has just proven it live, so even a slow channel of ours is no loss to replace.
+ */
+export const CHANNEL_RIVAL_PROBE_MS = 1_000;
 /** Most open channels per node; like the 256 client pools of the POST binding, four times over for inbound. */
 export const CHANNEL_MAX = 1024;
 /** Most unanswered requests one peer may have on a channel; more are answered 429 at once. */

@@ -5,14 +5,20 @@
  */
 import { deriveUuid } from '../../crypto/index.ts';
 import type { ChannelEvent, ChannelPeer, InboundRequest, InboundResponse, Logger } from '../../ports.ts';
+import { isLanHost } from '../../protocol/observed.ts';
+import { hostOf } from '../../util/address.ts';
 import { lowerHeaders } from '../edge.ts';
 import { Channel, type ChannelHooks, type ChannelIdentity, ChannelLost } from './channel.ts';
 import {
   CHANNEL_HELLO_TIMEOUT_MS,
   CHANNEL_MAX,
   CHANNEL_PING_MS,
+  CHANNEL_PROBE_MS,
+  CHANNEL_QUICK_REDIAL_AFTER_MS,
+  CHANNEL_QUICK_REDIAL_MS,
   CHANNEL_REDIAL_MAX_MS,
   CHANNEL_REDIAL_MIN_MS,
+  CHANNEL_RIVAL_PROBE_MS,
   CHANNEL_STABLE_MS,
   CLOSE,
 } from './constants.ts';
@@ -165,10 +171,15 @@ export class ChannelHub {
     const h = lowerHeaders(headers);
     delete h['mesh-secret'];
     const sent = ch.request(h, body, timeoutMs);
-    // The channel closed under the request: POST it as the caller built it (with its Mesh-Secret).
-    // Safe to repeat: a peer that already took it answers by its replay and duplicate rules.
+    // The channel closed under the request: send it again over the channel that replaced it (a peer
+    // whose address changed dialled a new one), else POST it as the caller built it (with its
+    // Mesh-Secret). Safe to repeat: a peer that already took it answers by its replay and duplicate rules.
     return sent && fallback
-      ? sent.catch((err) => (err instanceof ChannelLost ? fallback() : Promise.reject(err)))
+      ? sent.catch((err) => {
+          if (!(err instanceof ChannelLost)) return Promise.reject(err);
+          const next = this.open.get(hex(signPub));
+          return (next && next !== ch && next.request(h, body, timeoutMs)) || fallback();
+        })
       : sent;
   }
 
@@ -181,6 +192,44 @@ export class ChannelHub {
   /** Number of open channels (diagnostics, tests). */
   get size(): number {
     return this.open.size;
+  }
+
+  /**
+   * Our network changed (another interface address: docs/PROTOCOL.md §15.5): every connection from
+   * the old address is dead without a word. Drops every channel and dial at once and redials each
+   * kept peer now, from the new address, instead of waiting two ping intervals for each loss.
+   */
+  reset(): void {
+    if (this.closed) return;
+    for (const d of this.dials.values()) {
+      d.aborted = true;
+      d.ch?.close(CLOSE.GOING_AWAY, 'network changed');
+    }
+    this.dials.clear();
+    for (const ch of [...this.handshaking, ...this.open.values()]) ch.drop('network changed');
+    for (const [key, k] of this.kept) {
+      clearTimeout(k.timer);
+      k.timer = undefined;
+      k.delay = this.minDelay;
+      this.ensure(key);
+    }
+  }
+
+  /**
+   * Pings the channel we dialled longest ago, to a public (non-LAN) address if any, dropping it unless the
+   * peer answers within CHANNEL_PROBE_MS. A node behind a NAT without a mapping calls this now and
+   * then (§15.5): a new WAN address resets every connection through the NAT on its next packet, and
+   * this packet finds out, instead of the next ping up to CHANNEL_PING_MS later. False: no such channel.
+   */
+  probeOne(): boolean {
+    // A channel across the NAT sees a new WAN address; a LAN one (no NAT between) only if nothing else.
+    const rank = (ch: Channel) => (isLanHost(hostOf(ch.remote)) ? 1 : 0);
+    let best: Channel | null = null;
+    for (const ch of this.open.values())
+      if (ch.dialled && (!best || rank(ch) < rank(best) || (rank(ch) === rank(best) && ch.openedAt < best.openedAt)))
+        best = ch;
+    best?.probe(CHANNEL_PROBE_MS);
+    return best !== null;
   }
 
   /** Closes every channel (1001) and stops redialling. */
@@ -241,7 +290,7 @@ export class ChannelHub {
    * the channel dialled by the lower UUID wins; when the same end dialled both, the newer wins (the
    * dialer lost the old one, even if we have not noticed yet).
    */
-  private authenticated(ch: Channel): boolean {
+  private authenticated(ch: Channel): boolean | 'later' {
     const peer = ch.peer as ChannelPeer;
     const key = hex(peer.signPub);
     this.handshaking.delete(ch);
@@ -252,10 +301,28 @@ export class ChannelHub {
       return false;
     }
     const cur = this.open.get(key);
-    const rivalDialledByUs = cur ? cur.dialled : ours && ours.ch !== ch ? true : null;
+    // A dial of ours that has no connection yet is no rival: the peer cannot hold a channel of ours
+    // before our link is up, so both ends still decide alike — and a dial to an address that does
+    // not answer (a peer behind a NAT: §15, the dial hangs until its timeout) no longer refuses the
+    // channel that peer dialled to us.
+    const rivalDialledByUs = cur ? cur.dialled : ours && ours.ch !== null && ours.ch !== ch ? true : null;
     if (rivalDialledByUs !== null && rivalDialledByUs !== ch.dialled) {
       const lowerDialledCh = ch.dialled === this.uuid < peer.uuid;
       if (!lowerDialledCh) {
+        if (cur && !ch.dialled) {
+          // The peer dials only when it holds no channel to us: ours may be dead on a path that broke
+          // silently (it moved, its NAT changed). Ask ours first; the peer waits for our HELLO.
+          this.handshaking.add(ch);
+          cur.probe(
+            CHANNEL_RIVAL_PROBE_MS,
+            () => this.replaceDead(key, cur, ch),
+            () => {
+              this.handshaking.delete(ch);
+              ch.close(CLOSE.DUPLICATE, 'the other channel of this pair wins');
+            },
+          );
+          return 'later';
+        }
         ch.close(CLOSE.DUPLICATE, 'the other channel of this pair wins');
         return false;
       }
@@ -275,6 +342,23 @@ export class ChannelHub {
     return true;
   }
 
+  /** Our channel `dead` did not answer a probe: the peer's newer channel `ch` (waiting for our HELLO) takes its place. */
+  private replaceDead(key: string, dead: Channel, ch: Channel): void {
+    this.handshaking.delete(ch);
+    if (ch.state !== 'hello') return; // the peer gave up meanwhile
+    if (this.closed || (this.open.has(key) && this.open.get(key) !== dead)) {
+      ch.close(CLOSE.DUPLICATE, 'the other channel of this pair wins');
+      return;
+    }
+    // `ch` enters the table first: requests in flight on `dead` are sent again on it (request()).
+    this.open.set(key, ch);
+    if (dead.state !== 'closed') {
+      dead.drop('no answer to a probe');
+      this.emit(dead, { code: CLOSE.GOING_AWAY, reason: 'no answer to a probe' });
+    }
+    ch.admitLater();
+  }
+
   private channelClosed(ch: Channel, code: number, reason: string): void {
     this.handshaking.delete(ch);
     if (ch.dialled && ch.expectSignPub) {
@@ -286,8 +370,28 @@ export class ChannelHub {
     if (peer && key && this.open.get(key) === ch) {
       this.open.delete(key);
       const k = this.kept.get(key);
-      if (k && Date.now() - ch.openedAt >= CHANNEL_STABLE_MS) k.delay = this.minDelay;
+      const lived = Date.now() - ch.openedAt;
+      const stable = lived >= CHANNEL_STABLE_MS;
+      if (k && stable) k.delay = this.minDelay;
       this.emit(ch, { code, reason });
+      // A channel we dialled that had lived a while broke (reset, ping timeout): our address may
+      // have changed (a new WAN address resets every connection through the NAT). Redial at once
+      // (with a little jitter), so the peer hears from our new address, before any backoff.
+      if (
+        k &&
+        lived >= CHANNEL_QUICK_REDIAL_AFTER_MS &&
+        ch.dialled &&
+        code !== CLOSE.NORMAL &&
+        code !== CLOSE.DUPLICATE
+      ) {
+        // The others may have broken with it (same NAT): ask them now rather than at their next ping.
+        for (const other of this.open.values()) if (other.dialled) other.probe(CHANNEL_PROBE_MS);
+        k.timer = setTimeout(() => {
+          k.timer = undefined;
+          this.ensure(key);
+        }, Math.random() * CHANNEL_QUICK_REDIAL_MS);
+        return;
+      }
     }
     if (key) this.redial(key);
   }

@@ -38,6 +38,7 @@ import { lazySchemaCompilers } from '../lazy-schema-compilers.ts';
 import { createSelfSignedCert, peerEd25519 } from './certificate.ts';
 import { handleUpgrades } from './channel-ws.ts';
 import * as punching from './punch.ts';
+import { toTransportError } from './transport-errors.ts';
 
 /** Options of {@link HttpsTransport}. */
 export interface HttpsTransportInit {
@@ -84,16 +85,6 @@ export interface HttpsTransportInit {
 }
 
 const UNSPECIFIED = new Set(['0.0.0.0', '::', '::0', '']);
-
-/** Node error codes that mean "the certificate did not verify" (domain pins) → TLS_PIN. */
-const CERT_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME|HOSTNAME_MISMATCH|INVALID_CA|INVALID_PURPOSE/;
-/** undici / Node codes that mean a timeout → TIMEOUT. */
-const TIMEOUT_CODES = new Set([
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'ETIMEDOUT',
-]);
 
 type Undici = typeof import('undici');
 let undici: Undici | undefined;
@@ -317,6 +308,14 @@ export class HttpsTransport extends ChannelBinding implements ChannelTransport {
     return punching.punchComponents(this.hub, this.closed ? null : this.server, this.localAddress, ms);
   }
 
+  /** Our local address changed: keep-alive POST connections from the old one are dead too (§15.5). */
+  override networkChanged(): void {
+    super.networkChanged();
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    for (const p of pools) void p.destroy().catch(() => undefined);
+  }
+
   /** Stops the server (in-flight requests get up to 2 s) and destroys all client pools. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -474,24 +473,4 @@ async function closeWithin(app: FastifyInstance, ms: number): Promise<void> {
   await Promise.race([app.close(), grace]);
   clearTimeout(timer);
   await app.close();
-}
-
-function toTransportError(err: unknown, timedOut: boolean, address: string): TransportError {
-  if (err instanceof TransportError) return err;
-  const e = err as NodeJS.ErrnoException & { cause?: unknown };
-  const code = String(e?.code ?? '');
-  const cause = (e?.cause ?? {}) as { code?: string };
-  if (timedOut || TIMEOUT_CODES.has(code)) {
-    return new TransportError('TIMEOUT', `No answer from ${address} in time`, { cause: err });
-  }
-  if (e?.cause instanceof TransportError) return e.cause;
-  if (CERT_ERROR.test(code) || CERT_ERROR.test(String(cause.code ?? ''))) {
-    return new TransportError('TLS_PIN', `Certificate of ${address} is not valid: ${e.message}`, { cause: err });
-  }
-  if (code === 'UND_ERR_DESTROYED' || code === 'UND_ERR_CLOSED' || code === 'UND_ERR_ABORTED') {
-    return new TransportError('ABORTED', `Request to ${address} aborted`, { cause: err });
-  }
-  return new TransportError('CONNECT_FAILED', `Cannot reach ${address}: ${e?.message ?? String(err)}`, {
-    cause: err,
-  });
 }
