@@ -38,7 +38,12 @@ export type Command =
    * A channel to this contact just opened (its HELLO proved it, docs/PROTOCOL.md §13): send its
    * queued messages now instead of at their backoff time. Result: `{ uuid }`.
    */
-  | { kind: 'flush'; uuid: string };
+  | { kind: 'flush'; uuid: string }
+  /**
+   * Remove a contact (`mesh contacts remove`): its record, referrals, queued messages, searches,
+   * timers and outstanding requests; it is not told. Result: `{ uuid }`.
+   */
+  | { kind: 'remove'; uuid: string };
 
 /** Everything that can happen to a node. */
 export type CoreEvent =

@@ -27,7 +27,7 @@ import {
 import { onResponse, onSendFailed } from './answers.ts';
 import { encodeJson, errorBody } from './codec.ts';
 import { type CoreConfig, type CoreInit, resolveConfig } from './config.ts';
-import { ONLINE_GRACE_MS, PROTOCOL_VERSION, SWEEP_INTERVAL_MS } from './constants.ts';
+import { ONLINE_GRACE_MS, PROTOCOL_VERSION } from './constants.ts';
 import type { CoreContext, SendTarget } from './context.ts';
 import type { AppEvent, Command, CoreEvent, Effect, SendKind } from './events.ts';
 import { acceptRequest, rejectRequest, startAdd, startBootstrap } from './handlers/contact-request.ts';
@@ -36,6 +36,7 @@ import { startSearch } from './handlers/locate.ts';
 import { flushOutbox, queueMessage, retryOutbox } from './handlers/message.ts';
 import { announceAll, announceTo, contactSeen, contactUnreachable } from './handlers/presence.ts';
 import { relayTimedOut } from './handlers/relay.ts';
+import { removeContact } from './handlers/remove.ts';
 import { searchTimedOut, startRouted } from './handlers/search.ts';
 import { onRequest } from './inbound.ts';
 import type { MessageType, OkResponse } from './messages.ts';
@@ -432,7 +433,7 @@ export class MeshCore implements CoreContext, RoutingView {
           retryOutbox(this);
           if (this.cfg.announceIntervalMs > 0)
             this.setTimer({ kind: 'announce' }, this.#now + this.cfg.announceIntervalMs);
-          this.setTimer({ kind: 'sweep' }, this.#now + SWEEP_INTERVAL_MS);
+          this.setTimer({ kind: 'sweep' }, this.#now + this.cfg.sweepIntervalMs);
           return this.result(commandId, { uuid: this.self.uuid });
         case 'address': {
           const next = cmd.addresses[0] ?? null;
@@ -453,6 +454,8 @@ export class MeshCore implements CoreContext, RoutingView {
           return this.result(commandId, acceptRequest(this, cmd.uuid));
         case 'reject':
           return this.result(commandId, rejectRequest(this, cmd.uuid));
+        case 'remove':
+          return this.result(commandId, removeContact(this, cmd.uuid));
         case 'flush': {
           const c = this.state.contacts.get(cmd.uuid);
           if (c) flushOutbox(this, c);

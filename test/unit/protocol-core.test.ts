@@ -923,12 +923,12 @@ describe('onmessage: message', () => {
 
   it('an id delivered before a restart (snapshot deliveredIds) is not delivered again', () => {
     const b = ident('b');
-    const rig = new Rig([{ who: b }], {}, { deliveredIds: ['old-1'] });
+    const rig = new Rig([{ who: b }], {}, { deliveredIds: [{ from: b.uuid, id: 'old-1', receivedAt: T0 - 1000 }] });
     const fx = rig.handle(
       rig.fromContact(
         b,
         'message',
-        messageBody(b, rig.me, rig.secrets.get(b.uuid)!, { id: 'old-1', text: 'x', sentAt: 1 }),
+        messageBody(b, rig.me, rig.secrets.get(b.uuid)!, { id: 'old-1', text: 'x', sentAt: T0 - 2000 }),
       ),
     );
     assertOk(fx);
