@@ -26,7 +26,9 @@ export function registerContactsRemove(contacts: Command, deps: CliDeps): void {
       const before = await c.call('contacts');
       const r = await c.call('removeContact', { uuid: who });
       const name = before.find((x) => x.uuid === r.uuid)?.name;
-      deps.out(opts.json === true, r, () =>
+      // `--json` after the subcommand may be taken by `contacts` itself (which has its own --json).
+      const json = opts.json === true || cmd.optsWithGlobals().json === true;
+      deps.out(json, r, () =>
         console.log(
           `Removed ${name ? `${pc.bold(termSafe(name))} ` : ''}(${r.uuid}). Their messages to you are now refused as a stranger's.`,
         ),
