@@ -8,6 +8,13 @@
  * The per-IP rate limit is 600 requests/min: each ordered pair sends `--rate` messages/s
  * (default 3 → 180/min from one IP to one node, plus acks and announces), well under it.
  *
+ * Retention (issue 12 item 6): the shipped retention (31 days of delivered ids, 30 days of outbox
+ * history) cannot show in 10 minutes, so the soak shortens it to `--retention-s` (default 120 s:
+ * de-duplication memory 120 s, outbox history 60 s, a sweep every 15 s, replay window 30 s so the
+ * config stays valid) and, like a user, clears inbox rows older than a minute every `--clear-s`
+ * (default 60; 0 = never). `--retention-s 0` keeps the shipped retention (the tables then grow at the
+ * message rate, as they should for a month). Flat means: no series grows once retention is reached.
+ *
  *   nice -n 10 node --import tsx bench/soak.ts --minutes 10 --rate 3 --sample 10
  */
 import { randomBytes } from 'node:crypto';
@@ -29,6 +36,17 @@ function flag(name: string, fallback: number): number {
 const MINUTES = flag('minutes', 10);
 const RATE = flag('rate', 3);
 const SAMPLE_S = flag('sample', 10);
+const RETENTION_S = flag('retention-s', 120);
+const CLEAR_S = flag('clear-s', 60);
+const core =
+  RETENTION_S > 0
+    ? {
+        deliveredRetentionMs: RETENTION_S * 1000,
+        outboxHistoryMs: (RETENTION_S * 1000) / 2,
+        sweepIntervalMs: 15_000,
+        replayWindowMs: Math.min(30_000, (RETENTION_S * 1000) / 4),
+      }
+    : {};
 const HOSTS = ['127.0.0.61', '127.0.0.62', '127.0.0.63'];
 const rand = (n: number) => new Uint8Array(randomBytes(n));
 
@@ -95,6 +113,7 @@ const nodes = ids.map(
     new MeshNode({
       store: stores[i],
       transport: new HttpsTransport({ host: HOSTS[i], port: ports[i], signPriv: self.signPriv, signPub: self.signPub }),
+      core,
     }),
 );
 await Promise.all(nodes.map((n) => n.start()));
@@ -125,11 +144,22 @@ interface Sample {
   outbox: number;
   queued: number;
   referrals: number;
+  /** Entries of the cores' de-duplication memory (delivered (from, id)). */
+  dedup: number;
+  /** Rows of the stores' `delivered` table (cleared inbox rows not yet pruned). */
+  deliveredRows: number;
   online: number;
   sent: number;
   delivered: number;
 }
 const samples: Sample[] = [];
+let cleared = 0;
+const clearer =
+  CLEAR_S > 0
+    ? setInterval(() => {
+        for (const n of nodes) cleared += n.clearInbox({ before: Date.now() - 60_000 }).deleted;
+      }, CLEAR_S * 1000)
+    : null;
 const t0 = Date.now();
 const activeHandles = () => (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length;
 const take = () => {
@@ -144,6 +174,8 @@ const take = () => {
     outbox: stores.reduce((a, s) => a + s.listOutbox().length, 0),
     queued: st.reduce((a, s) => a + s.outbox, 0),
     referrals: st.reduce((a, s) => a + s.referrals, 0),
+    dedup: nodes.reduce((a, n) => a + n.core.state.delivered.size, 0),
+    deliveredRows: stores.reduce((a, s) => a + s.listDelivered().length - s.listInbox().length, 0),
     online: st.reduce((a, s) => a + s.contacts.online, 0),
     sent,
     delivered,
@@ -161,6 +193,7 @@ await new Promise<void>((resolve) => {
   }, SAMPLE_S * 1000);
 });
 for (const p of pumps) clearInterval(p);
+if (clearer) clearInterval(clearer);
 await new Promise((r) => setTimeout(r, 3000));
 take();
 process.stderr.write('\n');
@@ -172,7 +205,17 @@ rmSync(dir, { recursive: true, force: true });
 const steady = samples.slice(Math.floor(samples.length * 0.2), -1);
 const xs = steady.map((s) => s.min);
 const slopes: Record<string, number> = {};
-for (const k of ['rssMB', 'heapMB', 'handles', 'inbox', 'outbox', 'queued', 'referrals'] as const)
+for (const k of [
+  'rssMB',
+  'heapMB',
+  'handles',
+  'inbox',
+  'outbox',
+  'queued',
+  'referrals',
+  'dedup',
+  'deliveredRows',
+] as const)
   slopes[`${k}PerMin`] = Number(
     slope(
       xs,
@@ -186,6 +229,9 @@ console.log(
     minutes: MINUTES,
     nodes: nodes.length,
     ratePerPairPerSec: RATE,
+    retention: RETENTION_S > 0 ? core : 'shipped',
+    clearEverySec: CLEAR_S,
+    cleared,
     messagesPerMin: RATE * 60 * nodes.length * (nodes.length - 1),
     sent,
     delivered,
