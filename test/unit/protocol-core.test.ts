@@ -1940,8 +1940,10 @@ describe('remove command (mesh contacts remove, issue 12 item 6)', () => {
     assert.ok(rig.core.searches.has(b.uuid));
     rig.now += 10;
     const fx = rig.command({ kind: 'remove', uuid: b.uuid });
-    const result = fx.find((e) => e.type === 'result');
-    assert.deepEqual(result && result.ok && result.value, { uuid: b.uuid });
+    assert.deepEqual(
+      fx.find((e) => e.type === 'result'),
+      { type: 'result', commandId: 2, ok: true, value: { uuid: b.uuid } },
+    );
     assert.deepEqual(ops(fx, 'contact:delete'), [{ op: 'contact:delete', uuid: b.uuid }]);
     assert.deepEqual(
       ops(fx, 'referral:delete')
