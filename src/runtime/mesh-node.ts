@@ -433,7 +433,11 @@ export class MeshNode extends EventEmitter {
    * searches and requests go too; it is not told, and its later requests are answered as a stranger's.
    */
   async removeContact(contact: string): Promise<{ uuid: string }> {
-    return this.command({ kind: 'remove', uuid: this.findContact(contact).uuid });
+    const c = this.findContact(contact);
+    const r = await this.command<{ uuid: string }>({ kind: 'remove', uuid: c.uuid });
+    // The keeper releases channels we dialled; one the removed node dialled to us is closed here.
+    if (isChannelTransport(this.transport)) this.transport.releaseChannel(c.signPub);
+    return r;
   }
 
   /** Deletes received messages older than `before` (unix ms; all when omitted); says how many. */
