@@ -157,6 +157,21 @@ describe('local API serves the contract', () => {
         req: { method: 'POST', url: '/api/add', headers: auth, payload: { code: 'hello' } },
         code: 'BAD_INVITE',
       },
+      {
+        desc: 'remove an unknown contact',
+        req: { method: 'POST', url: '/api/contacts/remove', headers: auth, payload: { uuid: 'nobody-at-all' } },
+        code: 'CONTACT_UNKNOWN',
+      },
+      {
+        desc: 'clear the inbox before a time that is not one',
+        req: { method: 'POST', url: '/api/inbox/clear', headers: auth, payload: { before: 'yesterday' } },
+        code: 'INVALID_ARGUMENT',
+      },
+      {
+        desc: 'clear the inbox before an object',
+        req: { method: 'POST', url: '/api/inbox/clear', headers: auth, payload: { before: { $gt: 0 } } },
+        code: 'INVALID_ARGUMENT',
+      },
     ];
     for (const { desc, req, code } of cases) {
       const res = await app.inject(req);
