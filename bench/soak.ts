@@ -15,7 +15,9 @@
  * (default 60; 0 = never). `--retention-s 0` keeps the shipped retention (the tables then grow at the
  * message rate, as they should for a month). Flat means: no series grows once retention is reached.
  *
- *   nice -n 10 node --import tsx bench/soak.ts --minutes 10 --rate 3 --sample 10
+ * `--host-base N` moves the nodes to 127.0.0.N…N+2 (default 61), so a baseline can run beside it.
+ *
+ *   nice -n 10 node --expose-gc --import tsx bench/soak.ts --minutes 10 --rate 3 --sample 10
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -47,7 +49,9 @@ const core =
         replayWindowMs: Math.min(30_000, (RETENTION_S * 1000) / 4),
       }
     : {};
-const HOSTS = ['127.0.0.61', '127.0.0.62', '127.0.0.63'];
+/** First host of the three (127.0.0.N…N+2): a second soak (e.g. a baseline) can run beside the first. */
+const HOST_BASE = flag('host-base', 61);
+const HOSTS = [0, 1, 2].map((i) => `127.0.0.${HOST_BASE + i}`);
 const rand = (n: number) => new Uint8Array(randomBytes(n));
 
 async function freePort(host: string): Promise<number> {
@@ -162,7 +166,10 @@ const clearer =
     : null;
 const t0 = Date.now();
 const activeHandles = () => (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length;
+/** With `node --expose-gc`, each sample is taken after a full collection: the live heap, not garbage. */
+const gc = (globalThis as { gc?: () => void }).gc;
 const take = () => {
+  gc?.();
   const mem = process.memoryUsage();
   const st = nodes.map((n) => n.status());
   samples.push({
@@ -227,6 +234,7 @@ console.log(
   JSON.stringify({
     bench: 'soak',
     minutes: MINUTES,
+    liveHeap: gc !== undefined,
     nodes: nodes.length,
     ratePerPairPerSec: RATE,
     retention: RETENTION_S > 0 ? core : 'shipped',
