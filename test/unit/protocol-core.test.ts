@@ -1991,6 +1991,22 @@ describe('remove command (mesh contacts remove, issue 12 item 6)', () => {
     assert.equal(msg.filter((e) => e.type === 'deliver').length, 0);
   });
 
+  it('a removed contact cannot come back with the invite it spent', () => {
+    const rig = new Rig([]);
+    const inv = rig.command({ kind: 'invite', ttlMs: 3_600_000, addresses: [] });
+    const code = (inv.find((e) => e.type === 'result') as { value: { code: string } }).value.code;
+    const secret = decodeInvite(code).secret;
+    const r = ident('r');
+    assertOk(rig.handle(rig.fromStranger(r, 'contact_req', inviteReqBody(r, rig.me.uuid, secret))));
+    rig.command({ kind: 'accept', uuid: r.uuid });
+    assert.ok(rig.core.contact(r.uuid));
+    rig.command({ kind: 'remove', uuid: r.uuid });
+    const fx = rig.handle(rig.fromStranger(r, 'contact_req', inviteReqBody(r, rig.me.uuid, secret)));
+    assertError(fx, 401, 'BAD_SECRET');
+    assert.equal(rig.core.requests.size, 0);
+    assert.equal(rig.core.contact(r.uuid), undefined);
+  });
+
   it('an unknown uuid fails CONTACT_UNKNOWN and changes nothing', () => {
     const b = ident('b');
     const rig = new Rig([{ who: b }]);

@@ -45,6 +45,8 @@ export function removeContact(core: CoreContext, uuid: string): { uuid: string }
     core.clearTimer({ kind: 'relay', id });
     core.respondError(r.upstream.requestId, 'UNREACHABLE', 'no longer relayed');
   }
+  // The invite it spent answers its retries no more (as after a reject): it cannot come back with it.
+  for (const [id, spent] of [...state.spentInvites]) if (spent.uuid === uuid) state.spentInvites.delete(id);
   state.lastReferralSent.delete(uuid);
   state.withdrawn.delete(uuid);
   state.windows.delete(`inbox|${uuid}`);
