@@ -8,7 +8,16 @@
  * The per-IP rate limit is 600 requests/min: each ordered pair sends `--rate` messages/s
  * (default 3 → 180/min from one IP to one node, plus acks and announces), well under it.
  *
- *   nice -n 10 node --import tsx bench/soak.ts --minutes 10 --rate 3 --sample 10
+ * Retention (issue 12 item 6): the shipped retention (31 days of delivered ids, 30 days of outbox
+ * history) cannot show in 10 minutes, so the soak shortens it to `--retention-s` (default 120 s:
+ * de-duplication memory 120 s, outbox history 60 s, a sweep every 15 s, replay window 30 s so the
+ * config stays valid) and, like a user, clears inbox rows older than a minute every `--clear-s`
+ * (default 60; 0 = never). `--retention-s 0` keeps the shipped retention (the tables then grow at the
+ * message rate, as they should for a month). Flat means: no series grows once retention is reached.
+ *
+ * `--host-base N` moves the nodes to 127.0.0.N…N+2 (default 61), so a baseline can run beside it.
+ *
+ *   nice -n 10 node --expose-gc --import tsx bench/soak.ts --minutes 10 --rate 3 --sample 10
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -29,7 +38,20 @@ function flag(name: string, fallback: number): number {
 const MINUTES = flag('minutes', 10);
 const RATE = flag('rate', 3);
 const SAMPLE_S = flag('sample', 10);
-const HOSTS = ['127.0.0.61', '127.0.0.62', '127.0.0.63'];
+const RETENTION_S = flag('retention-s', 120);
+const CLEAR_S = flag('clear-s', 60);
+const core =
+  RETENTION_S > 0
+    ? {
+        deliveredRetentionMs: RETENTION_S * 1000,
+        outboxHistoryMs: (RETENTION_S * 1000) / 2,
+        sweepIntervalMs: 15_000,
+        replayWindowMs: Math.min(30_000, (RETENTION_S * 1000) / 4),
+      }
+    : {};
+/** First host of the three (127.0.0.N…N+2): a second soak (e.g. a baseline) can run beside the first. */
+const HOST_BASE = flag('host-base', 61);
+const HOSTS = [0, 1, 2].map((i) => `127.0.0.${HOST_BASE + i}`);
 const rand = (n: number) => new Uint8Array(randomBytes(n));
 
 async function freePort(host: string): Promise<number> {
@@ -95,6 +117,7 @@ const nodes = ids.map(
     new MeshNode({
       store: stores[i],
       transport: new HttpsTransport({ host: HOSTS[i], port: ports[i], signPriv: self.signPriv, signPub: self.signPub }),
+      core,
     }),
 );
 await Promise.all(nodes.map((n) => n.start()));
@@ -125,14 +148,28 @@ interface Sample {
   outbox: number;
   queued: number;
   referrals: number;
+  /** Entries of the cores' de-duplication memory (delivered (from, id)). */
+  dedup: number;
+  /** Rows of the stores' `delivered` table (cleared inbox rows not yet pruned). */
+  deliveredRows: number;
   online: number;
   sent: number;
   delivered: number;
 }
 const samples: Sample[] = [];
+let cleared = 0;
+const clearer =
+  CLEAR_S > 0
+    ? setInterval(() => {
+        for (const n of nodes) cleared += n.clearInbox({ before: Date.now() - 60_000 }).deleted;
+      }, CLEAR_S * 1000)
+    : null;
 const t0 = Date.now();
 const activeHandles = () => (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length;
+/** With `node --expose-gc`, each sample is taken after a full collection: the live heap, not garbage. */
+const gc = (globalThis as { gc?: () => void }).gc;
 const take = () => {
+  gc?.();
   const mem = process.memoryUsage();
   const st = nodes.map((n) => n.status());
   samples.push({
@@ -144,6 +181,8 @@ const take = () => {
     outbox: stores.reduce((a, s) => a + s.listOutbox().length, 0),
     queued: st.reduce((a, s) => a + s.outbox, 0),
     referrals: st.reduce((a, s) => a + s.referrals, 0),
+    dedup: nodes.reduce((a, n) => a + n.core.state.delivered.size, 0),
+    deliveredRows: stores.reduce((a, s) => a + s.listDelivered().length - s.listInbox().length, 0),
     online: st.reduce((a, s) => a + s.contacts.online, 0),
     sent,
     delivered,
@@ -161,6 +200,7 @@ await new Promise<void>((resolve) => {
   }, SAMPLE_S * 1000);
 });
 for (const p of pumps) clearInterval(p);
+if (clearer) clearInterval(clearer);
 await new Promise((r) => setTimeout(r, 3000));
 take();
 process.stderr.write('\n');
@@ -172,7 +212,17 @@ rmSync(dir, { recursive: true, force: true });
 const steady = samples.slice(Math.floor(samples.length * 0.2), -1);
 const xs = steady.map((s) => s.min);
 const slopes: Record<string, number> = {};
-for (const k of ['rssMB', 'heapMB', 'handles', 'inbox', 'outbox', 'queued', 'referrals'] as const)
+for (const k of [
+  'rssMB',
+  'heapMB',
+  'handles',
+  'inbox',
+  'outbox',
+  'queued',
+  'referrals',
+  'dedup',
+  'deliveredRows',
+] as const)
   slopes[`${k}PerMin`] = Number(
     slope(
       xs,
@@ -184,8 +234,12 @@ console.log(
   JSON.stringify({
     bench: 'soak',
     minutes: MINUTES,
+    liveHeap: gc !== undefined,
     nodes: nodes.length,
     ratePerPairPerSec: RATE,
+    retention: RETENTION_S > 0 ? core : 'shipped',
+    clearEverySec: CLEAR_S,
+    cleared,
     messagesPerMin: RATE * 60 * nodes.length * (nodes.length - 1),
     sent,
     delivered,

@@ -19,7 +19,7 @@ export type { CoreInit } from './protocol/config.ts';
 export { DEFAULT_CONFIG } from './protocol/config.ts';
 export type { AppEvent, Command, CoreEvent, Effect } from './protocol/events.ts';
 export { type CoreSnapshot, MeshCore } from './protocol/node.ts';
-export type { ContactRecord, InboxRecord, OutboxRecord, SelfRecord } from './protocol/types.ts';
+export type { ContactRecord, DeliveredRecord, InboxRecord, OutboxRecord, SelfRecord } from './protocol/types.ts';
 export { type ContactView, MeshNode, type MeshNodeInit, type NodeStatus } from './runtime/mesh-node.ts';
 export { MemoryStore, SqliteStore } from './store/index.ts';
 export { HttpsTransport, type HttpsTransportInit } from './transport/https/index.ts';

@@ -7,6 +7,7 @@ import type { TransportErrorCode } from './errors.ts';
 import type { PinSpec } from './protocol/events.ts';
 import type {
   ContactRecord,
+  DeliveredRecord,
   InboxRecord,
   InviteRecord,
   OutboxRecord,
@@ -28,7 +29,18 @@ export interface Store {
   listOutbox(): OutboxRecord[];
   /** Received messages, oldest first; `since` = receivedAt > since; `limit` keeps the newest N. */
   listInbox(opts?: { since?: number; limit?: number }): InboxRecord[];
-  hasInbox(id: string): boolean;
+  /** True if the inbox holds message `id` from contact `from` (ids are unique per sender only). */
+  hasInbox(from: string, id: string): boolean;
+  /**
+   * The de-duplication memory: (from, id, receivedAt) of every inbox row and of cleared rows not yet
+   * pruned (`delivered:prune`), oldest first. The core loads it so a restart delivers nothing twice.
+   */
+  listDelivered(): DeliveredRecord[];
+  /**
+   * Deletes inbox rows received before `before` (all when null) and returns how many; their
+   * (from, id) stay in the de-duplication memory until pruned, so clearing lets no retry in twice.
+   */
+  clearInbox(before: number | null): number;
   /** Applies all ops atomically (one transaction), in order. */
   apply(ops: PersistOp[]): void;
   close(): void;

@@ -139,6 +139,8 @@ export const API_ROUTES = {
   reject: { method: 'POST', path: '/api/reject' },
   send: { method: 'POST', path: '/api/send' },
   bootstrap: { method: 'POST', path: '/api/bootstrap' },
+  removeContact: { method: 'POST', path: '/api/contacts/remove' },
+  clearInbox: { method: 'POST', path: '/api/inbox/clear' },
 } as const;
 
 /** Name of a JSON route. */
@@ -164,6 +166,17 @@ export interface ApiSpec {
   send: { input: { to: string; text: string }; output: { id: string } };
   /** `url`: a peer with a domain, like https://peer.example:7575. */
   bootstrap: { input: { url: string }; output: { uuid: string; name: string } };
+  /**
+   * `uuid`: a contact uuid (or unique name / uuid prefix). Deletes the contact, its referrals and its
+   * queued messages; the other side is not told. CONTACT_UNKNOWN (404) if none, INVALID_ARGUMENT if
+   * the name matches several.
+   */
+  removeContact: { input: { uuid: string }; output: { uuid: string } };
+  /**
+   * Deletes received messages; `before`: only those received before it — unix ms (a number or
+   * digits) or an ISO 8601 date / date-time string. Without it, all. Answers how many went.
+   */
+  clearInbox: { input: { before?: number | string }; output: { deleted: number } };
 }
 
 /** Input of a JSON route. */

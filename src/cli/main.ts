@@ -13,9 +13,10 @@ import { MeshError } from '../errors.ts';
 import { DEFAULT_API_PORT, DEFAULT_PORT } from '../protocol/constants.ts';
 import { createIdentity } from '../protocol/identity.ts';
 import { SqliteStore } from '../store/index.ts';
-import { parseDuration } from '../util/duration.ts';
+import { parseDuration, TIME_FORMS } from '../util/duration.ts';
 import { ApiClient } from './client.ts';
 import { ago, printTable, termSafe } from './format.ts';
+import { type CliDeps, clearInbox, registerContactsRemove } from './manage.ts';
 
 const EXIT = { usage: 2, notRunning: 3, failure: 1 } as const;
 
@@ -31,6 +32,9 @@ function out(json: boolean, value: unknown, human: () => void): void {
 function client(cmd: Command): ApiClient {
   return ApiClient.forDataDir(dataDirOf(cmd));
 }
+
+const deps: CliDeps = { client, out };
+type InboxOpts = { json?: boolean; follow?: boolean; limit: string; clear?: boolean; before?: string };
 
 /** The command word of argv (`start` in `mesh --data-dir d start --json`), or undefined. */
 function commandWord(argv: string[]): string | undefined {
@@ -253,9 +257,9 @@ export async function buildProgram(argv?: string[]): Promise<Command> {
       });
   }
 
-  program
+  const contactsCmd = program
     .command('contacts')
-    .description('list contacts: address, online/offline, last seen')
+    .description('list contacts: address, online/offline, last seen (and `contacts remove`)')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const rows = await client(cmd).call('contacts');
@@ -283,6 +287,8 @@ export async function buildProgram(argv?: string[]): Promise<Command> {
       });
     });
 
+  registerContactsRemove(contactsCmd, deps);
+
   program
     .command('send')
     .description('send a text to a contact (queued and persisted; delivered when reachable)')
@@ -300,8 +306,12 @@ export async function buildProgram(argv?: string[]): Promise<Command> {
     .option('--json', 'print JSON (with --follow: one JSON object per line)')
     .option('--follow', 'keep printing new messages as they arrive')
     .option('--limit <n>', 'newest N only', '50')
-    .action(async (opts: { json?: boolean; follow?: boolean; limit: string }, cmd: Command) => {
+    .option('--clear', 'delete received messages (all, or those before --before)')
+    .option('--before <time>', `with --clear: only messages received before TIME: ${TIME_FORMS}`)
+    .action(async (opts: InboxOpts, cmd: Command) => {
       const c = client(cmd);
+      if (opts.before !== undefined && !opts.clear) throw MeshError.invalidArgument('--before goes with --clear');
+      if (opts.clear) return clearInbox(c, opts.before, opts.json === true, deps);
       const contacts = await c.call('contacts');
       const names = new Map(contacts.map((x) => [x.uuid, x.name]));
       const rows = await c.call('inbox', { limit: Number(opts.limit) || 50 });

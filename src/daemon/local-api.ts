@@ -30,7 +30,7 @@ import type { AppEvent } from '../protocol/events.ts';
 import type { InboxRecord } from '../protocol/types.ts';
 import type { MeshNode } from '../runtime/mesh-node.ts';
 import { lazySchemaCompilers } from '../transport/lazy-schema-compilers.ts';
-import { parseDuration } from '../util/duration.ts';
+import { parseDuration, parseTime } from '../util/duration.ts';
 import { ApiSessions } from './api-sessions.ts';
 import { serveWebFiles, webRoot } from './web-files.ts';
 
@@ -224,6 +224,14 @@ export async function createLocalApi(init: LocalApiInit): Promise<FastifyInstanc
     reject: (b) => node.reject(str(b.uuid, 'uuid', 64)),
     send: async (b) => ({ id: await node.send(str(b.to, 'to'), str(b.text, 'text')) }),
     bootstrap: (b) => node.bootstrap(str(b.url, 'url', 300)),
+    removeContact: (b) => node.removeContact(str(b.uuid, 'uuid', 200)),
+    clearInbox: (b) => {
+      const before = b.before;
+      if (before === undefined || before === null) return node.clearInbox();
+      if (typeof before !== 'number' && typeof before !== 'string')
+        throw MeshError.invalidArgument('before must be unix ms or an ISO date');
+      return node.clearInbox({ before: parseTime(before) });
+    },
   };
   // Registered from the contract's table: a route is served exactly when the contract lists it.
   for (const name of Object.keys(API_ROUTES) as ApiRouteName[]) {

@@ -4,7 +4,6 @@
  * events and effects.
  */
 import { MeshError } from '../errors.ts';
-import { SWEEP_INTERVAL_MS } from './constants.ts';
 import type { CoreContext } from './context.ts';
 import type { Command } from './events.ts';
 import { acceptRequest, rejectRequest, startAdd, startBootstrap } from './handlers/contact-request.ts';
@@ -14,6 +13,7 @@ import { flushOutbox, queueMessage, retryOutbox } from './handlers/message.ts';
 import { channelChanged } from './handlers/path.ts';
 import { announceAll, announceTo } from './handlers/presence.ts';
 import { startPunch } from './handlers/punch.ts';
+import { removeContact } from './handlers/remove.ts';
 import { setLocal, setMapping } from './observed.ts';
 
 /** Runs one user command; its outcome goes out as a `result` or `fail` effect for `commandId`. */
@@ -27,7 +27,7 @@ export function runCommand(core: CoreContext, commandId: number, cmd: Command): 
         retryOutbox(core);
         if (core.cfg.announceIntervalMs > 0)
           core.setTimer({ kind: 'announce' }, core.now + core.cfg.announceIntervalMs);
-        core.setTimer({ kind: 'sweep' }, core.now + SWEEP_INTERVAL_MS);
+        core.setTimer({ kind: 'sweep' }, core.now + core.cfg.sweepIntervalMs);
         return core.result(commandId, { uuid: core.self.uuid });
       case 'address': {
         // The local interface address (§15.2): what we advertise follows from it and what
@@ -50,6 +50,8 @@ export function runCommand(core: CoreContext, commandId: number, cmd: Command): 
         return core.result(commandId, acceptRequest(core, cmd.uuid));
       case 'reject':
         return core.result(commandId, rejectRequest(core, cmd.uuid));
+      case 'remove':
+        return core.result(commandId, removeContact(core, cmd.uuid));
       case 'flush': {
         const c = core.state.contacts.get(cmd.uuid);
         if (c) flushOutbox(core, c);

@@ -1,6 +1,7 @@
 /**
  * Per-node protocol configuration; defaults merged in exactly one place (`resolveConfig`).
  */
+import { MeshError } from '../errors.ts';
 import * as C from './constants.ts';
 
 /** Every tunable of the core. */
@@ -52,6 +53,12 @@ export interface CoreConfig {
    * null = this node does not punch (answers `connect` with no candidates). @default null
    */
   punchPort: number | null;
+  /** De-duplication memory of delivered messages; must exceed 2 × replayWindowMs. @default DELIVERED_RETENTION_MS */
+  deliveredRetentionMs: number;
+  /** Delivered / failed outbox records are kept this long as history. @default OUTBOX_HISTORY_MS */
+  outboxHistoryMs: number;
+  /** Period of the sweep of expired soft state and retention. @default SWEEP_INTERVAL_MS */
+  sweepIntervalMs: number;
 }
 
 /** Options for `MeshCore`: every field optional. */
@@ -79,6 +86,9 @@ export const DEFAULT_CONFIG: CoreConfig = {
   port: C.DEFAULT_PORT,
   dialback: false,
   punchPort: null,
+  deliveredRetentionMs: C.DELIVERED_RETENTION_MS,
+  outboxHistoryMs: C.OUTBOX_HISTORY_MS,
+  sweepIntervalMs: C.SWEEP_INTERVAL_MS,
 };
 
 /** The seed's original routing numbers (`--strategy seed`). */
@@ -94,5 +104,19 @@ export const SEED_CONFIG: CoreInit = {
 export function resolveConfig(init: CoreInit = {}): CoreConfig {
   const out = { ...DEFAULT_CONFIG };
   for (const [k, v] of Object.entries(init)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  if (!(out.deliveredRetentionMs > 2 * out.replayWindowMs))
+    throw MeshError.invalidArgument(
+      `deliveredRetentionMs (${out.deliveredRetentionMs}) must exceed 2 × replayWindowMs (${out.replayWindowMs}): a shorter de-duplication memory would let a retry be delivered twice`,
+    );
   return out;
+}
+
+/**
+ * Oldest `sentAt` (by our clock, `now` − this) a new message may carry, ms: the retention less two
+ * replay windows (the sender's clock may lag ours by one when it wrote `sentAt`, and the retention
+ * started by ours when we received the first copy). A message this old cannot be a retry we would
+ * still remember, so it is refused, never delivered twice (issue 12 #18, retention).
+ */
+export function messageMaxAge(cfg: CoreConfig): number {
+  return cfg.deliveredRetentionMs - 2 * cfg.replayWindowMs;
 }

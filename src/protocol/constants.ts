@@ -341,3 +341,21 @@ export const PUNCH_BACKOFF_MAX_MS = 1 * HOUR;
  * change) on average; it costs what the 15 s channel pings of 8 contacts cost anyway. ms.
  */
 export const WAN_PROBE_MS = 2 * SECOND;
+
+/**
+ * How long the de-duplication memory keeps a delivered message's (from, id), ms, counted from when it
+ * was received (issue 12 item 6: the delivered set grew for ever). A sender retries a message until
+ * OUTBOX_EXPIRY_MS after it wrote it (`sentAt`), and Mesh-Ts holds every sender's clock within
+ * REPLAY_WINDOW_MS of ours; a message is accepted only while `sentAt` is younger than this retention
+ * minus 2 × the replay window (messageMaxAge in config.ts), so any retry that could still arrive finds
+ * its id remembered, and an older one is refused REPLAYED instead of being delivered twice. A day on
+ * top of the outbox expiry leaves that margin with room (see test/unit/retention.test.ts).
+ */
+export const DELIVERED_RETENTION_MS = OUTBOX_EXPIRY_MS + 1 * DAY;
+/**
+ * How long a delivered (or failed) outgoing message stays in the outbox as history, ms, counted from
+ * its delivery (failed: from its expiry). The outbox is held in memory by the core, so without a bound
+ * it grew with every message ever sent; received messages are the user's (kept until `mesh inbox
+ * --clear`), sent ones are a delivery record. 30 days: a month of "delivered ✓" in the chat view.
+ */
+export const OUTBOX_HISTORY_MS = 30 * DAY;

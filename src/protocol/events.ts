@@ -60,7 +60,12 @@ export type Command =
    * changed under us (a new WAN address resets our connections). Announce to it, so its answer
    * re-observes us, and send its queued messages. Result: `{ uuid }`.
    */
-  | { kind: 'reannounce'; uuid: string };
+  | { kind: 'reannounce'; uuid: string }
+  /**
+   * Remove a contact (`mesh contacts remove`): its record, referrals, queued messages, searches,
+   * timers and outstanding requests; it is not told. Result: `{ uuid }`.
+   */
+  | { kind: 'remove'; uuid: string };
 
 /** Everything that can happen to a node. */
 export type CoreEvent =

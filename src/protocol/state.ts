@@ -11,6 +11,7 @@ import type { MessageType } from './messages.ts';
 import { createSeenCache, type SeenCache } from './seen-cache.ts';
 import type {
   ContactRecord,
+  DeliveredRecord,
   InviteRecord,
   OutboxRecord,
   PendingRequestRecord,
@@ -28,8 +29,11 @@ export interface CoreSnapshot {
   invites: InviteRecord[];
   requests: PendingRequestRecord[];
   outbox: OutboxRecord[];
-  /** Ids of messages already delivered to the application (exactly-once across restarts). */
-  deliveredIds: Iterable<string>;
+  /**
+   * Messages already delivered to the application, by (from, id) with when they were received
+   * (exactly-once across restarts; Store.listDelivered). Entries past the retention are swept.
+   */
+  deliveredIds: Iterable<DeliveredRecord>;
 }
 
 /** Who a request goes to: a contact (by uuid, authenticated with Mesh-Secret) or a stranger's address (signed). */
@@ -205,8 +209,8 @@ export interface CoreState {
   outbox: Map<string, OutboxRecord>;
   /** Ids of queued messages per contact, so flushing one contact does not scan the whole outbox. */
   queued: Map<string, Set<string>>;
-  /** Ids of messages delivered to the application. */
-  delivered: Set<string>;
+  /** Messages delivered to the application: deliveredKey(from, id) → receivedAt (pruned after the retention). */
+  delivered: Map<string, number>;
   seen: SeenCache;
   outstanding: Map<number, OutstandingRequest>;
   nextRequestId: number;
@@ -290,7 +294,7 @@ export function createState(snapshot: CoreSnapshot, cfg: CoreConfig): CoreState 
     requests: new Map(),
     outbox: new Map(),
     queued: new Map(),
-    delivered: new Set(snapshot.deliveredIds),
+    delivered: new Map(),
     seen: createSeenCache(cfg.seenCacheMax, 2 * cfg.replayWindowMs),
     outstanding: new Map(),
     nextRequestId: 1,
@@ -311,6 +315,7 @@ export function createState(snapshot: CoreSnapshot, cfg: CoreConfig): CoreState 
     punches: new Map(),
     punchObserved: null,
   };
+  for (const d of snapshot.deliveredIds) state.delivered.set(deliveredKey(d.from, d.id), d.receivedAt);
   for (const c of snapshot.contacts) state.contacts.set(c.uuid, c);
   for (const r of snapshot.referrals) putReferralInMemory(state, r);
   for (const i of snapshot.invites) state.invites.set(i.id, i);
@@ -323,6 +328,14 @@ export function createState(snapshot: CoreSnapshot, cfg: CoreConfig): CoreState 
     indexOutbox(state, rec);
   }
   return state;
+}
+
+/**
+ * The de-duplication key of a message: ids are chosen by each sender, so they are unique per sender
+ * only (issue 12 #18: keyed by id alone, one contact could hide another's message by using its id first).
+ */
+export function deliveredKey(from: string, id: string): string {
+  return JSON.stringify([from, id]);
 }
 
 /** Stores or replaces the referral (referent, via) in memory. */

@@ -8,8 +8,8 @@ import {
   MAX_CONTACT_REFERRALS_PER_VIA,
   MAX_REFERRALS,
   MAX_REFERRALS_PER_VIA,
+  OUTBOX_EXPIRY_MS,
   PENDING_REQUEST_TTL_MS,
-  SWEEP_INTERVAL_MS,
 } from './constants.ts';
 import type { CoreContext } from './context.ts';
 import { seenSweep } from './seen-cache.ts';
@@ -112,9 +112,37 @@ export function endSearch(ctx: CoreContext, key: string): void {
   ctx.state.searches.delete(key);
 }
 
-/** Sweep timer: drops expired referrals, invites, spent invites, old requests and seen ids. */
+/**
+ * Retention (issue 12 item 6): forgets delivered messages' (from, id) after `deliveredRetentionMs`
+ * (the handler refuses messages older than that memory, so none is delivered twice) and drops
+ * delivered or failed outbox records after `outboxHistoryMs`.
+ */
+export function pruneRetention(ctx: CoreContext): void {
+  const { now, state, cfg } = ctx;
+  const before = now - cfg.deliveredRetentionMs;
+  let pruned = false;
+  for (const [k, at] of state.delivered) {
+    if (at < before) {
+      state.delivered.delete(k);
+      pruned = true;
+    }
+  }
+  if (pruned) ctx.persist({ op: 'delivered:prune', before });
+  for (const m of [...state.outbox.values()]) {
+    // A failed message failed when it expired (OUTBOX_EXPIRY_MS after it was written).
+    const doneAt =
+      m.state === 'delivered' ? m.deliveredAt : m.state === 'failed' ? m.createdAt + OUTBOX_EXPIRY_MS : null;
+    if (doneAt !== null && now - doneAt > cfg.outboxHistoryMs) {
+      state.outbox.delete(m.id);
+      ctx.persist({ op: 'outbox:delete', id: m.id });
+    }
+  }
+}
+
+/** Sweep timer: drops expired referrals, invites, spent invites, old requests and seen ids; applies retention. */
 export function sweep(ctx: CoreContext): void {
   const { now, state } = ctx;
+  pruneRetention(ctx);
   seenSweep(state.seen, now);
   // Budget windows are at most an hour long (INBOX_WINDOW_MS); a day-old one counts nothing any more.
   for (const [k, w] of [...state.windows]) if (now - w.start > DAY) state.windows.delete(k);
@@ -134,5 +162,5 @@ export function sweep(ctx: CoreContext): void {
       ctx.persist({ op: 'request:delete', uuid: req.uuid });
     }
   }
-  ctx.setTimer({ kind: 'sweep' }, now + SWEEP_INTERVAL_MS);
+  ctx.setTimer({ kind: 'sweep' }, now + ctx.cfg.sweepIntervalMs);
 }

@@ -91,6 +91,16 @@ export interface InboxRecord {
   receivedAt: number;
 }
 
+/**
+ * A message we delivered, as the de-duplication memory keeps it (issue 12 #18): keyed by the pair
+ * (from, id), since ids are chosen by each sender, and `receivedAt` is when its retention started.
+ */
+export interface DeliveredRecord {
+  from: string;
+  id: string;
+  receivedAt: number;
+}
+
 /** One write the core asks the runtime to make durable (a `persist` effect carries a list, applied in one transaction). */
 export type PersistOp =
   | { op: 'self:put'; self: SelfRecord }
@@ -104,4 +114,6 @@ export type PersistOp =
   | { op: 'request:delete'; uuid: string }
   | { op: 'outbox:put'; message: OutboxRecord }
   | { op: 'outbox:delete'; id: string }
-  | { op: 'inbox:put'; message: InboxRecord };
+  | { op: 'inbox:put'; message: InboxRecord }
+  /** Forgets the de-duplication memory of cleared inbox rows received before `before` (retention). */
+  | { op: 'delivered:prune'; before: number };

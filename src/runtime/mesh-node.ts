@@ -25,6 +25,7 @@ import {
   type ContactView,
   type ConversationItem,
   contactPath,
+  conversationWith,
   type NodeStatus,
   natStatus,
 } from './views.ts';
@@ -143,7 +144,7 @@ export class MeshNode extends EventEmitter {
         invites: s.listInvites(),
         requests: s.listRequests(),
         outbox: s.listOutbox(),
-        deliveredIds: s.listInbox().map((m) => m.id),
+        deliveredIds: s.listDelivered(),
       },
       { random: (n) => this.#random.bytes(n) },
       { port: parseAddress(bound).port, dialback: true, ...this.#init.core },
@@ -442,33 +443,26 @@ export class MeshNode extends EventEmitter {
 
   /** The conversation with one contact, both directions, oldest first. */
   conversation(uuid: string): ConversationItem[] {
-    const me = this.uuid;
-    const out: ConversationItem[] = [];
-    for (const m of this.store.listOutbox())
-      if (m.to === uuid)
-        out.push({
-          id: m.id,
-          from: me,
-          to: uuid,
-          text: m.text,
-          sentAt: m.createdAt,
-          receivedAt: m.deliveredAt,
-          state: this.core.outbox.get(m.id)?.state ?? m.state,
-          direction: 'out',
-        });
-    for (const m of this.store.listInbox())
-      if (m.from === uuid)
-        out.push({
-          id: m.id,
-          from: uuid,
-          to: me,
-          text: m.text,
-          sentAt: m.sentAt,
-          receivedAt: m.receivedAt,
-          state: 'received',
-          direction: 'in',
-        });
-    return out.sort((a, b) => a.sentAt - b.sentAt || (a.id < b.id ? -1 : 1));
+    return conversationWith(this.store, this.uuid, uuid, (id) => this.core.outbox.get(id)?.state);
+  }
+
+  /**
+   * Removes a contact (uuid, uuid prefix or name) through the core: its referrals, queued messages,
+   * searches and requests go too; it is not told, and its later requests are answered as a stranger's.
+   */
+  async removeContact(contact: string): Promise<{ uuid: string }> {
+    const c = this.findContact(contact);
+    const r = await this.command<{ uuid: string }>({ kind: 'remove', uuid: c.uuid });
+    // The keeper releases channels we dialled; one the removed node dialled to us is closed here.
+    if (isChannelTransport(this.transport)) this.transport.releaseChannel(c.signPub);
+    return r;
+  }
+
+  /** Deletes received messages older than `before` (unix ms; all when omitted); says how many. */
+  clearInbox(opts: { before?: number } = {}): { deleted: number } {
+    // What this turn received is stored first, so it is counted and cleared like any older row.
+    this.#batch.flush();
+    return { deleted: this.store.clearInbox(opts.before ?? null) };
   }
 
   /** Addresses: where we listen, and how peers saw us. */

@@ -2,6 +2,7 @@
  * What a running node shows: the view types of its library API, and the address it advertises.
  */
 import { networkInterfaces } from 'node:os';
+import type { Store } from '../ports.ts';
 import type { MeshCore } from '../protocol/node.ts';
 import type { NatState, Reachability } from '../protocol/state.ts';
 import type { ContactRecord, OutboxRecord } from '../protocol/types.ts';
@@ -91,4 +92,39 @@ export function advertisedAddress(bound: string): string {
     for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return formatAddress({ host: a.address, port });
   }
   return formatAddress({ host: '127.0.0.1', port });
+}
+
+/** The conversation of `me` with contact `uuid` from the store, oldest first; `live` gives an outbox message's current state. */
+export function conversationWith(
+  store: Store,
+  me: string,
+  uuid: string,
+  live: (id: string) => OutboxRecord['state'] | undefined,
+): ConversationItem[] {
+  const out: ConversationItem[] = [];
+  for (const m of store.listOutbox())
+    if (m.to === uuid)
+      out.push({
+        id: m.id,
+        from: me,
+        to: uuid,
+        text: m.text,
+        sentAt: m.createdAt,
+        receivedAt: m.deliveredAt,
+        state: live(m.id) ?? m.state,
+        direction: 'out',
+      });
+  for (const m of store.listInbox())
+    if (m.from === uuid)
+      out.push({
+        id: m.id,
+        from: uuid,
+        to: me,
+        text: m.text,
+        sentAt: m.sentAt,
+        receivedAt: m.receivedAt,
+        state: 'received',
+        direction: 'in',
+      });
+  return out.sort((a, b) => a.sentAt - b.sentAt || (a.id < b.id ? -1 : 1));
 }

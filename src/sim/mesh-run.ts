@@ -152,7 +152,7 @@ export function runMesh(plan: SimPlan, options: SimOptions): SimResult {
         invites: st.listInvites(),
         requests: st.listRequests(),
         outbox: st.listOutbox(),
-        deliveredIds: st.listInbox().map((m) => m.id),
+        deliveredIds: st.listDelivered(),
       };
       engine.restart(s, new MeshCore(snap, { random }, coreInit, engine.now));
     },

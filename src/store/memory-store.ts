@@ -5,6 +5,7 @@
 import type { Store } from '../ports.ts';
 import type {
   ContactRecord,
+  DeliveredRecord,
   InboxRecord,
   InviteRecord,
   OutboxRecord,
@@ -15,11 +16,13 @@ import type {
 } from '../protocol/types.ts';
 import {
   byContact,
+  byDelivered,
   byInbox,
   byInvite,
   byOutbox,
   byReferral,
   byRequest,
+  clearBefore,
   copyRecord,
   FIELDS,
   inboxOpts,
@@ -30,6 +33,8 @@ import {
 
 /** Key of a referral in its Map: the (referent, via) pair, unambiguously encoded. */
 const referralKey = (referent: string, via: string): string => JSON.stringify([referent, via]);
+/** Key of an inbox row (and of its de-duplication memory): the (from, id) pair. */
+const inboxKey = (from: string, id: string): string => JSON.stringify([from, id]);
 
 /** Store kept in Maps; state is lost when the process ends. Same semantics as SqliteStore. */
 export class MemoryStore implements Store {
@@ -40,6 +45,8 @@ export class MemoryStore implements Store {
   private readonly requests = new Map<string, PendingRequestRecord>();
   private readonly outbox = new Map<string, OutboxRecord>();
   private readonly inbox = new Map<string, InboxRecord>();
+  /** De-duplication memory of cleared inbox rows (the SQLite `delivered` table). */
+  private readonly delivered = new Map<string, DeliveredRecord>();
   private closed = false;
 
   /** This node's identity, or null before `mesh init`. */
@@ -82,10 +89,32 @@ export class MemoryStore implements Store {
     return rows.map(copyRecord);
   }
 
-  /** True if a message with this id was already received. */
-  hasInbox(id: string): boolean {
+  /** True if the inbox holds message `id` from `from`. */
+  hasInbox(from: string, id: string): boolean {
     this.assertOpen();
-    return this.inbox.has(id);
+    return this.inbox.has(inboxKey(from, id));
+  }
+
+  /** The de-duplication memory: inbox rows and cleared rows not yet pruned, oldest first. */
+  listDelivered(): DeliveredRecord[] {
+    this.assertOpen();
+    const rows: DeliveredRecord[] = [...this.delivered.values()].map(copyRecord);
+    for (const m of this.inbox.values()) rows.push({ from: m.from, id: m.id, receivedAt: m.receivedAt });
+    return rows.sort(byDelivered);
+  }
+
+  /** Deletes inbox rows received before `before` (all when null), keeping their de-duplication memory. */
+  clearInbox(before: number | null): number {
+    this.assertOpen();
+    const limit = clearBefore(before);
+    let n = 0;
+    for (const [k, m] of [...this.inbox]) {
+      if (limit !== null && !(m.receivedAt < limit)) continue;
+      this.delivered.set(k, { from: m.from, id: m.id, receivedAt: m.receivedAt });
+      this.inbox.delete(k);
+      n++;
+    }
+    return n;
   }
 
   /** Applies all ops in order, all or nothing: the batch is validated before anything changes. */
@@ -139,7 +168,10 @@ export class MemoryStore implements Store {
         this.outbox.delete(op.id);
         return;
       case 'inbox:put':
-        this.inbox.set(op.message.id, pickRecord(op.message, FIELDS.inbox));
+        this.inbox.set(inboxKey(op.message.from, op.message.id), pickRecord(op.message, FIELDS.inbox));
+        return;
+      case 'delivered:prune':
+        for (const [k, d] of [...this.delivered]) if (d.receivedAt < op.before) this.delivered.delete(k);
         return;
     }
   }

@@ -5,6 +5,7 @@
 import { MeshError } from '../errors.ts';
 import type {
   ContactRecord,
+  DeliveredRecord,
   InboxRecord,
   InviteRecord,
   OutboxRecord,
@@ -121,6 +122,9 @@ const OP_CHECKS: Record<PersistOp['op'], (o: Record<string, unknown>, i: number)
   'outbox:put': (o, i) => checkShape('message', o.message, OUTBOX_SHAPE, i),
   'outbox:delete': (o, i) => checkKey('id', o.id, i),
   'inbox:put': (o, i) => checkShape('message', o.message, INBOX_SHAPE, i),
+  'delivered:prune': (o, i) => {
+    if (typeof o.before !== 'number' || Number.isNaN(o.before)) throw storeError(`op #${i}: before must be a number`);
+  },
 };
 
 /** Throws MeshError('STORE') unless `op` is a well-formed PersistOp (known kind, typed fields). */
@@ -214,6 +218,17 @@ export const byRequest = (a: PendingRequestRecord, b: PendingRequestRecord): num
 /** Outbox: oldest createdAt first, then id. */
 export const byOutbox = (a: OutboxRecord, b: OutboxRecord): number =>
   cmpNum(a.createdAt, b.createdAt) || cmpStr(a.id, b.id);
-/** Inbox: oldest receivedAt first, then id. */
+/** Inbox: oldest receivedAt first, then id, then sender (two senders may use one id). */
 export const byInbox = (a: InboxRecord, b: InboxRecord): number =>
-  cmpNum(a.receivedAt, b.receivedAt) || cmpStr(a.id, b.id);
+  cmpNum(a.receivedAt, b.receivedAt) || cmpStr(a.id, b.id) || cmpStr(a.from, b.from);
+/** De-duplication memory: oldest receivedAt first, then sender, then id. */
+export const byDelivered = (a: DeliveredRecord, b: DeliveredRecord): number =>
+  cmpNum(a.receivedAt, b.receivedAt) || cmpStr(a.from, b.from) || cmpStr(a.id, b.id);
+
+/** Normalised clearInbox argument: a finite number, or null for "everything". */
+export function clearBefore(before: number | null): number | null {
+  if (before === null || before === undefined) return null;
+  if (typeof before !== 'number' || Number.isNaN(before))
+    throw MeshError.invalidArgument('clearInbox: before must be a number');
+  return before;
+}

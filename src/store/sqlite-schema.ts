@@ -82,6 +82,34 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX inbox_received_at ON inbox (received_at);
     `,
   },
+  {
+    // Issue 12 #18: message ids are chosen by each sender, so the inbox is keyed by (from, id) — with
+    // `id` alone one contact could pre-empt (and overwrite) another's message by reusing its id.
+    // `delivered` keeps the de-duplication memory of inbox rows the user cleared, until retention.
+    version: 2,
+    up: `
+      CREATE TABLE inbox_v2 (
+        id          TEXT    NOT NULL,
+        from_uuid   TEXT    NOT NULL,
+        text        TEXT    NOT NULL,
+        sent_at     INTEGER NOT NULL,
+        received_at INTEGER NOT NULL,
+        PRIMARY KEY (from_uuid, id)
+      );
+      INSERT INTO inbox_v2 (id, from_uuid, text, sent_at, received_at)
+        SELECT id, from_uuid, text, sent_at, received_at FROM inbox;
+      DROP TABLE inbox;
+      ALTER TABLE inbox_v2 RENAME TO inbox;
+      CREATE INDEX inbox_received_at ON inbox (received_at);
+      CREATE TABLE delivered (
+        from_uuid   TEXT    NOT NULL,
+        id          TEXT    NOT NULL,
+        received_at INTEGER NOT NULL,
+        PRIMARY KEY (from_uuid, id)
+      );
+      CREATE INDEX delivered_received_at ON delivered (received_at);
+    `,
+  },
 ];
 
 /** Schema version this code writes (the last migration's). */

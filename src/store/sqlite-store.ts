@@ -10,6 +10,7 @@ import type { Store } from '../ports.ts';
 import type {
   ContactRecord,
   ContactStatus,
+  DeliveredRecord,
   InboxRecord,
   InviteRecord,
   OutboxRecord,
@@ -19,7 +20,7 @@ import type {
   ReferralRecord,
   SelfRecord,
 } from '../protocol/types.ts';
-import { inboxOpts, storeError, validateOps } from './records.ts';
+import { clearBefore, inboxOpts, storeError, validateOps } from './records.ts';
 import { migrate, readVersion, SCHEMA_VERSION } from './sqlite-schema.ts';
 
 type Row = Record<string, unknown>;
@@ -124,10 +125,15 @@ export class SqliteStore implements Store {
       listInbox: p(
         `SELECT * FROM (
            SELECT * FROM inbox WHERE (@since IS NULL OR received_at > @since)
-           ORDER BY received_at DESC, id DESC LIMIT @limit
-         ) ORDER BY received_at, id`,
+           ORDER BY received_at DESC, id DESC, from_uuid DESC LIMIT @limit
+         ) ORDER BY received_at, id, from_uuid`,
       ),
-      hasInbox: p('SELECT 1 FROM inbox WHERE id = ?').pluck(),
+      hasInbox: p('SELECT 1 FROM inbox WHERE from_uuid = ? AND id = ?').pluck(),
+      listDelivered: p(
+        `SELECT from_uuid, id, received_at FROM inbox
+         UNION ALL SELECT from_uuid, id, received_at FROM delivered
+         ORDER BY received_at, from_uuid, id`,
+      ),
       ...(ro ? {} : SqliteStore.writeStatements(db)),
     };
     const w = this.stmts as Partial<ReturnType<typeof SqliteStore.writeStatements>>;
@@ -219,9 +225,37 @@ export class SqliteStore implements Store {
     return this.read(() => (this.stmts.listInbox.all({ since, limit: limit ?? -1 }) as Row[]).map(toInbox));
   }
 
-  /** True if a message with this id was already received. */
-  hasInbox(id: string): boolean {
-    return this.read(() => this.stmts.hasInbox.get(id) !== undefined);
+  /** True if the inbox holds message `id` from `from`. */
+  hasInbox(from: string, id: string): boolean {
+    return this.read(() => this.stmts.hasInbox.get(from, id) !== undefined);
+  }
+
+  /** The de-duplication memory: inbox rows and cleared rows not yet pruned, oldest first. */
+  listDelivered(): DeliveredRecord[] {
+    return this.read(() =>
+      (this.stmts.listDelivered.all() as Row[]).map((r) => ({
+        from: r.from_uuid as string,
+        id: r.id as string,
+        receivedAt: r.received_at as number,
+      })),
+    );
+  }
+
+  /** Deletes inbox rows received before `before` (all when null), keeping their de-duplication memory. */
+  clearInbox(before: number | null): number {
+    this.assertOpen();
+    const limit = clearBefore(before);
+    const w = this.stmts as Partial<ReturnType<typeof SqliteStore.writeStatements>>;
+    if (!w.clearInbox || !w.keepDelivered) throw storeError('The store was opened read-only.');
+    const run = this.db.transaction((b: number | null) => {
+      w.keepDelivered!.run({ before: b });
+      return w.clearInbox!.run({ before: b }).changes;
+    });
+    try {
+      return run(limit);
+    } catch (err) {
+      throw storeError(`Could not clear the inbox: ${(err as Error).message}`, err);
+    }
   }
 
   /** Applies all ops in order in one transaction; on any error nothing is applied (MeshError 'STORE'). */
@@ -278,6 +312,12 @@ export class SqliteStore implements Store {
         `INSERT OR REPLACE INTO inbox (id, from_uuid, text, sent_at, received_at)
          VALUES (@id, @from, @text, @sentAt, @receivedAt)`,
       ),
+      pruneDelivered: p('DELETE FROM delivered WHERE received_at < ?'),
+      keepDelivered: p(
+        `INSERT OR REPLACE INTO delivered (from_uuid, id, received_at)
+         SELECT from_uuid, id, received_at FROM inbox WHERE (@before IS NULL OR received_at < @before)`,
+      ),
+      clearInbox: p('DELETE FROM inbox WHERE (@before IS NULL OR received_at < @before)'),
     };
   }
 
@@ -376,6 +416,9 @@ export class SqliteStore implements Store {
         w.putInbox.run({ id: m.id, from: m.from, text: m.text, sentAt: m.sentAt, receivedAt: m.receivedAt });
         return;
       }
+      case 'delivered:prune':
+        w.pruneDelivered.run(op.before);
+        return;
       default:
         throw storeError(`unknown op ${JSON.stringify((op as { op: unknown }).op)}`);
     }

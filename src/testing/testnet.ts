@@ -166,7 +166,7 @@ export class Testnet {
       invites: s.listInvites(),
       requests: s.listRequests(),
       outbox: s.listOutbox(),
-      deliveredIds: s.listInbox().map((m) => m.id),
+      deliveredIds: s.listDelivered(),
     };
     const rng = new Rng((this.init.seed ?? 1) * 7919 + node.index * 104729 + this.#coresMade++);
     return new MeshCore(snapshot, { random: (k) => rng.bytes(k) }, this.init.core, this.now);

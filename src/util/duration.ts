@@ -30,3 +30,27 @@ export function formatDuration(ms: number): string {
   }
   return parts.join(' ');
 }
+
+/** What `parseTime` accepts, for help texts and error messages. */
+export const TIME_FORMS =
+  'unix milliseconds (1795996800000) or an ISO 8601 date or date-time (2026-11-30 = midnight UTC, 2026-11-30T09:30:00Z, 2026-11-30T09:30+01:00; a date-time without Z or an offset is local time)';
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/**
+ * A point in time as unix ms from TIME_FORMS (a number is taken as unix ms). Throws MeshError
+ * INVALID_ARGUMENT otherwise: loose forms ("yesterday", "11/30") are refused, not guessed.
+ */
+export function parseTime(value: string | number): number {
+  if (typeof value === 'number') {
+    if (Number.isFinite(value) && value >= 0) return Math.floor(value);
+  } else {
+    const text = value.trim();
+    if (/^\d{1,16}$/.test(text)) return Number(text);
+    if (ISO_TIME.test(text)) {
+      const ms = Date.parse(text.replace(' ', 'T'));
+      if (Number.isFinite(ms)) return ms;
+    }
+  }
+  throw MeshError.invalidArgument(`"${String(value)}" is not a time; use ${TIME_FORMS}`);
+}

@@ -148,7 +148,8 @@ export function storeConformance(name: string, makeStore: StoreFactory): void {
           outbox: [],
           inbox: [],
         });
-        assert.equal(s.hasInbox('x'), false);
+        assert.equal(s.hasInbox('bob', 'x'), false);
+        assert.deepEqual(s.listDelivered(), []);
       }),
     );
 
@@ -251,10 +252,61 @@ export function storeConformance(name: string, makeStore: StoreFactory): void {
       'inbox: put, replace, hasInbox',
       withStore((s) => {
         s.apply([{ op: 'inbox:put', message: inbox('a', 10) }]);
-        assert.equal(s.hasInbox('a'), true);
-        assert.equal(s.hasInbox('b'), false);
+        assert.equal(s.hasInbox('bob', 'a'), true);
+        assert.equal(s.hasInbox('bob', 'b'), false);
+        assert.equal(s.hasInbox('carol', 'a'), false);
         s.apply([{ op: 'inbox:put', message: inbox('a', 10, { text: 'edited' }) }]);
         assert.deepEqual(s.listInbox(), [inbox('a', 10, { text: 'edited' })]);
+      }),
+    );
+
+    it(
+      'inbox: keyed by (from, id): the same id from two senders is two messages (issue 12 #18)',
+      withStore((s) => {
+        const fromCarol = inbox('a', 5, { from: 'carol', text: 'carol first' });
+        const fromBob = inbox('a', 10, { text: 'bob second' });
+        s.apply([{ op: 'inbox:put', message: fromCarol }]);
+        s.apply([{ op: 'inbox:put', message: fromBob }]);
+        assert.deepEqual(s.listInbox(), [fromCarol, fromBob]);
+        assert.equal(s.hasInbox('carol', 'a'), true);
+        assert.equal(s.hasInbox('bob', 'a'), true);
+        // Same receivedAt and id: ordered by sender.
+        const tie = inbox('a', 5, { from: 'alice' });
+        s.apply([{ op: 'inbox:put', message: tie }]);
+        assert.deepEqual(
+          s.listInbox().map((m) => m.from),
+          ['alice', 'carol', 'bob'],
+        );
+      }),
+    );
+
+    it(
+      'clearInbox: deletes before a time (or all), counts, and keeps the de-duplication memory until pruned',
+      withStore((s) => {
+        const msgs = [inbox('a', 10), inbox('b', 20), inbox('c', 30, { from: 'carol' })];
+        s.apply(msgs.map((message) => ({ op: 'inbox:put', message })));
+        const keys = () => s.listDelivered().map((d) => `${d.from}/${d.id}@${d.receivedAt}`);
+        assert.deepEqual(keys(), ['bob/a@10', 'bob/b@20', 'carol/c@30']);
+        assert.equal(s.clearInbox(20), 1, 'before is exclusive');
+        assert.deepEqual(
+          s.listInbox().map((m) => m.id),
+          ['b', 'c'],
+        );
+        assert.equal(s.hasInbox('bob', 'a'), false);
+        assert.deepEqual(keys(), ['bob/a@10', 'bob/b@20', 'carol/c@30'], 'the cleared row is still remembered');
+        assert.equal(s.clearInbox(20), 0);
+        assert.equal(s.clearInbox(null), 2);
+        assert.deepEqual(s.listInbox(), []);
+        assert.deepEqual(keys(), ['bob/a@10', 'bob/b@20', 'carol/c@30']);
+        s.apply([{ op: 'delivered:prune', before: 20 }]);
+        assert.deepEqual(keys(), ['bob/b@20', 'carol/c@30']);
+        s.apply([{ op: 'inbox:put', message: inbox('d', 5) }]);
+        s.apply([{ op: 'delivered:prune', before: 1000 }]);
+        assert.deepEqual(keys(), ['bob/d@5'], 'prune forgets cleared rows only: the inbox is the user’s');
+        assert.throws(
+          () => s.clearInbox(Number.NaN),
+          (e: unknown) => e instanceof MeshError,
+        );
       }),
     );
 
@@ -359,7 +411,7 @@ export function storeConformance(name: string, makeStore: StoreFactory): void {
         const m = inbox('ü-😀', 1, { text: 'héllo 😀 \u0000 \n end', from: '' });
         s.apply([{ op: 'inbox:put', message: m }]);
         assert.deepEqual(s.listInbox(), [m]);
-        assert.equal(s.hasInbox('ü-😀'), true);
+        assert.equal(s.hasInbox('', 'ü-😀'), true);
       }),
     );
 
@@ -391,7 +443,7 @@ export function storeConformance(name: string, makeStore: StoreFactory): void {
           assert.throws(() => s.apply([...good, b as PersistOp]), isStoreError, JSON.stringify(b));
           assert.deepEqual(snapshot(s), before);
         }
-        assert.equal(s.hasInbox('m'), false);
+        assert.equal(s.hasInbox('bob', 'm'), false);
         s.apply([]); // empty batch is fine
         assert.deepEqual(snapshot(s), before);
       }),
@@ -490,7 +542,7 @@ describe('SqliteStore durability', () => {
       const again = SqliteStore.open(file);
       try {
         assert.deepEqual(snapshot(again), before);
-        assert.equal(again.hasInbox('m'), true);
+        assert.equal(again.hasInbox('bob', 'm'), true);
       } finally {
         again.close();
       }
@@ -648,11 +700,14 @@ const opArb: fc.Arbitrary<PersistOp> = fc.oneof(
   outboxArb.map((message): PersistOp => ({ op: 'outbox:put', message })),
   ids.map((id): PersistOp => ({ op: 'outbox:delete', id })),
   inboxArb.map((message): PersistOp => ({ op: 'inbox:put', message })),
+  time.map((before): PersistOp => ({ op: 'delivered:prune', before })),
 );
 /** A batch; sometimes poisoned with an invalid trailing op (then neither store may change). */
 const batchArb = fc.record({
   ops: fc.array(opArb, { maxLength: 6 }),
   poison: fc.boolean(),
+  /** Then clear the inbox before this time (null: all; undefined: no clear). */
+  clear: fc.option(fc.option(time, { nil: null }), { nil: undefined }),
 });
 
 describe('MemoryStore and SqliteStore agree (property)', () => {
@@ -666,7 +721,7 @@ describe('MemoryStore and SqliteStore agree (property)', () => {
           const mem = new MemoryStore();
           const sql = makeSqlite();
           try {
-            for (const { ops, poison } of batches) {
+            for (const { ops, poison, clear } of batches) {
               const batch = poison ? [...ops, { op: 'bogus' } as unknown as PersistOp] : ops;
               const results = [mem, sql.store].map((s) => {
                 try {
@@ -679,10 +734,13 @@ describe('MemoryStore and SqliteStore agree (property)', () => {
               });
               assert.equal(results[0], results[1]);
               assert.equal(results[0], poison ? 'STORE' : 'ok');
+              if (clear !== undefined) assert.equal(sql.store.clearInbox(clear), mem.clearInbox(clear));
             }
             assert.deepEqual(snapshot(sql.store), snapshot(mem));
             assert.deepEqual(sql.store.listInbox({ since, limit }), mem.listInbox({ since, limit }));
-            for (const id of ['a', 'b', 'é']) assert.equal(sql.store.hasInbox(id), mem.hasInbox(id));
+            assert.deepEqual(sql.store.listDelivered(), mem.listDelivered());
+            for (const from of ['a', 'b'])
+              for (const id of ['a', 'b', 'é']) assert.equal(sql.store.hasInbox(from, id), mem.hasInbox(from, id));
           } finally {
             mem.close();
             sql.cleanup();

@@ -76,10 +76,17 @@ describe('local API serves the contract', () => {
 
   it('registers exactly the contract routes (no more, no fewer) besides the static page', () => {
     const served = new Set<string>();
+    // printRoutes draws a tree ("├── api/inbox (GET)" then "│   └── /clear (POST)"): a route's path is
+    // its segment appended to those of the lines above it at lower depths.
+    const stack: string[] = [];
     for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
-      const m = /(\S+) \(([^)]+)\)/.exec(line);
+      const m = /^([│ ]*)[├└]── (\S+)(?: \(([^)]+)\))?/.exec(line);
       if (!m) continue;
-      for (const method of m[2].split(', ')) if (method !== 'HEAD') served.add(`${method} ${m[1]}`);
+      const depth = m[1].length / 4;
+      stack.length = depth;
+      stack.push(m[2]);
+      const path = stack.join('').replace(/\/+/g, '/');
+      for (const method of (m[3] ?? '').split(', ')) if (method && method !== 'HEAD') served.add(`${method} ${path}`);
     }
     const contract = new Set(
       [...Object.values(API_ROUTES), API_EVENTS_ROUTE, LOGIN_ROUTE, LOGOUT_ROUTE].map((r) => `${r.method} ${r.path}`),
@@ -96,7 +103,15 @@ describe('local API serves the contract', () => {
 
   it('every contract route answers: 200 when its input is optional, INVALID_ARGUMENT when required input is missing', async () => {
     // The routes whose ApiSpec input has required fields.
-    const required = new Set<ApiRouteName>(['messages', 'add', 'accept', 'reject', 'send', 'bootstrap']);
+    const required = new Set<ApiRouteName>([
+      'messages',
+      'add',
+      'accept',
+      'reject',
+      'send',
+      'bootstrap',
+      'removeContact',
+    ]);
     for (const name of Object.keys(API_ROUTES) as ApiRouteName[]) {
       const { method, path } = API_ROUTES[name];
       const res = await app.inject({ method, url: path, headers: auth, ...(method === 'POST' ? { payload: {} } : {}) });
@@ -141,6 +156,21 @@ describe('local API serves the contract', () => {
         desc: 'bad invite',
         req: { method: 'POST', url: '/api/add', headers: auth, payload: { code: 'hello' } },
         code: 'BAD_INVITE',
+      },
+      {
+        desc: 'remove an unknown contact',
+        req: { method: 'POST', url: '/api/contacts/remove', headers: auth, payload: { uuid: 'nobody-at-all' } },
+        code: 'CONTACT_UNKNOWN',
+      },
+      {
+        desc: 'clear the inbox before a time that is not one',
+        req: { method: 'POST', url: '/api/inbox/clear', headers: auth, payload: { before: 'yesterday' } },
+        code: 'INVALID_ARGUMENT',
+      },
+      {
+        desc: 'clear the inbox before an object',
+        req: { method: 'POST', url: '/api/inbox/clear', headers: auth, payload: { before: { $gt: 0 } } },
+        code: 'INVALID_ARGUMENT',
       },
     ];
     for (const { desc, req, code } of cases) {

@@ -30,14 +30,18 @@ import {
 } from '../../src/crypto/index.ts';
 import { decodeJson, encodeJson, isPlausibleAddress } from '../../src/protocol/codec.ts';
 import type { CoreInit } from '../../src/protocol/config.ts';
+import { messageMaxAge, resolveConfig } from '../../src/protocol/config.ts';
 import {
   ADD_MAX_ASK,
+  DELIVERED_RETENTION_MS,
   INBOX_MAX_PER_CONTACT,
   INBOX_WINDOW_MS,
   MAX_ACCEPT_ALL_CONTACTS,
   MAX_CONTACT_REFERRALS_PER_VIA,
   MAX_PENDING_REQUESTS,
   MOVED_REFERRAL_INTERVAL_MS,
+  OUTBOX_EXPIRY_MS,
+  OUTBOX_HISTORY_MS,
   RELAY_FANOUT,
   RELAY_MAX_IN_FLIGHT,
   REPLAY_WINDOW_MS,
@@ -924,12 +928,12 @@ describe('onmessage: message', () => {
 
   it('an id delivered before a restart (snapshot deliveredIds) is not delivered again', () => {
     const b = ident('b');
-    const rig = new Rig([{ who: b }], {}, { deliveredIds: ['old-1'] });
+    const rig = new Rig([{ who: b }], {}, { deliveredIds: [{ from: b.uuid, id: 'old-1', receivedAt: T0 - 1000 }] });
     const fx = rig.handle(
       rig.fromContact(
         b,
         'message',
-        messageBody(b, rig.me, rig.secrets.get(b.uuid)!, { id: 'old-1', text: 'x', sentAt: 1 }),
+        messageBody(b, rig.me, rig.secrets.get(b.uuid)!, { id: 'old-1', text: 'x', sentAt: T0 - 2000 }),
       ),
     );
     assertOk(fx);
@@ -1789,5 +1793,228 @@ describe('flush command (a channel to the contact opened)', () => {
     assert.equal(sends(none, 'message').length, 0, 'unknown uuid: nothing');
     const fx = rig.command({ kind: 'flush', uuid: b.uuid });
     assert.equal(sends(fx, 'message').length, 1, 'the queued message goes now, not in a minute');
+  });
+});
+
+describe('message de-duplication is per sender (issue 12 #18)', () => {
+  const deliveredTexts = (fx: Effect[]) => fx.flatMap((e) => (e.type === 'deliver' ? [e.message.text] : []));
+
+  it('contact B sending first with A’s message id does not hide A’s message', () => {
+    const a = ident('a');
+    const b = ident('b');
+    const rig = new Rig([{ who: a }, { who: b }]);
+    const id = 'shared-id';
+    const fromB = rig.handle(
+      rig.fromContact(b, 'message', messageBody(b, rig.me, rig.secrets.get(b.uuid)!, { id, text: 'B', sentAt: T0 })),
+    );
+    assertOk(fromB);
+    rig.now += 1000;
+    const fromA = rig.handle(
+      rig.fromContact(a, 'message', messageBody(a, rig.me, rig.secrets.get(a.uuid)!, { id, text: 'A', sentAt: T0 })),
+    );
+    assertOk(fromA);
+    assert.deepEqual(deliveredTexts(fromA), ['A'], 'A’s message is delivered');
+    assert.deepEqual(
+      ops(fromA, 'inbox:put').map((o) => (o as { message: { from: string } }).message.from),
+      [a.uuid],
+    );
+    // …and each sender's own retry is still recognised.
+    rig.now += 1000;
+    const againA = rig.handle(
+      rig.fromContact(a, 'message', messageBody(a, rig.me, rig.secrets.get(a.uuid)!, { id, text: 'A', sentAt: T0 })),
+    );
+    assertOk(againA);
+    assert.deepEqual(deliveredTexts(againA), []);
+  });
+
+  it('a snapshot’s delivered (from, id) blocks only that sender’s id', () => {
+    const a = ident('a');
+    const b = ident('b');
+    const rig = new Rig(
+      [{ who: a }, { who: b }],
+      {},
+      { deliveredIds: [{ from: b.uuid, id: 'x', receivedAt: T0 - 5 }] },
+    );
+    const plain = { id: 'x', text: 'from a', sentAt: T0 };
+    const fx = rig.handle(rig.fromContact(a, 'message', messageBody(a, rig.me, rig.secrets.get(a.uuid)!, plain)));
+    assert.deepEqual(deliveredTexts(fx), ['from a']);
+    const fromB = rig.handle(
+      rig.fromContact(b, 'message', messageBody(b, rig.me, rig.secrets.get(b.uuid)!, { ...plain, text: 'b again' })),
+    );
+    assertOk(fromB);
+    assert.deepEqual(deliveredTexts(fromB), []);
+  });
+});
+
+describe('retention of delivered ids and outbox history (issue 12 item 6)', () => {
+  const sweepAt = (rig: Rig) => rig.handle({ type: 'timer', timer: { kind: 'sweep' } });
+  const deliveredTexts = (fx: Effect[]) => fx.flatMap((e) => (e.type === 'deliver' ? [e.message.text] : []));
+
+  it('the constants: the memory outlives every legitimate retry, and a shorter one is refused', () => {
+    const cfg = resolveConfig();
+    // A sender retries until OUTBOX_EXPIRY_MS after sentAt; its clock may be a replay window off ours.
+    assert.ok(messageMaxAge(cfg) >= OUTBOX_EXPIRY_MS + REPLAY_WINDOW_MS);
+    assert.ok(DELIVERED_RETENTION_MS >= messageMaxAge(cfg) + 2 * REPLAY_WINDOW_MS);
+    assert.ok(DELIVERED_RETENTION_MS > 2 * REPLAY_WINDOW_MS, 'the dedup window is longer than the replay window');
+    assert.throws(
+      () => resolveConfig({ deliveredRetentionMs: 2 * REPLAY_WINDOW_MS }),
+      (e: unknown) => (e as { code?: string }).code === 'INVALID_ARGUMENT',
+    );
+  });
+
+  it('after the sweep forgets a message, its retry is refused REPLAYED, never delivered twice — at any delay', () => {
+    const b = ident('b');
+    const day = 24 * 60 * MIN;
+    for (const delay of [MIN, day, 29 * day, 30 * day, 31 * day - 1, 31 * day + 1, 40 * day, 400 * day]) {
+      const rig = new Rig([{ who: b }]);
+      const plain = { id: 'r-1', text: 'once', sentAt: T0 };
+      const send = () =>
+        rig.handle(rig.fromContact(b, 'message', messageBody(b, rig.me, rig.secrets.get(b.uuid)!, plain)));
+      assert.deepEqual(deliveredTexts(send()), ['once']);
+      // Sweeps every 10 min in a real node: one at the retry's time is the latest state it can be in.
+      rig.now += delay;
+      const swept = sweepAt(rig);
+      const forgotten = !rig.core.state.delivered.has(JSON.stringify([b.uuid, 'r-1']));
+      assert.equal(forgotten, delay > DELIVERED_RETENTION_MS, `delay ${delay}: forgotten only after the retention`);
+      if (forgotten)
+        assert.deepEqual(ops(swept, 'delivered:prune'), [
+          { op: 'delivered:prune', before: rig.now - DELIVERED_RETENTION_MS },
+        ]);
+      const retry = send();
+      assert.deepEqual(deliveredTexts(retry), [], `delay ${delay}: not delivered twice`);
+      if (forgotten) assertError(retry, 409, 'REPLAYED');
+      else assertOk(retry);
+    }
+  });
+
+  it('the oldest message a sender may still retry is delivered the first time', () => {
+    const b = ident('b');
+    const rig = new Rig([{ who: b }]);
+    // Written OUTBOX_EXPIRY_MS ago by a clock a replay window behind ours: the sender still retries it.
+    const plain = { id: 'late', text: 'late but legit', sentAt: T0 - OUTBOX_EXPIRY_MS - REPLAY_WINDOW_MS };
+    const fx = rig.handle(rig.fromContact(b, 'message', messageBody(b, rig.me, rig.secrets.get(b.uuid)!, plain)));
+    assert.deepEqual(deliveredTexts(fx), ['late but legit']);
+  });
+
+  it('delivered and failed outbox records are dropped after OUTBOX_HISTORY_MS; queued ones stay', () => {
+    const b = ident('b');
+    const rig = new Rig([{ who: b }]);
+    const fx = rig.command({ kind: 'send', to: b.uuid, text: 'kept as history' });
+    const [s] = sends(fx, 'message');
+    const id = (fx.find((e) => e.type === 'result') as { value: { id: string } }).value.id;
+    rig.handle(rig.okResponse(s, b));
+    assert.equal(rig.core.outbox.get(id)?.state, 'delivered');
+    rig.now += 5;
+    const queued = rig.command({ kind: 'send', to: b.uuid, text: 'waits' });
+    const queuedId = (queued.find((e) => e.type === 'result') as { value: { id: string } }).value.id;
+    rig.now += OUTBOX_HISTORY_MS - 10;
+    assert.deepEqual(ops(sweepAt(rig), 'outbox:delete'), [], 'not yet');
+    rig.now += 20;
+    const swept = sweepAt(rig);
+    assert.deepEqual(ops(swept, 'outbox:delete'), [{ op: 'outbox:delete', id }]);
+    assert.equal(rig.core.outbox.has(id), false);
+    assert.ok(rig.core.outbox.has(queuedId), 'a message still on its way is not history');
+  });
+});
+
+describe('remove command (mesh contacts remove, issue 12 item 6)', () => {
+  it('drops the contact, its referrals, queued messages and search; it is then answered as a stranger', () => {
+    const b = ident('b');
+    const c = ident('c');
+    const x = ident('x');
+    const referral = (referent: string, via: string) => ({
+      referent,
+      via,
+      hops: 1,
+      updatedAt: T0,
+      expiresAt: T0 + 6 * 60 * MIN,
+    });
+    const rig = new Rig(
+      [{ who: b }, { who: c }],
+      {},
+      { referrals: [referral(x.uuid, b.uuid), referral(b.uuid, c.uuid), referral(x.uuid, c.uuid)] },
+    );
+    // A message to b whose send fails: b goes offline and a search for it starts.
+    const [s] = sends(rig.command({ kind: 'send', to: b.uuid, text: 'pending' }), 'message');
+    const failed = rig.handle({ type: 'send-failed', requestId: s.requestId, reason: 'CONNECT_FAILED' });
+    assert.ok(sends(failed, 'ip').length > 0, 'a search for b runs');
+    assert.ok(rig.core.searches.has(b.uuid));
+    rig.now += 10;
+    const fx = rig.command({ kind: 'remove', uuid: b.uuid });
+    assert.deepEqual(
+      fx.find((e) => e.type === 'result'),
+      { type: 'result', commandId: 2, ok: true, value: { uuid: b.uuid } },
+    );
+    assert.deepEqual(ops(fx, 'contact:delete'), [{ op: 'contact:delete', uuid: b.uuid }]);
+    assert.deepEqual(
+      ops(fx, 'referral:delete')
+        .map((o) => JSON.stringify(o))
+        .sort(),
+      [
+        { op: 'referral:delete', referent: b.uuid, via: c.uuid },
+        { op: 'referral:delete', referent: x.uuid, via: b.uuid },
+      ]
+        .map((o) => JSON.stringify(o))
+        .sort(),
+    );
+    assert.equal(ops(fx, 'outbox:delete').length, 1);
+    assert.equal(sends(fx).filter((e) => e.address === b.address).length, 0, 'b is not told');
+    assert.ok(
+      fx.some((e) => e.type === 'clear-timer' && e.timer.kind === 'search'),
+      'its search timer is cleared',
+    );
+    const st = rig.core.state;
+    assert.equal(st.contacts.has(b.uuid), false);
+    assert.equal(st.searches.has(b.uuid), false);
+    assert.equal(st.queued.has(b.uuid), false);
+    assert.equal([...st.outbox.values()].filter((m) => m.to === b.uuid).length, 0);
+    assert.deepEqual(
+      rig.core.referrals(x.uuid).map((r) => r.via),
+      [c.uuid],
+      'the referral through c stays',
+    );
+    assert.equal([...st.outstanding.values()].filter((o) => o.contact === b.uuid).length, 0);
+    // b, with its old secret, now gets exactly what a stranger with a junk proof gets (finding 8).
+    const body = { referent: b.uuid, hops: 0 };
+    const fromB = onlyRespond(rig.handle(rig.fromContact(b, 'referral', body)));
+    const stranger = ident('stranger');
+    const fromStranger = onlyRespond(rig.handle(rig.fromContact(stranger, 'referral', body, { secret: rand(32) })));
+    assert.equal(fromB.status, 401);
+    assert.deepEqual(bodyOf(fromB), bodyOf(fromStranger));
+    const msg = rig.handle(
+      rig.fromContact(
+        b,
+        'message',
+        messageBody(b, rig.me, rig.secrets.get(b.uuid)!, { id: 'm', text: 'hi', sentAt: rig.now }),
+      ),
+    );
+    assertError(msg, 401, 'UNKNOWN_SENDER');
+    assert.equal(msg.filter((e) => e.type === 'deliver').length, 0);
+  });
+
+  it('a removed contact cannot come back with the invite it spent', () => {
+    const rig = new Rig([]);
+    const inv = rig.command({ kind: 'invite', ttlMs: 3_600_000, addresses: [] });
+    const code = (inv.find((e) => e.type === 'result') as { value: { code: string } }).value.code;
+    const secret = decodeInvite(code).secret;
+    const r = ident('r');
+    assertOk(rig.handle(rig.fromStranger(r, 'contact_req', inviteReqBody(r, rig.me.uuid, secret))));
+    rig.command({ kind: 'accept', uuid: r.uuid });
+    assert.ok(rig.core.contact(r.uuid));
+    rig.command({ kind: 'remove', uuid: r.uuid });
+    const fx = rig.handle(rig.fromStranger(r, 'contact_req', inviteReqBody(r, rig.me.uuid, secret)));
+    assertError(fx, 401, 'BAD_SECRET');
+    assert.equal(rig.core.requests.size, 0);
+    assert.equal(rig.core.contact(r.uuid), undefined);
+  });
+
+  it('an unknown uuid fails CONTACT_UNKNOWN and changes nothing', () => {
+    const b = ident('b');
+    const rig = new Rig([{ who: b }]);
+    const fx = rig.command({ kind: 'remove', uuid: ident('nobody').uuid });
+    const r = fx.find((e) => e.type === 'result');
+    assert.ok(r && !r.ok && r.code === 'CONTACT_UNKNOWN');
+    assert.deepEqual(ops(fx), []);
+    assert.ok(rig.core.contact(b.uuid));
   });
 });

@@ -104,4 +104,67 @@ describe('SqliteStore migrations', () => {
     SqliteStore.open(file).close();
     assert.equal(versions(file).at(-1), SCHEMA_VERSION);
   });
+
+  it('a version-1 DB (inbox keyed by id) migrates to (from, id) keys with every row kept', () => {
+    const file = tmpDb();
+    // Build the file exactly as a version-1 Mesh left it: only migration 1, then rows in every table.
+    const raw = new Database(file);
+    raw.exec('CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at INTEGER NOT NULL)');
+    raw.exec(MIGRATIONS[0].up);
+    raw.prepare('INSERT INTO schema_version (version, applied_at) VALUES (1, 1)').run();
+    const key = Buffer.alloc(32, 7);
+    raw.prepare('INSERT INTO self VALUES (1, ?, ?, ?, ?, ?, ?, ?)').run('me-uuid', 'me', key, key, key, key, 100);
+    raw
+      .prepare('INSERT INTO contacts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run('bob', 'Bob', key, key, key, '10.0.0.2:7575', 'active', 50, 40, null);
+    raw.prepare('INSERT INTO referrals VALUES (?, ?, ?, ?, ?)').run('carol', 'bob', 1, 60, 9e12);
+    raw
+      .prepare('INSERT INTO outbox VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run('o1', 'bob', 'hello bob', 70, 1, 71, 'delivered', 72);
+    const old: InboxRecord[] = [
+      { id: 'm1', from: 'bob', text: 'hi', sentAt: 1, receivedAt: 2 },
+      { id: 'm2', from: 'bob', text: 'there 😀', sentAt: 3, receivedAt: 4 },
+      { id: 'm3', from: 'carol', text: 'hey', sentAt: 5, receivedAt: 6 },
+    ];
+    const put = raw.prepare('INSERT INTO inbox VALUES (?, ?, ?, ?, ?)');
+    for (const m of old) put.run(m.id, m.from, m.text, m.sentAt, m.receivedAt);
+    raw.close();
+
+    const store = SqliteStore.open(file);
+    try {
+      assert.deepEqual(versions(file), [1, 2]);
+      assert.deepEqual(store.listInbox(), old, 'every inbox row survives, in order');
+      assert.equal(store.getSelf()?.uuid, 'me-uuid');
+      assert.deepEqual(
+        store.listContacts().map((c) => [c.uuid, c.address, c.status]),
+        [['bob', '10.0.0.2:7575', 'active']],
+      );
+      assert.deepEqual(
+        store.listReferrals().map((r) => [r.referent, r.via]),
+        [['carol', 'bob']],
+      );
+      assert.deepEqual(
+        store.listOutbox().map((m) => [m.id, m.state, m.deliveredAt]),
+        [['o1', 'delivered', 72]],
+      );
+      assert.deepEqual(
+        store.listDelivered().map((d) => [d.from, d.id, d.receivedAt]),
+        [
+          ['bob', 'm1', 2],
+          ['bob', 'm2', 4],
+          ['carol', 'm3', 6],
+        ],
+        'the de-duplication memory starts from the old inbox',
+      );
+      // The point of the migration: carol's message with bob's id no longer replaces bob's.
+      const clash: InboxRecord = { id: 'm1', from: 'carol', text: 'same id', sentAt: 7, receivedAt: 8 };
+      store.apply([{ op: 'inbox:put', message: clash }]);
+      assert.deepEqual(store.listInbox(), [...old, clash]);
+    } finally {
+      store.close();
+    }
+    // And it opens again (also read-only) without migrating twice.
+    SqliteStore.open(file, { readonly: true }).close();
+    assert.deepEqual(versions(file), [1, 2]);
+  });
 });

@@ -6,11 +6,12 @@
 import { aeadOpen, aeadSeal, fromB64u, toB64u, utf8 } from '../../crypto/index.ts';
 import { type FailureCode, MeshError } from '../../errors.ts';
 import { decodeJson } from '../codec.ts';
+import { messageMaxAge } from '../config.ts';
 import { INBOX_MAX_PER_CONTACT, INBOX_WINDOW_MS, MAX_TEXT_BYTES, OUTBOX_EXPIRY_MS } from '../constants.ts';
 import type { CoreContext, InboundContext } from '../context.ts';
 import type { MessageBody, MessagePlain } from '../messages.ts';
 import { unreachableAfter, usable } from '../reachability.ts';
-import { indexOutbox } from '../state.ts';
+import { deliveredKey, indexOutbox } from '../state.ts';
 import { withinBudget } from '../tables.ts';
 import type { ContactRecord, OutboxRecord } from '../types.ts';
 
@@ -142,11 +143,16 @@ export function handleMessage(core: CoreContext, ctx: InboundContext, body: Mess
   const m = decodeJson(pt) as MessagePlain | null;
   if (!m || typeof m.id !== 'string' || m.id.length > 64 || typeof m.text !== 'string' || !Number.isFinite(m.sentAt))
     return core.respondError(ctx.requestId, 'BAD_REQUEST', 'malformed message plaintext');
-  if (!core.state.delivered.has(m.id)) {
+  // De-duplicated by (from, id): ids are the sender's, so another contact's id must not hide this one.
+  const key = deliveredKey(sender.uuid, m.id);
+  if (!core.state.delivered.has(key)) {
+    // Older than the de-duplication memory reaches: it may be a retry we have forgotten (retention).
+    if (m.sentAt < core.now - messageMaxAge(core.cfg))
+      return core.respondError(ctx.requestId, 'REPLAYED', 'the message is older than this node remembers delivering');
     // Inbox budget per contact (issue 12): refused, not lost — the sender's outbox retries later.
     if (!withinBudget(core, `inbox|${sender.uuid}`, INBOX_MAX_PER_CONTACT, INBOX_WINDOW_MS, 'LIMIT_INBOX'))
       return core.respondError(ctx.requestId, 'OVER_LIMIT', 'too many messages from you lately; try again later');
-    core.state.delivered.add(m.id);
+    core.state.delivered.set(key, core.now);
     const rec = { id: m.id, from: sender.uuid, text: m.text, sentAt: m.sentAt, receivedAt: core.now };
     core.persist({ op: 'inbox:put', message: rec });
     core.effect({ type: 'deliver', message: rec });
