@@ -62,6 +62,10 @@ export const BUDGET_DROP_REASONS = [
   'LIMIT_INBOX',
   /** A remote claim of an address we will not send to (loopback, multicast, unspecified...). */
   'BAD_ADDRESS',
+  /** A TCP connection refused before TLS: its IPv4 address or IPv6 /64 holds MAX_CONNECTIONS_PER_IP (transport). */
+  'LIMIT_CONNECTIONS',
+  /** A TCP connection refused before TLS: its source spent its handshake budget (HANDSHAKES_PER_S_PER_IP, transport). */
+  'LIMIT_HANDSHAKES',
 ] as const;
 
 /** A budget drop reason. */

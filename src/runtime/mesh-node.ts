@@ -465,7 +465,7 @@ export class MeshNode extends EventEmitter {
       contacts: s.contacts,
       referrals: s.referrals,
       outbox: s.outbox,
-      drops: { ...this.drops },
+      drops: addCounts(this.drops, this.transport.drops?.() ?? {}),
     };
   }
 
@@ -477,4 +477,11 @@ export class MeshNode extends EventEmitter {
     pub.set(self.boxPub, 32);
     return toB64u(pub);
   }
+}
+
+/** Sums two counters by key (the core's drops and the transport's). */
+function addCounts(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
+  return out;
 }

@@ -9,6 +9,7 @@ import { rootCertificates, type TLSSocket } from 'node:tls';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { buildConnector, Pool } from 'undici';
 import type {
+  ChannelPeer,
   ChannelTransport,
   InboundResponse,
   Logger,
@@ -21,6 +22,7 @@ import { DEFAULT_PORT, MESH_PATH } from '../../protocol/constants.ts';
 import { formatAddress, parseAddress } from '../../util/address.ts';
 import { ChannelBinding } from '../channel/binding.ts';
 import { ChannelHub, type ChannelInit } from '../channel/hub.ts';
+import { ConnectionGuard, type ConnectionGuardInit } from '../connection-guard.ts';
 import {
   badRequestReply,
   Edge,
@@ -37,6 +39,7 @@ import {
 import { lazySchemaCompilers } from '../lazy-schema-compilers.ts';
 import { createSelfSignedCert, peerEd25519 } from './certificate.ts';
 import { dialWs, handleUpgrades } from './channel-ws.ts';
+import { limitConnections } from './connection-limits.ts';
 
 /** Options of {@link HttpsTransport}. */
 export interface HttpsTransportInit {
@@ -72,6 +75,11 @@ export interface HttpsTransportInit {
   maxPeerPools?: number;
   /** Per-remote-IP rate limit; `false` disables it. @default RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS */
   rateLimit?: RateLimitOptions | false;
+  /**
+   * Open connections and new TLS handshakes per IPv4 address / IPv6 /64, refused before TLS; `false`
+   * disables them. @default MAX_CONNECTIONS_PER_IP, HANDSHAKES_PER_S_PER_IP, HANDSHAKE_BURST_PER_IP
+   */
+  connectionLimits?: ConnectionGuardInit | false;
   /** pino-compatible logger. */
   logger?: Logger;
   /** X25519 public key of the identity; enables the channel binding (docs/PROTOCOL.md §13). */
@@ -116,11 +124,15 @@ export class HttpsTransport extends ChannelBinding implements ChannelTransport {
   private app: FastifyInstance | null = null;
   private closed = false;
   private extraCa: string[] | null = null;
+  /** Per-source connection and handshake budgets (issue 12 #7); null when disabled. */
+  private readonly guard: ConnectionGuard | null;
+  private channelTrust: (peer: ChannelPeer) => boolean = () => false;
 
   constructor(private readonly init: HttpsTransportInit) {
     super();
     this.edge = new Edge({ maxBodyBytes: init.maxBodyBytes, rateLimit: init.rateLimit, logger: init.logger });
     this.logger = init.logger;
+    this.guard = init.connectionLimits === false ? null : new ConnectionGuard(init.connectionLimits);
     const host = init.host ?? '0.0.0.0';
     this.localAddress = init.localAddress ?? (UNSPECIFIED.has(host) || isIP(host) === 0 ? undefined : host);
     this.hub = init.boxPub
@@ -146,6 +158,17 @@ export class HttpsTransport extends ChannelBinding implements ChannelTransport {
   /** The underlying node:https server once listening (diagnostics and tests), else null. */
   get server(): Server | null {
     return (this.app?.server as Server | undefined) ?? null;
+  }
+
+  /** Connections refused by the per-source budgets, by reason (`LIMIT_CONNECTIONS`, `LIMIT_HANDSHAKES`). */
+  drops(): Record<string, number> {
+    return { ...this.guard?.drops };
+  }
+
+  /** Trusted channel peers also stop counting against their source's connection budget once open. */
+  override trustChannels(trusted: (peer: ChannelPeer) => boolean): void {
+    this.channelTrust = trusted;
+    super.trustChannels(trusted);
   }
 
   /** Starts the HTTPS server; resolves with the bound "ip:port" (the real port when port was 0). */
@@ -188,6 +211,13 @@ export class HttpsTransport extends ChannelBinding implements ChannelTransport {
     });
     app.server.headersTimeout = headersTimeout;
     app.server.maxConnections = init.maxConnections ?? 1024;
+    if (this.guard) {
+      limitConnections(app.server as Server, this.guard, {
+        trusted: (peer) => this.channelTrust(peer),
+        onChannel: (l) => this.onChannel(l),
+        logger: init.logger,
+      });
+    }
 
     // Every content type reaches the handler as the raw bytes (the body is MAC'd).
     app.removeAllContentTypeParsers();
