@@ -70,6 +70,10 @@ export const BUDGET_DROP_REASONS = [
   'LIMIT_INTRODUCED',
   /** Punch `connect`s from one contact within PUNCH_WINDOW_MS (PUNCH_MAX_PER_WINDOW), docs/PROTOCOL.md §17. */
   'LIMIT_PUNCH',
+  /** A TCP connection refused before TLS: its IPv4 address or IPv6 /64 holds MAX_CONNECTIONS_PER_IP (transport). */
+  'LIMIT_CONNECTIONS',
+  /** A TCP connection refused before TLS: its source spent its handshake budget (HANDSHAKES_PER_S_PER_IP, transport). */
+  'LIMIT_HANDSHAKES',
 ] as const;
 
 /** A budget drop reason. */

@@ -102,6 +102,8 @@ export interface Transport {
   listen(handler: RequestHandler): Promise<string>;
   request(req: OutboundRequest): Promise<InboundResponse>;
   close(): Promise<void>;
+  /** What the transport refused on its own (connection budgets…), by drop reason; merged into the node's `drops`. */
+  drops?(): Record<string, number>;
 }
 
 /** Clock port: the runtime uses Date.now(); the simulator a virtual clock. */

@@ -359,3 +359,22 @@ export const DELIVERED_RETENTION_MS = OUTBOX_EXPIRY_MS + 1 * DAY;
  * --clear`), sent ones are a delivery record. 30 days: a month of "delivered ✓" in the chat view.
  */
 export const OUTBOX_HISTORY_MS = 30 * DAY;
+
+/**
+ * Most open connections from one source (an IPv4 address or an IPv6 /64, `transport/ip-group.ts`).
+ * One address could hold all 1,024 connection slots of the server (issue 12 #7). A peer's client
+ * keeps at most 16 POST connections to us plus one channel; 64 lets four such nodes share one NAT
+ * address, while one address holds at most 1/16 of the slots. A contact's authenticated channel
+ * stops counting once open, so friends behind one address are never cut by their neighbours.
+ * Refused on the TCP `connection` event, before any TLS work.
+ */
+export const MAX_CONNECTIONS_PER_IP = 64;
+/**
+ * New TLS handshakes one source may start per second (token bucket refill, per IPv4 address or IPv6
+ * /64). A server-side TLS 1.3 handshake costs ≈ 1–2 ms of CPU: one address at ~190/s made 1 in 3
+ * legitimate requests fail (issue 12 #7). Peers reuse keep-alive connections and channels, so an
+ * honest source needs a handshake now and then, not ten a second.
+ */
+export const HANDSHAKES_PER_S_PER_IP = 10;
+/** Burst of the handshake budget (bucket size): a peer opening its whole pool of 16 at once, twice over. */
+export const HANDSHAKE_BURST_PER_IP = 32;

@@ -21,6 +21,7 @@ import { PortMapper } from './port-mapping.ts';
 import { runPunch } from './punch.ts';
 import { pooledRandom } from './random.ts';
 import {
+  addCounts,
   advertisedAddress,
   type ContactView,
   type ConversationItem,
@@ -482,7 +483,7 @@ export class MeshNode extends EventEmitter {
       contacts: s.contacts,
       referrals: s.referrals,
       outbox: s.outbox,
-      drops: { ...this.drops },
+      drops: addCounts(this.drops, this.transport.drops?.() ?? {}),
       ...natStatus(this.core.state.nat, this.core.address, this.#nat?.mapping ?? null),
     };
   }

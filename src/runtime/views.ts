@@ -128,3 +128,10 @@ export function conversationWith(
       });
   return out.sort((a, b) => a.sentAt - b.sentAt || (a.id < b.id ? -1 : 1));
 }
+
+/** Sums two counters by key (the core's drops and the transport's). */
+export function addCounts(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}

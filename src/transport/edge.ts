@@ -9,6 +9,7 @@ import type { InboundRequest, Logger, OutboundResponse, RequestHandler } from '.
 import { MAX_BODY_BYTES, RATE_LIMIT_MAX, RATE_LIMIT_WINDOW_MS } from '../protocol/constants.ts';
 import { formatAddress, hostOf } from '../util/address.ts';
 import { Budget } from './channel/budget.ts';
+import { ipGroup } from './ip-group.ts';
 
 /** Content type of every Mesh response (answers and errors). */
 export const JSON_CONTENT_TYPE = 'application/json';
@@ -20,7 +21,7 @@ export interface EdgeReply {
   headers: Record<string, string>;
 }
 
-/** Rate limit settings: at most `max` requests per remote IP per `windowMs`. */
+/** Rate limit settings: at most `max` requests per source (IPv4 address or IPv6 /64) per `windowMs`. */
 export interface RateLimitOptions {
   max: number;
   windowMs: number;
@@ -137,10 +138,10 @@ export class Edge {
     this.logger = init.logger;
   }
 
-  /** Rate-limits by the IP of `remote` ("ip:port"); returns the 429 reply or null when admitted. */
+  /** Rate-limits by the source of `remote` ("ip:port": its IPv4 address or IPv6 /64); the 429 reply or null when admitted. */
   admit(remote: string): EdgeReply | null {
     if (!this.limiter) return null;
-    const d = this.limiter.hit(hostOf(remote));
+    const d = this.limiter.hit(sourceOf(remote));
     if (d.ok) return null;
     this.logger?.debug({ remote }, 'mesh transport: rate limited');
     return rateLimitedReply(d.retryAfterSec);
@@ -160,7 +161,7 @@ export class Edge {
   contactClaim(remote: string, headers: Record<string, string>): string | null {
     const from = headers['mesh-from'];
     if (!from || headers['mesh-secret'] === undefined || !this.trustedSender(from)) return null;
-    if (this.limiter?.over(hostOf(remote))) return null;
+    if (this.limiter?.over(sourceOf(remote))) return null;
     return from;
   }
 
@@ -184,7 +185,7 @@ export class Edge {
     for (const k in req.headers) size += k.length + req.headers[k].length;
     for (let wait = b.take(size); wait > 0; wait = b.take(size)) await new Promise((r) => setTimeout(r, wait));
     const reply = await this.dispatch(handler, req);
-    if (reply.status === 401) this.limiter?.hit(hostOf(req.remote));
+    if (reply.status === 401) this.limiter?.hit(sourceOf(req.remote));
     return reply;
   }
 
@@ -222,6 +223,11 @@ export class Edge {
       (await this.dispatch(handler, req))
     );
   }
+}
+
+/** The rate-limit key of "ip:port": the IPv4 address or the IPv6 /64 (issue 12 #10). */
+function sourceOf(remote: string): string {
+  return ipGroup(hostOf(remote));
 }
 
 function isBytes(b: unknown): b is Uint8Array {

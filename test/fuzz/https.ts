@@ -264,7 +264,8 @@ function refresh(seeds: Seed[], rng: Rng): Seed[] {
   });
 }
 
-type Snap = ReturnType<typeof storeSnapshot>;
+/** A Store snapshot. */
+export type Snap = ReturnType<typeof storeSnapshot>;
 
 function diff(a: Snap, b: Snap): string {
   const out: string[] = [];
@@ -273,8 +274,8 @@ function diff(a: Snap, b: Snap): string {
   return out.join('; ');
 }
 
-/** What changed in the Store that no authenticated request of the run could have changed. */
-function disallowedChanges(before: Snap, after: Snap, rig: ReturnType<typeof buildRig>): string[] {
+/** What changed in the Store that no authenticated request of the run could have changed (also used by the channel run). */
+export function disallowedChanges(before: Snap, after: Snap, rig: ReturnType<typeof buildRig>): string[] {
   const why: string[] = [];
   const contacts = new Set([rig.B.self.uuid, rig.C.self.uuid]);
   if (JSON.stringify(after.self) !== JSON.stringify(before.self)) why.push('self changed');

@@ -62,6 +62,17 @@ describe('transport edge', () => {
     assert.equal(edge.admit('10.0.0.2:40000'), null);
   });
 
+  it('limits an IPv6 /64 as one source, and a v4-mapped client as its IPv4 (issue 12 #10)', () => {
+    const edge = new Edge({ rateLimit: { max: 2, windowMs: 60_000 } });
+    assert.equal(edge.admit('[2001:db8:1:2::1]:40000'), null);
+    assert.equal(edge.admit('[2001:db8:1:2:ffff::9]:40000'), null, 'another address in the same /64');
+    assert.equal(edge.admit('[2001:db8:1:2:abcd::7]:1')?.status, 429, 'the /64 is over its limit');
+    assert.equal(edge.admit('[2001:db8:1:3::1]:40000'), null, 'the next /64 is another source');
+    assert.equal(edge.admit('[::ffff:10.9.9.9]:1'), null);
+    assert.equal(edge.admit('10.9.9.9:2'), null);
+    assert.equal(edge.admit('10.9.9.9:3')?.status, 429, 'v4-mapped and plain IPv4 are one source');
+  });
+
   it('turns throws and invalid handler answers into 500 INTERNAL', async () => {
     const edge = new Edge({ rateLimit: false });
     const req = { remote: '1.2.3.4:5', headers: {}, body: new Uint8Array(0) };

@@ -6,9 +6,10 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import { rootCertificates, type TLSSocket } from 'node:tls';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { buildConnector, Pool } from 'undici';
 import type {
+  ChannelPeer,
   ChannelTransport,
   InboundResponse,
   Logger,
@@ -21,10 +22,10 @@ import { DEFAULT_PORT, MESH_PATH } from '../../protocol/constants.ts';
 import { formatAddress, parseAddress } from '../../util/address.ts';
 import { ChannelBinding } from '../channel/binding.ts';
 import { ChannelHub, type ChannelInit } from '../channel/hub.ts';
+import { ConnectionGuard, type ConnectionGuardInit } from '../connection-guard.ts';
 import {
   badRequestReply,
   Edge,
-  type EdgeReply,
   errorReply,
   formatRemote,
   internalReply,
@@ -37,7 +38,9 @@ import {
 import { lazySchemaCompilers } from '../lazy-schema-compilers.ts';
 import { createSelfSignedCert, peerEd25519 } from './certificate.ts';
 import { handleUpgrades } from './channel-ws.ts';
+import { limitConnections } from './connection-limits.ts';
 import * as punching from './punch.ts';
+import { remoteOf, sendReply, writeRawReply } from './replies.ts';
 import { toTransportError } from './transport-errors.ts';
 
 /** Options of {@link HttpsTransport}. */
@@ -74,6 +77,11 @@ export interface HttpsTransportInit {
   maxPeerPools?: number;
   /** Per-remote-IP rate limit; `false` disables it. @default RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS */
   rateLimit?: RateLimitOptions | false;
+  /**
+   * Open connections and new TLS handshakes per IPv4 address / IPv6 /64, refused before TLS; `false`
+   * disables them. @default MAX_CONNECTIONS_PER_IP, HANDSHAKES_PER_S_PER_IP, HANDSHAKE_BURST_PER_IP
+   */
+  connectionLimits?: ConnectionGuardInit | false;
   /** pino-compatible logger. */
   logger?: Logger;
   /** X25519 public key of the identity; enables the channel binding (docs/PROTOCOL.md §13). */
@@ -110,11 +118,15 @@ export class HttpsTransport extends ChannelBinding implements ChannelTransport {
   private app: FastifyInstance | null = null;
   private closed = false;
   private extraCa: string[] | null = null;
+  /** Per-source connection and handshake budgets (issue 12 #7); null when disabled. */
+  private readonly guard: ConnectionGuard | null;
+  private channelTrust: (peer: ChannelPeer) => boolean = () => false;
 
   constructor(private readonly init: HttpsTransportInit) {
     super();
     this.edge = new Edge({ maxBodyBytes: init.maxBodyBytes, rateLimit: init.rateLimit, logger: init.logger });
     this.logger = init.logger;
+    this.guard = init.connectionLimits === false ? null : new ConnectionGuard(init.connectionLimits);
     const host = init.host ?? '0.0.0.0';
     this.localAddress = init.localAddress ?? (UNSPECIFIED.has(host) || isIP(host) === 0 ? undefined : host);
     this.hub = init.boxPub
@@ -141,6 +153,17 @@ export class HttpsTransport extends ChannelBinding implements ChannelTransport {
   /** The underlying node:https server once listening (diagnostics and tests), else null. */
   get server(): Server | null {
     return (this.app?.server as Server | undefined) ?? null;
+  }
+
+  /** Connections refused by the per-source budgets, by reason (`LIMIT_CONNECTIONS`, `LIMIT_HANDSHAKES`). */
+  drops(): Record<string, number> {
+    return { ...this.guard?.drops };
+  }
+
+  /** Trusted channel peers also stop counting against their source's connection budget once open. */
+  override trustChannels(trusted: (peer: ChannelPeer) => boolean): void {
+    this.channelTrust = trusted;
+    super.trustChannels(trusted);
   }
 
   /** Starts the HTTPS server; resolves with the bound "ip:port" (the real port when port was 0). */
@@ -183,6 +206,13 @@ export class HttpsTransport extends ChannelBinding implements ChannelTransport {
     });
     app.server.headersTimeout = headersTimeout;
     app.server.maxConnections = init.maxConnections ?? 1024;
+    if (this.guard) {
+      limitConnections(app.server as Server, this.guard, {
+        trusted: (peer) => this.channelTrust(peer),
+        onChannel: (l) => this.onChannel(l),
+        logger: init.logger,
+      });
+    }
 
     // Every content type reaches the handler as the raw bytes (the body is MAC'd).
     app.removeAllContentTypeParsers();
@@ -441,25 +471,6 @@ export class HttpsTransport extends ChannelBinding implements ChannelTransport {
     }
     return this.extraCa;
   }
-}
-
-function remoteOf(req: FastifyRequest): string {
-  const s = req.raw.socket;
-  return formatRemote(s.remoteAddress ?? req.ip ?? '0.0.0.0', s.remotePort ?? 0);
-}
-
-function sendReply(reply: FastifyReply, r: EdgeReply): FastifyReply {
-  return reply
-    .code(r.status)
-    .headers(r.headers)
-    .send(Buffer.from(r.body.buffer, r.body.byteOffset, r.body.byteLength));
-}
-
-function writeRawReply(socket: Socket, r: EdgeReply): void {
-  const head = [`HTTP/1.1 ${r.status} Bad Request`, `content-length: ${r.body.byteLength}`, 'connection: close'];
-  for (const [k, v] of Object.entries(r.headers)) head.push(`${k}: ${v}`);
-  socket.write(`${head.join('\r\n')}\r\n\r\n`);
-  socket.write(r.body);
 }
 
 async function closeWithin(app: FastifyInstance, ms: number): Promise<void> {
