@@ -5,7 +5,6 @@
  */
 import { deriveUuid } from '../../crypto/index.ts';
 import type { ChannelEvent, ChannelPeer, InboundRequest, InboundResponse, Logger } from '../../ports.ts';
-import { lowerHeaders } from '../edge.ts';
 import { Channel, type ChannelHooks, type ChannelIdentity, ChannelLost } from './channel.ts';
 import {
   CHANNEL_HELLO_TIMEOUT_MS,
@@ -152,9 +151,7 @@ export class ChannelHub {
   ): Promise<InboundResponse> | null {
     const ch = this.open.get(hex(signPub));
     if (!ch) return null;
-    const h = lowerHeaders(headers);
-    delete h['mesh-secret'];
-    const sent = ch.request(h, body, timeoutMs);
+    const sent = ch.request(channelHeaders(headers), body, timeoutMs);
     // The channel closed under the request: POST it as the caller built it (with its Mesh-Secret).
     // Safe to repeat: a peer that already took it answers by its replay and duplicate rules.
     return sent && fallback
@@ -295,4 +292,19 @@ export class ChannelHub {
       }
     }
   }
+}
+
+/**
+ * The headers a REQUEST frame carries: names lower-cased, values as strings, `Mesh-Secret` left
+ * off. One pass into a fresh object (no `delete`, which would turn it into a slow dictionary).
+ */
+function channelHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k in headers) {
+    const v = headers[k] as string | string[] | undefined;
+    if (v === undefined) continue;
+    const name = k.toLowerCase();
+    if (name !== 'mesh-secret') out[name] = Array.isArray(v) ? v.join(', ') : String(v);
+  }
+  return out;
 }
