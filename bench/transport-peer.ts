@@ -66,13 +66,13 @@ async function serve(spec: PeerSpec): Promise<{ port: number; stop: () => Promis
   }
   const { startMeshNode } = await import('./transport-mesh.ts');
   const node = await startMeshNode(spec.dir, spec.index, spec.ids, spec.channel);
-  // Deliveries leave in one batch per loop turn (setImmediate, not a timer): one postMessage per
-  // message would cost both threads more than the message itself.
+  // Deliveries leave in one batch per group commit (a microtask after the flush that emitted them):
+  // one postMessage per message would cost both threads more than the message itself.
   let ids: string[] = [];
   let at: number[] = [];
   node.on('message', (m: { id: string }) => {
     if (ids.length === 0)
-      setImmediate(() => {
+      queueMicrotask(() => {
         parentPort?.postMessage({ type: 'delivered', ids, at });
         ids = [];
         at = [];
