@@ -16,14 +16,8 @@ export interface BaselineResult {
   p99Ms: number;
 }
 
-/** Runs the baseline for `durationMs` (default 3000) with `connections` (default 10) keep-alive sockets. */
-export async function runBaseline({
-  durationMs = 3000,
-  connections = 10,
-}: {
-  durationMs?: number;
-  connections?: number;
-} = {}): Promise<BaselineResult> {
+/** Starts the baseline's fastify HTTPS server on 127.0.0.1 (an ephemeral port). */
+export async function startBaselineServer(): Promise<{ port: number; stop: () => Promise<void> }> {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const { certPem, keyPem } = await createSelfSignedCert(
     privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(16),
@@ -35,6 +29,26 @@ export async function runBaseline({
   app.post('/mesh', async (_req, reply) => reply.header('content-type', 'application/json').send('{"ok":true}'));
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as { port: number };
+  return { port, stop: () => app.close() };
+}
+
+/**
+ * Runs the baseline for `durationMs` (default 3000) with `connections` (default 10) keep-alive
+ * sockets; with `split`, the server runs in a worker thread (its own event loop, like a real peer).
+ */
+export async function runBaseline({
+  durationMs = 3000,
+  connections = 10,
+  split = false,
+}: {
+  durationMs?: number;
+  connections?: number;
+  split?: boolean;
+} = {}): Promise<BaselineResult> {
+  const server = split
+    ? await (await import('./transport-peer.ts')).startPeer({ kind: 'baseline' })
+    : await startBaselineServer();
+  const { port } = server;
   const pool = new Pool(`https://127.0.0.1:${port}`, { connections, connect: { rejectUnauthorized: false } });
   const body = Buffer.from(JSON.stringify({ pad: 'x'.repeat(512 - 10) }));
   const latencies: number[] = [];
@@ -56,7 +70,7 @@ export async function runBaseline({
   await Promise.all(Array.from({ length: connections }, worker));
   const elapsed = performance.now() - start;
   await pool.destroy();
-  await app.close();
+  await server.stop();
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
   return { msgsPerSec: Math.round((latencies.length / elapsed) * 1000), p50Ms: q(0.5), p99Ms: q(0.99) };

@@ -22,8 +22,8 @@ function framer(onMessage: (m: Buffer) => void): (chunk: Buffer) => void {
   };
 }
 
-/** Runs the raw TLS echo for `durationMs` with `inFlight` messages outstanding. */
-export async function runRawTls({ durationMs = 3000, inFlight = 10 } = {}): Promise<BaselineResult> {
+/** Starts the raw TLS echo server on 127.0.0.1 (an ephemeral port). */
+export async function startEchoServer(): Promise<{ port: number; stop: () => Promise<void> }> {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const { certPem, keyPem } = await createSelfSignedCert(
     privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(16),
@@ -44,6 +44,15 @@ export async function runRawTls({ durationMs = 3000, inFlight = 10 } = {}): Prom
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };
+  return { port, stop: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+/** Runs the raw TLS echo for `durationMs` with `inFlight` messages outstanding; `split` = server in a worker thread. */
+export async function runRawTls({ durationMs = 3000, inFlight = 10, split = false } = {}): Promise<BaselineResult> {
+  const server = split
+    ? await (await import('./transport-peer.ts')).startPeer({ kind: 'raw' })
+    : await startEchoServer();
+  const { port } = server;
   const sock = connect({ host: '127.0.0.1', port, rejectUnauthorized: false, minVersion: 'TLSv1.3' });
   await new Promise<void>((r) => sock.once('secureConnect', () => r()));
   sock.setNoDelay(true);
@@ -76,7 +85,7 @@ export async function runRawTls({ durationMs = 3000, inFlight = 10 } = {}): Prom
   });
   const elapsed = performance.now() - start;
   sock.destroy();
-  await new Promise((r) => server.close(r));
+  await server.stop();
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
   return { msgsPerSec: Math.round((latencies.length / elapsed) * 1000), p50Ms: q(0.5), p99Ms: q(0.99) };

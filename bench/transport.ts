@@ -8,22 +8,20 @@
  * - `daemons`: two real daemons, local API `POST /api/send` at a steady 1,000 msgs/s → B's
  *   `/api/events` stream; `noStall` = all delivered, the slowest within 1 s;
  * - `daemon`: start-up time and idle RSS of `bin/mesh start` (median of 5).
+ * Two threads by default (the far end of each pair in a worker thread, like two real nodes with a
+ * core each); `--one-thread` puts both ends of each pair on one thread. The JSON says which (`threads`).
  *
- *   npm run bench:transport -- [--json] [--seconds 5] [--daemon-only]
+ *   npm run bench:transport -- [--json] [--seconds 5] [--daemon-only] [--one-thread]
+ *   npm run bench:transport -- --case channel|post   (one Mesh case alone, e.g. under --cpu-prof)
  * With --json, stdout is ONE JSON document; otherwise a table.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { deriveUuid, generateKeyPairs } from '../src/crypto/index.ts';
-import type { ContactRecord, InboxRecord, SelfRecord } from '../src/protocol/types.ts';
-import { MeshNode } from '../src/runtime/mesh-node.ts';
-import { SqliteStore } from '../src/store/index.ts';
-import { HttpsTransport } from '../src/transport/https/index.ts';
 import { runBaseline } from './transport-baseline.ts';
 import { runDaemons } from './transport-daemons.ts';
+import { meshRun } from './transport-mesh.ts';
 import { runRawTls } from './transport-raw.ts';
 
 const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 5;
@@ -31,111 +29,12 @@ const DAEMON_ONLY = process.argv.includes('--daemon-only');
 const JSON_OUT = process.argv.includes('--json');
 const DAEMON_RUNS = 5;
 const IN_FLIGHT = 10;
-const rand = (n: number) => new Uint8Array(randomBytes(n));
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-async function meshPair(dir: string, channel: boolean) {
-  const ids = ['a', 'b'].map((name) => {
-    const k = generateKeyPairs(rand);
-    const self: SelfRecord = { uuid: deriveUuid(k.signPub, k.boxPub), name, ...k, createdAt: Date.now() };
-    return self;
-  });
-  const hosts = ['127.0.0.2', '127.0.0.3'];
-  const secret = rand(32);
-  const nodes = ids.map((self, i) => {
-    const other = ids[1 - i];
-    const store = SqliteStore.open(join(dir, `${self.name}.db`));
-    const contact: ContactRecord = {
-      uuid: other.uuid,
-      name: other.name,
-      signPub: other.signPub,
-      boxPub: other.boxPub,
-      secret,
-      address: `${hosts[1 - i]}:17575`,
-      status: 'active',
-      lastSeen: Date.now(),
-      addedAt: Date.now(),
-      domain: null,
-    };
-    store.apply([
-      { op: 'self:put', self },
-      { op: 'contact:put', contact },
-    ]);
-    const transport = new HttpsTransport({
-      host: hosts[i],
-      port: 17575,
-      signPriv: self.signPriv,
-      signPub: self.signPub,
-      // Rate limits as shipped; the box key turns the channel binding on.
-      ...(channel ? { boxPub: self.boxPub } : {}),
-    });
-    return new MeshNode({ store, transport });
-  });
-  await Promise.all(nodes.map((n) => n.start()));
-  if (channel) {
-    const t0 = Date.now();
-    while (!nodes[0].contacts()[0]?.channel) {
-      if (Date.now() - t0 > 5000) throw new Error('bench: the channel did not open');
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  }
-  return { a: nodes[0], b: nodes[1], bUuid: ids[1].uuid };
-}
-
-async function meshRun(seconds: number, channel: boolean) {
-  const dir = mkdtempSync(join(tmpdir(), 'mesh-bench-'));
-  const { a, b, bUuid } = await meshPair(dir, channel);
-  const sentAt = new Map<string, number>();
-  const latencies: number[] = [];
-  let done = 0;
-  let stopAt = 0;
-  let inFlight = 0;
-  let finish: () => void = () => {};
-  const finished = new Promise<void>((r) => (finish = r));
-  const text = 'x'.repeat(400);
-  const pump = () => {
-    while (inFlight < IN_FLIGHT && performance.now() < stopAt) {
-      inFlight++;
-      const t0 = performance.now();
-      a.send(bUuid, text).then((id) => sentAt.set(id, t0));
-    }
-    if (inFlight === 0 && performance.now() >= stopAt) finish();
-  };
-  b.on('message', (m: InboxRecord) => {
-    const t0 = sentAt.get(m.id);
-    if (t0 !== undefined) latencies.push(performance.now() - t0);
-    done++;
-    inFlight--;
-    pump();
-  });
-  // Warm-up: TLS handshakes, JIT.
-  stopAt = performance.now() + 500;
-  pump();
-  await finished;
-  latencies.length = 0;
-  done = 0;
-  const start = performance.now();
-  let finish2: () => void = () => {};
-  const finished2 = new Promise<void>((r) => (finish2 = r));
-  finish = finish2;
-  stopAt = start + seconds * 1000;
-  pump();
-  await finished2;
-  const elapsed = (performance.now() - start) / 1000;
-  await Promise.all([a.stop(), b.stop()]);
-  rmSync(dir, { recursive: true, force: true });
-  latencies.sort((x, y) => x - y);
-  return {
-    msgsPerSec: Math.round(done / elapsed),
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
-    messages: done,
-  };
-}
-
+/**
+ * Two threads by default: the far end of every pair (fastify server, TLS echo, Mesh node B) runs in
+ * a worker thread, so each end has its own event loop and core, as two real nodes do. `--one-thread`
+ * runs both ends of every pair on the main thread (how this bench measured before).
+ */
+const SPLIT = !process.argv.includes('--one-thread');
 async function daemonStartupOnce() {
   const mesh = resolve(import.meta.dirname, '../bin/mesh');
   const dir = mkdtempSync(join(tmpdir(), 'mesh-bench-daemon-'));
@@ -207,16 +106,19 @@ if (DAEMON_ONLY) {
 const ONLY = process.argv.includes('--case') ? process.argv[process.argv.indexOf('--case') + 1] : null;
 if (ONLY === 'channel' || ONLY === 'post') {
   // One case alone (for profiling): node --cpu-prof --import tsx bench/transport.ts --case channel
-  console.log(JSON.stringify(await meshRun(SECONDS, ONLY === 'channel')));
+  console.log(JSON.stringify(await meshRun(SECONDS, ONLY === 'channel', IN_FLIGHT, SPLIT)));
   process.exit(0);
 }
 const log = (m: string) => (JSON_OUT ? console.error(m) : console.log(m));
-log(`bench/transport  ${SECONDS}s per case, ${IN_FLIGHT} in flight, loopback, ${process.version}`);
+const THREADS = SPLIT
+  ? 'two threads: each pair has its far end (server, echo, node B) in a worker thread'
+  : 'one thread: both ends of each pair on the main thread';
+log(`bench/transport  ${SECONDS}s per case, ${IN_FLIGHT} in flight, loopback, ${process.version}, ${THREADS}`);
 const loadBefore = loadavg();
-const baseline = await runBaseline({ durationMs: SECONDS * 1000, connections: IN_FLIGHT });
-const rawTls = await runRawTls({ durationMs: SECONDS * 1000, inFlight: IN_FLIGHT });
-const post = await meshRun(SECONDS, false);
-const channel = await meshRun(SECONDS, true);
+const baseline = await runBaseline({ durationMs: SECONDS * 1000, connections: IN_FLIGHT, split: SPLIT });
+const rawTls = await runRawTls({ durationMs: SECONDS * 1000, inFlight: IN_FLIGHT, split: SPLIT });
+const post = await meshRun(SECONDS, false, IN_FLIGHT, SPLIT);
+const channel = await meshRun(SECONDS, true, IN_FLIGHT, SPLIT);
 const daemons = await runDaemons({ seconds: SECONDS, rate: 1000 });
 const daemon = await daemonStartup();
 const r2 = (x: number) => Math.round(x * 100) / 100;
@@ -231,6 +133,7 @@ const result = {
   inFlight: IN_FLIGHT,
   node: process.version,
   cpus: cpus().length,
+  threads: SPLIT ? 2 : 1,
   loadavg: { before: loadBefore.map(r2), after: loadavg().map(r2) },
   baseline: trim(baseline),
   post: trim(post),

@@ -47,15 +47,17 @@ export function onRequest(
   if (seenHas(state.seen, replayKey, now))
     return core.respondError(requestId, 'REPLAYED', 'this (Mesh-From, Mesh-Id) was already received');
   const decoded = decodeBody(headers.type, body);
-  const input = requestSigningInput({
-    version: headers.version,
-    type: headers.type,
-    from: headers.from,
-    id: headers.id,
-    ts: headers.ts,
-    port: headers.port,
-    body,
-  });
+  // Built only when a proof is checked: a channel-authenticated request needs none (no SHA-256 of the body).
+  const input = () =>
+    requestSigningInput({
+      version: headers.version,
+      type: headers.type,
+      from: headers.from,
+      id: headers.id,
+      ts: headers.ts,
+      port: headers.port,
+      body,
+    });
   const sender = state.contacts.get(headers.from) ?? null;
   const ctx: InboundContext = {
     requestId,
@@ -76,12 +78,12 @@ export function onRequest(
     // auth chart: recompute the proof with our copy of the secret → are equal?
     // One answer for "not your contact" whatever the reason (issue 12 #8): a stranger must not learn
     // from BAD_SECRET vs UNKNOWN_SENDER whether a UUID is one of our contacts.
-    if (!checkProof(core.linkKey(sender), input, headers.secret))
+    if (!checkProof(core.linkKey(sender), input(), headers.secret))
       return core.respondError(requestId, 'UNKNOWN_SENDER', NOT_A_CONTACT);
     ctx.sender = sender;
     ctx.upstream.sender = sender.uuid;
   } else if (headers.pubKey !== null && headers.signature !== null) {
-    const stranger = verifyStranger(headers, input);
+    const stranger = verifyStranger(headers, input());
     if (!stranger)
       return core.respondError(requestId, 'BAD_SIGNATURE', 'Mesh-Signature or Mesh-Pub-Key does not match Mesh-From');
     // A contact that lost its secret? Keys must match; it is still not authenticated as the contact.

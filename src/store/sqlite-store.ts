@@ -303,9 +303,15 @@ export class SqliteStore implements Store {
          VALUES (@uuid, @name, @signPub, @boxPub, @secret, @authPhrase, @address, @receivedAt)`,
       ),
       deleteRequest: p('DELETE FROM requests WHERE uuid = ?'),
+      // An upsert, not INSERT OR REPLACE: a state change (sent → delivered) updates the row in place
+      // instead of deleting it and inserting a new one (new rowid, both indexes rewritten) — about a
+      // fifth less store CPU per sent message (bench/transport).
       putOutbox: p(
-        `INSERT OR REPLACE INTO outbox (id, to_uuid, text, created_at, attempts, next_attempt_at, state, delivered_at)
-         VALUES (@id, @to, @text, @createdAt, @attempts, @nextAttemptAt, @state, @deliveredAt)`,
+        `INSERT INTO outbox (id, to_uuid, text, created_at, attempts, next_attempt_at, state, delivered_at)
+         VALUES (@id, @to, @text, @createdAt, @attempts, @nextAttemptAt, @state, @deliveredAt)
+         ON CONFLICT (id) DO UPDATE SET to_uuid = excluded.to_uuid, text = excluded.text,
+           created_at = excluded.created_at, attempts = excluded.attempts,
+           next_attempt_at = excluded.next_attempt_at, state = excluded.state, delivered_at = excluded.delivered_at`,
       ),
       deleteOutbox: p('DELETE FROM outbox WHERE id = ?'),
       putInbox: p(

@@ -87,6 +87,8 @@ const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
 const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 /** Refused although a valid token: a header object keyed by it would be a prototype trap for naive readers. */
 const FORBIDDEN_NAMES = new Set(['__proto__']);
+/** Names that already passed the check (the few Mesh-* names recur on every frame); bounded. */
+const GOOD_NAMES = new Set<string>();
 
 /** The bytes a HELLO signs: a domain tag, the role, this session's exporter value and the sender's keys. */
 export function helloSigningInput(
@@ -151,35 +153,33 @@ function encodeRequest(f: RequestFrame, maxFrameBytes: number): EncodedFrame {
   if (!isId(f.id)) return fail('BAD_FIELD', 'id must be a u32');
   if (!isBytes(f.body)) return fail('BAD_FIELD', 'body must be bytes');
   if (typeof f.headers !== 'object' || f.headers === null) return fail('BAD_HEADER', 'headers must be an object');
-  const entries = Object.entries(f.headers);
-  if (entries.length > MAX_FRAME_HEADERS) return fail('BAD_HEADER', `more than ${MAX_FRAME_HEADERS} headers`);
-  const parts: Uint8Array[] = [];
+  const names = Object.keys(f.headers);
+  if (names.length > MAX_FRAME_HEADERS) return fail('BAD_HEADER', `more than ${MAX_FRAME_HEADERS} headers`);
   let size = 1 + 4 + 1 + 4 + f.body.byteLength;
-  for (const [name, value] of entries) {
+  for (const name of names) {
+    const value = f.headers[name];
     const bad = checkHeader(name, value);
     if (bad) return fail('BAD_HEADER', bad);
-    const n = utf8(name);
-    const v = utf8(value);
-    parts.push(n, v);
-    size += 1 + n.length + 2 + v.length;
+    // checkHeader let through ASCII only: one byte per character.
+    size += 1 + name.length + 2 + value.length;
   }
   if (size > maxFrameBytes) return fail('TOO_LARGE', `frame of ${size} bytes exceeds ${maxFrameBytes}`);
   const out = new Uint8Array(size);
-  const dv = new DataView(out.buffer);
+  // Written in place through a Buffer view (no per-header encoder allocations; one frame per message).
+  const buf = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
   out[0] = FRAME_KIND.request;
-  dv.setUint32(1, f.id);
-  out[5] = entries.length;
+  buf.writeUInt32BE(f.id, 1);
+  out[5] = names.length;
   let o = 6;
-  for (let i = 0; i < parts.length; i += 2) {
-    out[o++] = parts[i].length;
-    out.set(parts[i], o);
-    o += parts[i].length;
-    dv.setUint16(o, parts[i + 1].length);
+  for (const name of names) {
+    const value = f.headers[name];
+    out[o++] = name.length;
+    o += buf.write(name, o, 'latin1');
+    buf.writeUInt16BE(value.length, o);
     o += 2;
-    out.set(parts[i + 1], o);
-    o += parts[i + 1].length;
+    o += buf.write(value, o, 'latin1');
   }
-  dv.setUint32(o, f.body.byteLength);
+  buf.writeUInt32BE(f.body.byteLength, o);
   out.set(f.body, o + 4);
   return { ok: true, bytes: out };
 }
@@ -206,8 +206,11 @@ function checkHeader(name: unknown, value: unknown): string | null {
   if (typeof name !== 'string' || name.length === 0 || name.length > MAX_HEADER_NAME_BYTES) {
     return `header name must be 1..${MAX_HEADER_NAME_BYTES} bytes`;
   }
-  if (!HEADER_NAME.test(name) || FORBIDDEN_NAMES.has(name))
-    return `header name "${name.slice(0, 64)}" is not a lower-case token`;
+  if (!GOOD_NAMES.has(name)) {
+    if (!HEADER_NAME.test(name) || FORBIDDEN_NAMES.has(name))
+      return `header name "${name.slice(0, 64)}" is not a lower-case token`;
+    if (GOOD_NAMES.size < 256) GOOD_NAMES.add(name);
+  }
   if (typeof value !== 'string' || value.length > MAX_HEADER_VALUE_BYTES) {
     return `header ${name}: value must be a string of at most ${MAX_HEADER_VALUE_BYTES} bytes`;
   }
@@ -219,8 +222,10 @@ function checkHeader(name: unknown, value: unknown): string | null {
 class Reader {
   private o = 0;
   private readonly dv: DataView;
+  private readonly buf: Buffer;
   constructor(private readonly b: Uint8Array) {
     this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    this.buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
   }
   left(): number {
     return this.b.byteLength - this.o;
@@ -241,6 +246,13 @@ class Reader {
     this.o += 4;
     return v;
   }
+  /** `n` bytes as a latin1 string (no intermediate copy), or null when short. */
+  latin1(n: number): string | null {
+    if (this.left() < n) return null;
+    const v = this.buf.toString('latin1', this.o, this.o + n);
+    this.o += n;
+    return v;
+  }
   /** A copy, so a frame never aliases the socket's buffer. */
   bytes(n: number): Uint8Array | null {
     if (this.left() < n) return null;
@@ -249,8 +261,6 @@ class Reader {
     return v;
   }
 }
-
-const latin1 = new TextDecoder('latin1');
 
 /** Decodes one frame; anything malformed, truncated, trailing or over `maxFrameBytes` gives `{ ok: false }`. */
 export function decodeFrame(bytes: Uint8Array, maxFrameBytes = MAX_FRAME_BYTES): DecodedFrame {
@@ -289,14 +299,12 @@ function decodeRequest(r: Reader): DecodedFrame {
   for (let i = 0; i < count; i++) {
     const nLen = r.u8();
     if (nLen === null) return fail('TRUNCATED', 'short header');
-    const n = r.bytes(nLen);
+    const name = r.latin1(nLen);
     const vLen = r.u16();
-    if (!n || vLen === null) return fail('TRUNCATED', 'short header');
+    if (name === null || vLen === null) return fail('TRUNCATED', 'short header');
     if (vLen > MAX_HEADER_VALUE_BYTES) return fail('BAD_HEADER', `header value of ${vLen} bytes`);
-    const v = r.bytes(vLen);
-    if (!v) return fail('TRUNCATED', 'short header value');
-    const name = latin1.decode(n);
-    const value = latin1.decode(v);
+    const value = r.latin1(vLen);
+    if (value === null) return fail('TRUNCATED', 'short header value');
     const bad = checkHeader(name, value);
     if (bad) return fail('BAD_HEADER', bad);
     if (name in headers) return fail('BAD_HEADER', `header ${name} appears twice`);

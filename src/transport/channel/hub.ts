@@ -7,7 +7,6 @@ import { deriveUuid } from '../../crypto/index.ts';
 import type { ChannelEvent, ChannelPeer, InboundRequest, InboundResponse, Logger } from '../../ports.ts';
 import { isLanHost } from '../../protocol/observed.ts';
 import { hostOf } from '../../util/address.ts';
-import { lowerHeaders } from '../edge.ts';
 import { Channel, type ChannelHooks, type ChannelIdentity, ChannelLost } from './channel.ts';
 import {
   CHANNEL_HELLO_TIMEOUT_MS,
@@ -168,8 +167,7 @@ export class ChannelHub {
   ): Promise<InboundResponse> | null {
     const ch = this.open.get(hex(signPub));
     if (!ch) return null;
-    const h = lowerHeaders(headers);
-    delete h['mesh-secret'];
+    const h = channelHeaders(headers);
     const sent = ch.request(h, body, timeoutMs);
     // The channel closed under the request: send it again over the channel that replaced it (a peer
     // whose address changed dialled a new one), else POST it as the caller built it (with its
@@ -409,4 +407,19 @@ export class ChannelHub {
       }
     }
   }
+}
+
+/**
+ * The headers a REQUEST frame carries: names lower-cased, values as strings, `Mesh-Secret` left
+ * off. One pass into a fresh object (no `delete`, which would turn it into a slow dictionary).
+ */
+function channelHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k in headers) {
+    const v = headers[k] as string | string[] | undefined;
+    if (v === undefined) continue;
+    const name = k.toLowerCase();
+    if (name !== 'mesh-secret') out[name] = Array.isArray(v) ? v.join(', ') : String(v);
+  }
+  return out;
 }
