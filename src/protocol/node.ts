@@ -7,15 +7,7 @@
  *   const core = new MeshCore(snapshot, { random }, { port: 7575 }, now);
  *   const effects = core.handle({ type: 'command', commandId: 1, command: { kind: 'start' } }, now);
  */
-import {
-  computeProof,
-  deriveLinkKey,
-  messageKey,
-  requestSigningInput,
-  responseSigningInput,
-  signEd25519,
-  toB64u,
-} from '../crypto/index.ts';
+import { signEd25519, toB64u } from '../crypto/index.ts';
 import {
   type DropReason,
   isDropReason,
@@ -29,6 +21,7 @@ import { encodeJson, errorBody } from './codec.ts';
 import { type CoreConfig, type CoreInit, resolveConfig } from './config.ts';
 import { ONLINE_GRACE_MS, PROTOCOL_VERSION, SWEEP_INTERVAL_MS } from './constants.ts';
 import type { CoreContext, SendTarget } from './context.ts';
+import { type CoreCrypto, REAL_CRYPTO } from './core-crypto.ts';
 import type { AppEvent, Command, CoreEvent, Effect, SendKind } from './events.ts';
 import { acceptRequest, rejectRequest, startAdd, startBootstrap } from './handlers/contact-request.ts';
 import { inviteCommand } from './handlers/first-contact.ts';
@@ -68,6 +61,8 @@ export type { CoreSnapshot, CoreStats, SendTarget };
 export interface CoreComponents {
   /** Randomness: crypto-strong in real nodes, seeded in tests and the simulator. */
   random: (n: number) => Uint8Array;
+  /** Keyed primitives. @default REAL_CRYPTO (a stand-in is for the simulator only, core-crypto.ts) */
+  crypto?: CoreCrypto;
 }
 
 /** The protocol core of one node. */
@@ -75,6 +70,7 @@ export class MeshCore implements CoreContext, RoutingView {
   readonly cfg: CoreConfig;
   readonly self: SelfRecord;
   readonly random: (n: number) => Uint8Array;
+  readonly crypto: CoreCrypto;
   /** All of the node's protocol state, as plain data (see state.ts). */
   readonly state: CoreState;
   // Derived keys: a cache, not state (a rebuilt core derives them again).
@@ -91,6 +87,7 @@ export class MeshCore implements CoreContext, RoutingView {
     this.cfg = resolveConfig(init);
     this.self = snapshot.self;
     this.random = components.random;
+    this.crypto = components.crypto ?? REAL_CRYPTO;
     this.state = state ?? createState(snapshot, this.cfg);
     this.#now = now;
   }
@@ -279,7 +276,7 @@ export class MeshCore implements CoreContext, RoutingView {
     const bytes = encodeJson(body);
     const ts = this.#now;
     const port = this.cfg.port;
-    const input = requestSigningInput({
+    const input = this.crypto.requestSigningInput({
       version: PROTOCOL_VERSION,
       type,
       from: this.self.uuid,
@@ -302,7 +299,7 @@ export class MeshCore implements CoreContext, RoutingView {
     if ('contact' in target) {
       contact = target.contact;
       address = contact.address ?? '';
-      headers['mesh-secret'] = computeProof(this.linkKey(contact), input);
+      headers['mesh-secret'] = this.crypto.computeProof(this.linkKey(contact), input);
       pin = contact.domain ? { domain: contact.domain } : { signPub: contact.signPub };
     } else {
       address = target.address;
@@ -335,8 +332,8 @@ export class MeshCore implements CoreContext, RoutingView {
     const sender = to.sender === null ? undefined : this.state.contacts.get(to.sender);
     // On the sender's own channel the HELLOs already proved both ends: the answer carries no proof.
     if (!(sender && to.channel)) {
-      const input = responseSigningInput(to.meshId, observed, data ?? '');
-      if (sender) resp.secret = computeProof(this.linkKey(sender), input);
+      const input = this.crypto.responseSigningInput(to.meshId, observed, data ?? '');
+      if (sender) resp.secret = this.crypto.computeProof(this.linkKey(sender), input);
       else resp.signature = toB64u(signEd25519(this.self.signPriv, input));
     }
     if (data !== undefined) resp.data = data;
@@ -355,7 +352,7 @@ export class MeshCore implements CoreContext, RoutingView {
   linkKey(c: ContactRecord): Uint8Array {
     let k = this.#linkKeys.get(c.uuid);
     if (!k) {
-      k = deriveLinkKey(this.self.boxPriv, c.boxPub, c.secret, this.self.uuid, c.uuid);
+      k = this.crypto.deriveLinkKey(this.self.boxPriv, c.boxPub, c.secret, this.self.uuid, c.uuid);
       this.#linkKeys.set(c.uuid, k);
     }
     return k;
@@ -365,7 +362,7 @@ export class MeshCore implements CoreContext, RoutingView {
     const id = `${c.uuid}|${senderUuid}`;
     let k = this.#msgKeys.get(id);
     if (!k) {
-      k = messageKey(this.linkKey(c), senderUuid);
+      k = this.crypto.messageKey(this.linkKey(c), senderUuid);
       this.#msgKeys.set(id, k);
     }
     return k;

@@ -7,6 +7,7 @@
 import { deriveUuid, generateKeyPairs } from '../crypto/index.ts';
 import { type CoreInit, SEED_CONFIG } from '../protocol/config.ts';
 import { HOUR } from '../protocol/constants.ts';
+import { type CoreCrypto, REAL_CRYPTO } from '../protocol/core-crypto.ts';
 import { type CoreSnapshot, MeshCore } from '../protocol/node.ts';
 import type { ContactRecord, PersistOp, SelfRecord } from '../protocol/types.ts';
 import { MemoryStore } from '../store/memory-store.ts';
@@ -15,6 +16,7 @@ import { Engine } from './engine.ts';
 import { LookupWatch } from './lookup-watch.ts';
 import type { SimPlan } from './plan.ts';
 import { MESH_SCENARIO, type MeshWorld, runScenario } from './scenario.ts';
+import { SIM_CRYPTO } from './sim-crypto.ts';
 import {
   initialAddress,
   latencySummary,
@@ -96,6 +98,7 @@ export function runMesh(plan: SimPlan, options: SimOptions): SimResult {
   const coreInit = coreInitOf(options);
   const coreRng = plan.rng.core;
   const random = (k: number): Uint8Array => coreRng.bytes(k);
+  const crypto: CoreCrypto = options.realCrypto ? REAL_CRYPTO : SIM_CRYPTO;
   const { selves, contactsOf } = identities(plan);
   const acc = new Accounting();
   const watch = new LookupWatch();
@@ -129,7 +132,10 @@ export function runMesh(plan: SimPlan, options: SimOptions): SimResult {
       for (const c of contactsOf[v]) ops.push({ op: 'contact:put', contact: c });
       store.apply(ops); // the store copies: the core's records stay its own
     }
-    engine.addNode(new MeshCore(snapshotOf(selves[v], address, contactsOf[v]), { random }, coreInit, 0), address);
+    engine.addNode(
+      new MeshCore(snapshotOf(selves[v], address, contactsOf[v]), { random, crypto }, coreInit, 0),
+      address,
+    );
     contactsOf[v] = [];
   }
 
@@ -154,7 +160,7 @@ export function runMesh(plan: SimPlan, options: SimOptions): SimResult {
         outbox: st.listOutbox(),
         deliveredIds: st.listInbox().map((m) => m.id),
       };
-      engine.restart(s, new MeshCore(snap, { random }, coreInit, engine.now));
+      engine.restart(s, new MeshCore(snap, { random, crypto }, coreInit, engine.now));
     },
     oldAddress: new Map(),
     latencies: [],

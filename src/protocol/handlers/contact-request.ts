@@ -13,7 +13,6 @@ import {
   inviteId,
   inviteKey,
   openSealed,
-  responseSigningInput,
   sealTo,
   toB64u,
   tryFromB64u,
@@ -73,7 +72,11 @@ function openAnswer(
   if (!checkUuid(card.uuid, signPub, boxPub) || toB64u(opened.senderBoxPub) !== card.boxPub) return null;
   if (
     resp.signature &&
-    !verifyEd25519(signPub, responseSigningInput(searchId, resp.observed, resp.data), fromB64u(resp.signature))
+    !verifyEd25519(
+      signPub,
+      core.crypto.responseSigningInput(searchId, resp.observed, resp.data),
+      fromB64u(resp.signature),
+    )
   )
     return null;
   // Only type-checked so far: a malformed secret in a sealed answer must not throw out of the core.
