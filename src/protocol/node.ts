@@ -73,9 +73,10 @@ export class MeshCore implements CoreContext, RoutingView {
   readonly crypto: CoreCrypto;
   /** All of the node's protocol state, as plain data (see state.ts). */
   readonly state: CoreState;
-  // Derived keys: a cache, not state (a rebuilt core derives them again).
-  #linkKeys = new Map<string, Uint8Array>();
-  #msgKeys = new Map<string, Uint8Array>();
+  // Derived keys: a cache, not state (a rebuilt core derives them again). Created on first use: a
+  // simulator holds 10⁶ cores, and an empty Map costs ~180 bytes.
+  #linkKeys: Map<string, Uint8Array> | null = null;
+  #msgKeys: Map<string, Uint8Array> | null = null;
   #fx: Effect[] = [];
   #now = 0;
 
@@ -350,6 +351,7 @@ export class MeshCore implements CoreContext, RoutingView {
 
   /** @inheritdoc */
   linkKey(c: ContactRecord): Uint8Array {
+    this.#linkKeys ??= new Map();
     let k = this.#linkKeys.get(c.uuid);
     if (!k) {
       k = this.crypto.deriveLinkKey(this.self.boxPriv, c.boxPub, c.secret, this.self.uuid, c.uuid);
@@ -360,6 +362,7 @@ export class MeshCore implements CoreContext, RoutingView {
   /** @inheritdoc */
   messageKeyFor(c: ContactRecord, senderUuid: string): Uint8Array {
     const id = `${c.uuid}|${senderUuid}`;
+    this.#msgKeys ??= new Map();
     let k = this.#msgKeys.get(id);
     if (!k) {
       k = this.crypto.messageKey(this.linkKey(c), senderUuid);
@@ -369,9 +372,9 @@ export class MeshCore implements CoreContext, RoutingView {
   }
   /** @inheritdoc */
   forgetKeys(uuid: string): void {
-    this.#linkKeys.delete(uuid);
-    this.#msgKeys.delete(`${uuid}|${uuid}`);
-    this.#msgKeys.delete(`${uuid}|${this.self.uuid}`);
+    this.#linkKeys?.delete(uuid);
+    this.#msgKeys?.delete(`${uuid}|${uuid}`);
+    this.#msgKeys?.delete(`${uuid}|${this.self.uuid}`);
   }
 
   // ---------------------------------------------------------------- CoreContext: shared protocol steps

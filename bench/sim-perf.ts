@@ -1,0 +1,95 @@
+/**
+ * Simulator performance (issue 11 item 4): runs the simulator at the target sizes, each in a child
+ * process of its own (so peak RSS is that run's), and prints wall time, CPU time, peak RSS, RSS per
+ * node and events per CPU second. The machine is shared: CPU seconds and events per CPU second say
+ * more than wall seconds.
+ *
+ *   npm run bench:sim                          # 22k (2,000 lookups) and 10^5
+ *   npm run bench:sim -- --only 1e6            # 10^6 nodes (needs ~16 GB)
+ *   npm run bench:sim -- --only 22k --real-crypto
+ *
+ * Sizes: 22k = Holme–Kim 22,470 nodes / ~180k edges (the size of the held-back real graph), 2,000
+ * lookups; 1e5 and 1e6 = Holme–Kim m=5, 1,000 lookups (the CLI default).
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { runSimulation, type SimResult } from '../src/sim/simulator.ts';
+
+interface Size {
+  name: string;
+  generate: string;
+  lookups: number;
+  /** V8 old-space limit for the child, MB. */
+  heapMb: number;
+}
+
+const SIZES: Size[] = [
+  { name: '10k', generate: 'hk:10000:5:0.5', lookups: 300, heapMb: 4096 },
+  { name: '22k', generate: 'hk:22470:8:0.5', lookups: 2000, heapMb: 4096 },
+  { name: '1e5', generate: 'hk:100000:5:0.5', lookups: 1000, heapMb: 8192 },
+  { name: '1e6', generate: 'hk:1000000:5:0.5', lookups: 1000, heapMb: 20480 },
+];
+
+interface ChildOut {
+  result: SimResult;
+  cpuSeconds: number;
+}
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(name);
+const value = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+
+if (flag('--child')) {
+  // One run in this process; the parent reads the last line.
+  const cpu0 = process.cpuUsage();
+  const result = await runSimulation({
+    generate: value('--generate'),
+    lookups: Number(value('--lookups')),
+    seed: Number(value('--seed') ?? 1),
+    realCrypto: flag('--real-crypto'),
+    onProgress: (p) => {
+      if (flag('--verbose')) process.stderr.write(`  ${p.phase} ${p.done}/${p.total}\n`);
+    },
+  });
+  const cpu = process.cpuUsage(cpu0);
+  process.stdout.write(`${JSON.stringify({ result, cpuSeconds: (cpu.user + cpu.system) / 1e6 } satisfies ChildOut)}\n`);
+} else {
+  const only = value('--only')?.split(',') ?? ['22k', '1e5'];
+  const self = fileURLToPath(import.meta.url);
+  console.log(
+    '| size | nodes | edges | lookups | success | wall s | CPU s | peak RSS MB | RSS / node KB | events | events / CPU s |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const s of SIZES.filter((x) => only.includes(x.name))) {
+    const childArgs = [
+      `--max-old-space-size=${s.heapMb}`,
+      '--import',
+      'tsx',
+      self,
+      '--child',
+      '--generate',
+      s.generate,
+      '--lookups',
+      String(Number(value('--lookups') ?? s.lookups)),
+      ...(flag('--real-crypto') ? ['--real-crypto'] : []),
+      ...(flag('--verbose') ? ['--verbose'] : []),
+    ];
+    const r = spawnSync(process.execPath, childArgs, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 1 << 26,
+    });
+    const last = r.stdout.trim().split('\n').pop() ?? '';
+    if (r.status !== 0 || !last.startsWith('{')) {
+      console.log(`| ${s.name} | failed: exit ${r.status} ${r.signal ?? ''} | | | | | | | | | |`);
+      continue;
+    }
+    const { result: x, cpuSeconds } = JSON.parse(last) as ChildOut;
+    console.log(
+      `| ${s.name} | ${x.nodes} | ${x.edges} | ${x.lookups} | ${(x.successRate * 100).toFixed(1)} % | ${x.wallSeconds} | ${cpuSeconds.toFixed(1)} | ${x.peakRssMb} | ${((x.peakRssMb * 1024) / x.nodes).toFixed(1)} | ${x.events} | ${Math.round(x.events / cpuSeconds)} |`,
+    );
+  }
+}
