@@ -121,8 +121,11 @@ export function sweep(ctx: CoreContext): void {
   const { now, state } = ctx;
   seenSweep(state.seen, now);
   // Budget windows are at most an hour long (INBOX_WINDOW_MS); a day-old one counts nothing any more.
-  for (const [k, w] of [...state.windows]) if (now - w.start > DAY) state.windows.delete(k);
-  for (const [referent, list] of [...state.referrals]) {
+  // (Deleting the entry being visited is safe in a Map iteration: the tables are walked without copies,
+  // and only lists with an expired entry are copied — a hub holds thousands, swept every 10 minutes.)
+  for (const [k, w] of state.windows) if (now - w.start > DAY) state.windows.delete(k);
+  for (const [referent, list] of state.referrals) {
+    if (!list.some((r) => r.expiresAt <= now)) continue;
     for (const r of [...list]) if (r.expiresAt <= now) deleteReferral(ctx, referent, r.via);
   }
   for (const inv of [...state.invites.values()]) {
