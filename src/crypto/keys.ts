@@ -25,13 +25,13 @@ export interface KeyPairs {
   boxPriv: Uint8Array;
 }
 
-const ED_PRIV = Buffer.from('302e020100300506032b657004220420', 'hex');
-const X_PRIV = Buffer.from('302e020100300506032b656e04220420', 'hex');
-const ED_PUB = Buffer.from('302a300506032b6570032100', 'hex');
-const X_PUB = Buffer.from('302a300506032b656e032100', 'hex');
-
 type Kind = 'edPriv' | 'edPub' | 'xPriv' | 'xPub';
-const PREFIX: Record<Kind, Buffer> = { edPriv: ED_PRIV, edPub: ED_PUB, xPriv: X_PRIV, xPub: X_PUB };
+const CURVE: Record<Kind, 'Ed25519' | 'X25519'> = {
+  edPriv: 'Ed25519',
+  edPub: 'Ed25519',
+  xPriv: 'X25519',
+  xPub: 'X25519',
+};
 const CACHE_MAX = 4096;
 const cache = new Map<string, KeyObject>();
 
@@ -39,11 +39,16 @@ function check32(raw: Uint8Array, what: string): void {
   if (!(raw instanceof Uint8Array) || raw.length !== 32) throw MeshError.invalidArgument(`${what} must be 32 bytes`);
 }
 
+/**
+ * Raw keys are imported as JWK, not DER: OpenSSL 3's DER decoder costs ~400 µs a key, the JWK path
+ * ~50 µs for the same KeyObject (bench/sim-perf.ts measures the simulator, where this dominated).
+ * A private JWK needs some `x`; Node derives the public half from `d` and ignores it.
+ */
 function buildKey(kind: Kind, raw: Uint8Array): KeyObject {
-  const der = Buffer.concat([PREFIX[kind], raw]);
+  const b64 = Buffer.from(raw.buffer, raw.byteOffset, 32).toString('base64url');
   return kind === 'edPriv' || kind === 'xPriv'
-    ? createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })
-    : createPublicKey({ key: der, format: 'der', type: 'spki' });
+    ? createPrivateKey({ key: { kty: 'OKP', crv: CURVE[kind], d: b64, x: '' }, format: 'jwk' })
+    : createPublicKey({ key: { kty: 'OKP', crv: CURVE[kind], x: b64 }, format: 'jwk' });
 }
 
 /**
@@ -76,8 +81,9 @@ function keyObject(kind: Kind, raw: Uint8Array, useCache = true): KeyObject {
 }
 
 function rawPublic(priv: KeyObject): Uint8Array {
-  const der = createPublicKey(priv).export({ format: 'der', type: 'spki' });
-  return new Uint8Array(der.subarray(der.length - 32));
+  const x = priv.export({ format: 'jwk' }).x;
+  if (typeof x !== 'string') throw MeshError.invalidArgument('key has no public half');
+  return new Uint8Array(Buffer.from(x, 'base64url'));
 }
 
 /** Derives all four keys from a 64-byte seed: bytes 0..31 = Ed25519 seed, 32..63 = X25519 private key. */

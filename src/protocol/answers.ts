@@ -2,7 +2,6 @@
  * Answers to our own requests: each outstanding request names what its answer continues
  * (`Continuation`), and this switch hands the answer — or the failure — to that handler.
  */
-import { checkProof, responseSigningInput } from '../crypto/index.ts';
 import type { FailureCode } from '../errors.ts';
 import { formatAddress, hostOf } from '../util/address.ts';
 import { decodeResponse, isAddress } from './codec.ts';
@@ -40,8 +39,8 @@ export function onResponse(
   }
   if (o.linkKey && !(channel !== null && channel === o.contact)) {
     // auth chart, our side: the answer must carry the matching proof ("are equal? no → remove IP → fail").
-    const input = responseSigningInput(o.meshId, r.value.observed, r.value.data ?? '');
-    if (!r.value.secret || !checkProof(o.linkKey, input, r.value.secret)) {
+    const input = core.crypto.responseSigningInput(o.meshId, r.value.observed, r.value.data ?? '');
+    if (!r.value.secret || !core.crypto.checkProof(o.linkKey, input, r.value.secret)) {
       core.drop('BAD_SECRET', 'response proof does not match');
       return failed(core, requestId, o, 'BAD_SECRET');
     }
@@ -85,8 +84,8 @@ function relayedAnswer(
   }
   const r = decodeResponse(inner.status, inner.body);
   if (!r.ok) return settle(core, requestId, o, null, r.code);
-  const input = responseSigningInput(path.meshId, r.value.observed, r.value.data ?? '');
-  if (!r.value.secret || !checkProof(path.linkKey, input, r.value.secret)) {
+  const input = core.crypto.responseSigningInput(path.meshId, r.value.observed, r.value.data ?? '');
+  if (!r.value.secret || !core.crypto.checkProof(path.linkKey, input, r.value.secret)) {
     core.drop('BAD_SECRET', 'relayed answer proof does not match');
     return settle(core, requestId, o, null, 'BAD_SECRET');
   }

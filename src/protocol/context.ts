@@ -5,6 +5,7 @@
  */
 import type { DropReason, MeshErrorCode, WireErrorCode } from '../errors.ts';
 import type { CoreConfig } from './config.ts';
+import type { CoreCrypto } from './core-crypto.ts';
 import type { AppEvent, Effect, SendKind } from './events.ts';
 import type { MessageType, RequestHeaders } from './messages.ts';
 import type { RoutingView } from './routing.ts';
@@ -45,6 +46,8 @@ export interface CoreContext extends RoutingView {
   readonly now: number;
   /** Randomness: crypto-strong in real nodes, seeded in tests and the simulator. */
   readonly random: (n: number) => Uint8Array;
+  /** Keyed primitives: the real ones, or the simulator's stand-in (core-crypto.ts). */
+  readonly crypto: CoreCrypto;
   /** 16 random bytes in base64url: message ids, search ids. */
   newId(): string;
 

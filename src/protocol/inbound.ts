@@ -3,7 +3,7 @@
  * the sender (Mesh-Secret for contacts, a signature for first contact), then hand the decoded body
  * to its handler.
  */
-import { checkProof, requestSigningInput, toB64u } from '../crypto/index.ts';
+import { toB64u } from '../crypto/index.ts';
 import { formatAddress, hostOf } from '../util/address.ts';
 import { decodeBody, decodeHeaders } from './codec.ts';
 import { PROBE_INTERVAL_MS } from './constants.ts';
@@ -49,7 +49,7 @@ export function onRequest(
   const decoded = decodeBody(headers.type, body);
   // Built only when a proof is checked: a channel-authenticated request needs none (no SHA-256 of the body).
   const input = () =>
-    requestSigningInput({
+    core.crypto.requestSigningInput({
       version: headers.version,
       type: headers.type,
       from: headers.from,
@@ -78,7 +78,7 @@ export function onRequest(
     // auth chart: recompute the proof with our copy of the secret → are equal?
     // One answer for "not your contact" whatever the reason (issue 12 #8): a stranger must not learn
     // from BAD_SECRET vs UNKNOWN_SENDER whether a UUID is one of our contacts.
-    if (!checkProof(core.linkKey(sender), input(), headers.secret))
+    if (!core.crypto.checkProof(core.linkKey(sender), input(), headers.secret))
       return core.respondError(requestId, 'UNKNOWN_SENDER', NOT_A_CONTACT);
     ctx.sender = sender;
     ctx.upstream.sender = sender.uuid;

@@ -7,15 +7,7 @@
  *   const core = new MeshCore(snapshot, { random }, { port: 7575 }, now);
  *   const effects = core.handle({ type: 'command', commandId: 1, command: { kind: 'start' } }, now);
  */
-import {
-  computeProof,
-  deriveLinkKey,
-  messageKey,
-  requestSigningInput,
-  responseSigningInput,
-  signEd25519,
-  toB64u,
-} from '../crypto/index.ts';
+import { signEd25519, toB64u } from '../crypto/index.ts';
 import { type DropReason, isDropReason, type MeshErrorCode, WIRE_ERRORS, type WireErrorCode } from '../errors.ts';
 import { onResponse, onSendFailed } from './answers.ts';
 import { encodeJson, errorBody } from './codec.ts';
@@ -23,6 +15,7 @@ import { runCommand } from './commands.ts';
 import { type CoreConfig, type CoreInit, resolveConfig } from './config.ts';
 import { ONLINE_GRACE_MS, PROTOCOL_VERSION } from './constants.ts';
 import type { CoreContext, SendTarget } from './context.ts';
+import { type CoreCrypto, REAL_CRYPTO } from './core-crypto.ts';
 import type { AppEvent, CoreEvent, Effect, SendKind } from './events.ts';
 import { startDialback } from './handlers/dialback.ts';
 import { startSearch } from './handlers/locate.ts';
@@ -65,6 +58,8 @@ export type { CoreSnapshot, CoreStats, SendTarget };
 export interface CoreComponents {
   /** Randomness: crypto-strong in real nodes, seeded in tests and the simulator. */
   random: (n: number) => Uint8Array;
+  /** Keyed primitives. @default REAL_CRYPTO (a stand-in is for the simulator only, core-crypto.ts) */
+  crypto?: CoreCrypto;
 }
 
 /** The protocol core of one node. */
@@ -72,11 +67,13 @@ export class MeshCore implements CoreContext, RoutingView {
   readonly cfg: CoreConfig;
   readonly self: SelfRecord;
   readonly random: (n: number) => Uint8Array;
+  readonly crypto: CoreCrypto;
   /** All of the node's protocol state, as plain data (see state.ts). */
   readonly state: CoreState;
-  // Derived keys: a cache, not state (a rebuilt core derives them again).
-  #linkKeys = new Map<string, Uint8Array>();
-  #msgKeys = new Map<string, Uint8Array>();
+  // Derived keys: a cache, not state (a rebuilt core derives them again). Created on first use: a
+  // simulator holds 10⁶ cores, and an empty Map costs ~180 bytes.
+  #linkKeys: Map<string, Uint8Array> | null = null;
+  #msgKeys: Map<string, Uint8Array> | null = null;
   #fx: Effect[] = [];
   #now = 0;
 
@@ -88,6 +85,7 @@ export class MeshCore implements CoreContext, RoutingView {
     this.cfg = resolveConfig(init);
     this.self = snapshot.self;
     this.random = components.random;
+    this.crypto = components.crypto ?? REAL_CRYPTO;
     this.state = state ?? createState(snapshot, this.cfg);
     this.#now = now;
   }
@@ -280,7 +278,7 @@ export class MeshCore implements CoreContext, RoutingView {
     const bytes = encodeJson(body);
     const ts = this.#now;
     const port = this.cfg.port;
-    const input = requestSigningInput({
+    const input = this.crypto.requestSigningInput({
       version: PROTOCOL_VERSION,
       type,
       from: this.self.uuid,
@@ -305,7 +303,7 @@ export class MeshCore implements CoreContext, RoutingView {
       contact = target.contact;
       address = target.at ?? contact.address ?? '';
       fresh = target.fresh === true;
-      headers['mesh-secret'] = computeProof(this.linkKey(contact), input);
+      headers['mesh-secret'] = this.crypto.computeProof(this.linkKey(contact), input);
       pin = contact.domain ? { domain: contact.domain } : { signPub: contact.signPub };
     } else {
       address = target.address;
@@ -355,8 +353,8 @@ export class MeshCore implements CoreContext, RoutingView {
     const sender = to.sender === null ? undefined : this.state.contacts.get(to.sender);
     // On the sender's own channel the HELLOs already proved both ends: the answer carries no proof.
     if (!(sender && to.channel)) {
-      const input = responseSigningInput(to.meshId, observed, data ?? '');
-      if (sender) resp.secret = computeProof(this.linkKey(sender), input);
+      const input = this.crypto.responseSigningInput(to.meshId, observed, data ?? '');
+      if (sender) resp.secret = this.crypto.computeProof(this.linkKey(sender), input);
       else resp.signature = toB64u(signEd25519(this.self.signPriv, input));
     }
     if (data !== undefined) resp.data = data;
@@ -373,9 +371,10 @@ export class MeshCore implements CoreContext, RoutingView {
 
   /** @inheritdoc */
   linkKey(c: ContactRecord): Uint8Array {
+    this.#linkKeys ??= new Map();
     let k = this.#linkKeys.get(c.uuid);
     if (!k) {
-      k = deriveLinkKey(this.self.boxPriv, c.boxPub, c.secret, this.self.uuid, c.uuid);
+      k = this.crypto.deriveLinkKey(this.self.boxPriv, c.boxPub, c.secret, this.self.uuid, c.uuid);
       this.#linkKeys.set(c.uuid, k);
     }
     return k;
@@ -383,18 +382,19 @@ export class MeshCore implements CoreContext, RoutingView {
   /** @inheritdoc */
   messageKeyFor(c: ContactRecord, senderUuid: string): Uint8Array {
     const id = `${c.uuid}|${senderUuid}`;
+    this.#msgKeys ??= new Map();
     let k = this.#msgKeys.get(id);
     if (!k) {
-      k = messageKey(this.linkKey(c), senderUuid);
+      k = this.crypto.messageKey(this.linkKey(c), senderUuid);
       this.#msgKeys.set(id, k);
     }
     return k;
   }
   /** @inheritdoc */
   forgetKeys(uuid: string): void {
-    this.#linkKeys.delete(uuid);
-    this.#msgKeys.delete(`${uuid}|${uuid}`);
-    this.#msgKeys.delete(`${uuid}|${this.self.uuid}`);
+    this.#linkKeys?.delete(uuid);
+    this.#msgKeys?.delete(`${uuid}|${uuid}`);
+    this.#msgKeys?.delete(`${uuid}|${this.self.uuid}`);
   }
 
   // ---------------------------------------------------------------- CoreContext: shared protocol steps

@@ -49,6 +49,12 @@ export function seenAdd(cache: SeenCache, key: string, now: number, stranger = f
 export function seenSweep(cache: SeenCache, now: number): void {
   for (const map of [cache.entries, cache.strangerEntries]) {
     if (!map) continue;
-    for (const [k, exp] of map) if (exp <= now) map.delete(k);
+    // Oldest first: seenAdd re-inserts at the end with now + ttl, so expiry grows along the Map and
+    // the sweep stops at the first live entry (after a clock step back, an expired entry behind it
+    // waits for a later sweep; seenHas checks expiry itself, so nothing is accepted differently).
+    for (const [k, exp] of map) {
+      if (exp > now) break;
+      map.delete(k);
+    }
   }
 }

@@ -35,10 +35,10 @@ export function putReferral(ctx: CoreContext, r: ReferralRecord): void {
  * routes to everyone only displaces its own older claims.
  */
 function boundReferrals(ctx: CoreContext, via: string): void {
-  const all: ReferralRecord[] = [];
-  for (const list of ctx.state.referrals.values()) all.push(...list);
-  if (all.length <= Math.min(MAX_REFERRALS_PER_VIA, MAX_CONTACT_REFERRALS_PER_VIA) && all.length <= MAX_REFERRALS)
-    return; // the common case: a small table needs no counting
+  // Counted, not copied: a hub holds thousands of referrals and this runs on every put.
+  let total = 0;
+  for (const list of ctx.state.referrals.values()) total += list.length;
+  if (total <= Math.min(MAX_REFERRALS_PER_VIA, MAX_CONTACT_REFERRALS_PER_VIA) && total <= MAX_REFERRALS) return; // the common case: a small table needs no counting
   const oldestFirst = (a: ReferralRecord, b: ReferralRecord) => a.updatedAt - b.updatedAt;
   const evict = (list: ReferralRecord[], max: number) => {
     if (list.length <= max) return;
@@ -47,16 +47,20 @@ function boundReferrals(ctx: CoreContext, via: string): void {
       ctx.drop('LIMIT_REFERRALS', `referral for ${r.referent} via ${r.via} evicted`);
     }
   };
-  const mine = all.filter((r) => r.via === via);
-  evict(
-    mine.filter((r) => ctx.state.contacts.has(r.referent)),
-    MAX_CONTACT_REFERRALS_PER_VIA,
-  );
-  evict(
-    mine.filter((r) => (ctx.state.referrals.get(r.referent) ?? []).includes(r)),
-    MAX_REFERRALS_PER_VIA,
-  );
-  if (all.length > MAX_REFERRALS) {
+  const mine: ReferralRecord[] = [];
+  for (const list of ctx.state.referrals.values()) for (const r of list) if (r.via === via) mine.push(r);
+  // A filter can only shrink a list: one no longer than its budget evicts nothing.
+  if (mine.length > MAX_CONTACT_REFERRALS_PER_VIA)
+    evict(
+      mine.filter((r) => ctx.state.contacts.has(r.referent)),
+      MAX_CONTACT_REFERRALS_PER_VIA,
+    );
+  if (mine.length > MAX_REFERRALS_PER_VIA)
+    evict(
+      mine.filter((r) => (ctx.state.referrals.get(r.referent) ?? []).includes(r)),
+      MAX_REFERRALS_PER_VIA,
+    );
+  if (total > MAX_REFERRALS) {
     const left: ReferralRecord[] = [];
     for (const list of ctx.state.referrals.values()) left.push(...list);
     evict(left, MAX_REFERRALS);
@@ -145,8 +149,11 @@ export function sweep(ctx: CoreContext): void {
   pruneRetention(ctx);
   seenSweep(state.seen, now);
   // Budget windows are at most an hour long (INBOX_WINDOW_MS); a day-old one counts nothing any more.
-  for (const [k, w] of [...state.windows]) if (now - w.start > DAY) state.windows.delete(k);
-  for (const [referent, list] of [...state.referrals]) {
+  // (Deleting the entry being visited is safe in a Map iteration: the tables are walked without copies,
+  // and only lists with an expired entry are copied — a hub holds thousands, swept every 10 minutes.)
+  for (const [k, w] of state.windows) if (now - w.start > DAY) state.windows.delete(k);
+  for (const [referent, list] of state.referrals) {
+    if (!list.some((r) => r.expiresAt <= now)) continue;
     for (const r of [...list]) if (r.expiresAt <= now) deleteReferral(ctx, referent, r.via);
   }
   for (const inv of [...state.invites.values()]) {

@@ -37,6 +37,7 @@ interface SimCliOptions {
   sweep?: boolean;
   report?: string;
   json?: boolean;
+  realCrypto?: boolean;
 }
 
 const intArg =
@@ -87,6 +88,7 @@ export function registerSimCommand(program: Command): Command {
     .option('--sweep', `run offline ∈ {${SWEEP_OFFLINE.join(', ')}} × strategies {${SWEEP_STRATEGIES.join(', ')}}`)
     .option('--report <file.html>', 'write an HTML report with SVG charts')
     .option('--json', 'print one JSON document on stdout')
+    .option('--real-crypto', 'run the cores on the real keyed crypto (slower; same results as the default stand-in)')
     .action(async (opts: SimCliOptions) => {
       try {
         await runSimCommand(opts);
@@ -121,6 +123,7 @@ export async function runSimCommand(opts: SimCliOptions): Promise<SimResult[]> {
     moved: opts.moved,
     lookups: opts.lookups,
     durationMs: opts.duration,
+    realCrypto: opts.realCrypto,
   };
   if (opts.sweep) {
     for (const strategy of SWEEP_STRATEGIES)

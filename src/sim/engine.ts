@@ -134,6 +134,8 @@ export class Engine<C extends EngineCore = EngineCore> {
   readonly #q = new EventQueue<EngineEvent>();
   readonly #cores: (C | null)[] = [];
   readonly #address: string[] = [];
+  /** Per node: how its outgoing connections look to a receiver ("host:remotePort"), made once per address. */
+  readonly #remote: string[] = [];
   readonly #online: boolean[] = [];
   readonly #gen: number[] = [];
   readonly #timers: (Map<string, number> | null)[] = [];
@@ -167,6 +169,7 @@ export class Engine<C extends EngineCore = EngineCore> {
     const v = this.#cores.length;
     this.#cores.push(core);
     this.#address.push(address);
+    this.#remote.push(this.#remoteOf(address));
     this.#online.push(online);
     this.#gen.push(0);
     this.#timers.push(null);
@@ -213,6 +216,7 @@ export class Engine<C extends EngineCore = EngineCore> {
       this.#vacated.set(old, v);
     }
     this.#address[v] = address;
+    this.#remote[v] = this.#remoteOf(address);
     this.#byAddress.set(address, v);
     this.#vacated.delete(address);
   }
@@ -227,6 +231,10 @@ export class Engine<C extends EngineCore = EngineCore> {
   /** The timer table of node `v` (timer key → generation), for inspection. */
   timers(v: number): ReadonlyMap<string, number> {
     return this.#timers[v] ?? new Map();
+  }
+
+  #remoteOf(address: string): string {
+    return `${address.slice(0, address.lastIndexOf(':'))}:${this.#remotePort}`;
   }
 
   // ---------------------------------------------------------------- events in
@@ -421,8 +429,7 @@ export class Engine<C extends EngineCore = EngineCore> {
     if (this.#online[to] && !lost) {
       const r = this.#event(this.now + this.#latency(v, to), E_REQUEST, to, tag);
       r.sid = sid;
-      const own = this.#address[v];
-      r.str = `${own.slice(0, own.lastIndexOf(':'))}:${this.#remotePort}`;
+      r.str = this.#remote[v];
       r.headers = e.headers;
       r.body = e.body;
       this.#schedule(r);

@@ -7,6 +7,7 @@
 import { deriveUuid, generateKeyPairs } from '../crypto/index.ts';
 import { type CoreInit, SEED_CONFIG } from '../protocol/config.ts';
 import { HOUR } from '../protocol/constants.ts';
+import { type CoreCrypto, REAL_CRYPTO } from '../protocol/core-crypto.ts';
 import { type CoreSnapshot, MeshCore } from '../protocol/node.ts';
 import type { ContactRecord, PersistOp, SelfRecord } from '../protocol/types.ts';
 import { MemoryStore } from '../store/memory-store.ts';
@@ -15,6 +16,7 @@ import { Engine } from './engine.ts';
 import { LookupWatch } from './lookup-watch.ts';
 import type { SimPlan } from './plan.ts';
 import { MESH_SCENARIO, type MeshWorld, runScenario } from './scenario.ts';
+import { SIM_CRYPTO } from './sim-crypto.ts';
 import {
   initialAddress,
   latencySummary,
@@ -66,25 +68,50 @@ function coreInitOf(options: SimOptions): CoreInit {
   return Object.assign(init, options.coreInit ?? {});
 }
 
+/**
+ * Copies `k` into the next 32 bytes of `slab` and returns a view of them: a view of a shared buffer
+ * costs ~100 bytes of heap, a 32-byte array of its own ~230 (10⁶ nodes hold 4 keys each, and every
+ * edge a secret).
+ */
+function packed(slab: Uint8Array, at: number, k: Uint8Array): Uint8Array {
+  slab.set(k, at);
+  return slab.subarray(at, at + 32);
+}
+
 /** Identities of all nodes and their contact lists, one pair of records per edge. */
-function identities(plan: SimPlan): { selves: SelfRecord[]; contactsOf: ContactRecord[][] } {
+function identities(
+  plan: SimPlan,
+  addressOf: readonly string[],
+): { selves: SelfRecord[]; contactsOf: ContactRecord[][] } {
   const { g, progress } = plan;
   const keyRng = plan.rng.key;
   const n = g.nodes;
   const selves: SelfRecord[] = new Array(n);
+  const keySlab = new Uint8Array(128 * n);
   for (let v = 0; v < n; v++) {
     const kp = generateKeyPairs((k) => keyRng.bytes(k));
-    selves[v] = { uuid: deriveUuid(kp.signPub, kp.boxPub), name: `n${v}`, ...kp, createdAt: 0 };
+    const o = 128 * v;
+    selves[v] = {
+      uuid: deriveUuid(kp.signPub, kp.boxPub),
+      name: `n${v}`,
+      signPub: packed(keySlab, o, kp.signPub),
+      signPriv: packed(keySlab, o + 32, kp.signPriv),
+      boxPub: packed(keySlab, o + 64, kp.boxPub),
+      boxPriv: packed(keySlab, o + 96, kp.boxPriv),
+      createdAt: 0,
+    };
     if ((v & 4095) === 0) progress({ phase: 'setup', done: v, total: n });
   }
   const contactsOf: ContactRecord[][] = Array.from({ length: n }, () => []);
+  const secretSlab = new Uint8Array(32 * g.edges);
+  let e = 0;
   for (let u = 0; u < n; u++) {
     for (let i = g.offsets[u]; i < g.offsets[u + 1]; i++) {
       const v = g.neighbours[i];
       if (v < u) continue;
-      const secret = keyRng.bytes(32);
-      contactsOf[u].push(contactRecord(selves[v], secret, initialAddress(v)));
-      contactsOf[v].push(contactRecord(selves[u], secret, initialAddress(u)));
+      const secret = packed(secretSlab, 32 * e++, keyRng.bytes(32));
+      contactsOf[u].push(contactRecord(selves[v], secret, addressOf[v]));
+      contactsOf[v].push(contactRecord(selves[u], secret, addressOf[u]));
     }
   }
   return { selves, contactsOf };
@@ -96,7 +123,10 @@ export function runMesh(plan: SimPlan, options: SimOptions): SimResult {
   const coreInit = coreInitOf(options);
   const coreRng = plan.rng.core;
   const random = (k: number): Uint8Array => coreRng.bytes(k);
-  const { selves, contactsOf } = identities(plan);
+  const crypto: CoreCrypto = options.realCrypto ? REAL_CRYPTO : SIM_CRYPTO;
+  // One string per address, shared by every record that holds it.
+  const addressOf = Array.from({ length: n }, (_, v) => initialAddress(v));
+  const { selves, contactsOf } = identities(plan, addressOf);
   const acc = new Accounting();
   const watch = new LookupWatch();
   // Only searchers restart, so only they keep a store (memory per node stays what the cores hold).
@@ -122,14 +152,17 @@ export function runMesh(plan: SimPlan, options: SimOptions): SimResult {
     },
   );
   for (let v = 0; v < n; v++) {
-    const address = initialAddress(v);
+    const address = addressOf[v];
     const store = stores[v];
     if (store) {
       const ops: PersistOp[] = [{ op: 'self:put', self: selves[v] }];
       for (const c of contactsOf[v]) ops.push({ op: 'contact:put', contact: c });
       store.apply(ops); // the store copies: the core's records stay its own
     }
-    engine.addNode(new MeshCore(snapshotOf(selves[v], address, contactsOf[v]), { random }, coreInit, 0), address);
+    engine.addNode(
+      new MeshCore(snapshotOf(selves[v], address, contactsOf[v]), { random, crypto }, coreInit, 0),
+      address,
+    );
     contactsOf[v] = [];
   }
 
@@ -154,7 +187,7 @@ export function runMesh(plan: SimPlan, options: SimOptions): SimResult {
         outbox: st.listOutbox(),
         deliveredIds: st.listDelivered(),
       };
-      engine.restart(s, new MeshCore(snap, { random }, coreInit, engine.now));
+      engine.restart(s, new MeshCore(snap, { random, crypto }, coreInit, engine.now));
     },
     oldAddress: new Map(),
     latencies: [],

@@ -42,6 +42,11 @@ export interface SimOptions {
   lookups?: number;
   /** Maintenance measurement window, virtual ms. @default 1 h */
   durationMs?: number;
+  /**
+   * Run the cores on the real keyed crypto instead of the cost-free stand-in (sim-crypto.ts); the
+   * result document is the same either way (test/integration/sim-crypto.test.ts). @default false
+   */
+  realCrypto?: boolean;
   /** Extra core options (override the strategy's). */
   coreInit?: CoreInit;
   /** Called now and then (every few thousand events). */

@@ -2,7 +2,7 @@
  * IP messages (onmessage chart, branch "IP"): for self → decrypt, check the secret, update the
  * contact's address, answer with ours sealed back and "send connect"; else relay.
  */
-import { checkProof, computeProof, fromB64u, openSealed, sealTo, toB64u, utf8 } from '../../crypto/index.ts';
+import { fromB64u, toB64u, utf8 } from '../../crypto/index.ts';
 import { decodeJson, isAddress, isPlausibleAddress } from '../codec.ts';
 import type { CoreContext, InboundContext } from '../context.ts';
 import type { IpAnswerSealed, IpBody, IpSealed } from '../messages.ts';
@@ -27,6 +27,7 @@ export function handleIp(core: CoreContext, ctx: InboundContext, body: IpBody): 
   if (seenHas(core.state.seen, searchKey, core.now))
     return core.respondError(ctx.requestId, 'DUPLICATE', 'this search already reached us');
   seenAdd(core.state.seen, searchKey, core.now, ctx.sender === null);
+  const { openSealed, checkProof, computeProof, sealTo } = core.crypto;
   const opened = openSealed(core.self, fromB64u(body.encrypted), ipAad(core.self.uuid));
   if (!opened) return core.respondError(ctx.requestId, 'BAD_SECRET', 'the sealed part does not open for this node');
   const inner = decodeJson(opened.plaintext) as IpSealed | null;

@@ -3,7 +3,7 @@
  * other contacts, then peers with a domain, in an expanding ring. On the answer: update its address
  * ("send connect"). The batching itself is search.ts.
  */
-import { checkProof, computeProof, fromB64u, openSealed, sealTo, toB64u, utf8 } from '../../crypto/index.ts';
+import { fromB64u, toB64u, utf8 } from '../../crypto/index.ts';
 import { decodeJson, isPlausibleAddress } from '../codec.ts';
 import type { CoreContext } from '../context.ts';
 import type { IpAnswerSealed, IpSealed, OkResponse } from '../messages.ts';
@@ -59,6 +59,7 @@ export function startSearch(core: CoreContext, target: ContactRecord, ring?: num
     core.drop('UNREACHABLE', `no contact to ask for ${target.uuid}`);
     return;
   }
+  const { computeProof, sealTo } = core.crypto;
   const link = core.linkKey(target);
   const ip = core.state.address ?? '';
   // The sealed part proves the search id, so the id is drawn first.
@@ -102,6 +103,7 @@ export function locateAnswered(
   } catch {
     return false;
   }
+  const { openSealed, checkProof } = core.crypto;
   const opened = openSealed(core.self, sealed, ipAnswerAad(s.meshId));
   if (!opened || toB64u(opened.senderBoxPub) !== toB64u(target.boxPub)) {
     core.drop('BAD_SECRET', 'IP answer not sealed by the target');

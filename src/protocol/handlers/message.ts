@@ -3,7 +3,7 @@
  * → IP messages through contacts"), and receiving (onmessage "message → decrypt → process message").
  * Exactly-once delivery to the application, at-least-once on the wire.
  */
-import { aeadOpen, aeadSeal, fromB64u, toB64u, utf8 } from '../../crypto/index.ts';
+import { fromB64u, toB64u, utf8 } from '../../crypto/index.ts';
 import { type FailureCode, MeshError } from '../../errors.ts';
 import { decodeJson } from '../codec.ts';
 import { messageMaxAge } from '../config.ts';
@@ -65,7 +65,7 @@ export function flushOutbox(core: CoreContext, c: ContactRecord): void {
 function sendOne(core: CoreContext, c: ContactRecord, m: OutboxRecord): void {
   const plain: MessagePlain = { id: m.id, text: m.text, sentAt: m.createdAt };
   const nonce = core.random(12);
-  const ct = aeadSeal(
+  const ct = core.crypto.aeadSeal(
     core.messageKeyFor(c, core.self.uuid),
     nonce,
     utf8(JSON.stringify(plain)),
@@ -133,7 +133,7 @@ export function retryOutbox(core: CoreContext): void {
 export function handleMessage(core: CoreContext, ctx: InboundContext, body: MessageBody): void {
   const sender = ctx.sender;
   if (!sender) return core.respondError(ctx.requestId, 'UNKNOWN_SENDER', 'messages come from contacts only');
-  const pt = aeadOpen(
+  const pt = core.crypto.aeadOpen(
     core.messageKeyFor(sender, sender.uuid),
     fromB64u(body.nonce),
     fromB64u(body.ct),
