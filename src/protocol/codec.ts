@@ -5,7 +5,7 @@
 import { isB64uDecodable } from '../crypto/b64u.ts';
 import { isUuid } from '../crypto/uuid.ts';
 import type { FailureCode, WireErrorCode } from '../errors.ts';
-import { MAX_BODY_BYTES, PROTOCOL_VERSION } from './constants.ts';
+import { DIGEST_MAX_CHARS, MAX_BODY_BYTES, PROTOCOL_VERSION } from './constants.ts';
 import {
   type ContactCard,
   type ContactReqBody,
@@ -227,7 +227,20 @@ export function decodeBody(type: MessageType, raw: Uint8Array): Decoded<RequestB
       if (!isHops(o.hops)) return fail(`referral: "hops" must be an integer 0..${MAX_WIRE_HOPS}`);
       if (o.withdraw !== undefined && typeof o.withdraw !== 'boolean')
         return fail('referral: "withdraw" must be a boolean');
-      return { ok: true, value: { type, body: { referent: o.referent, hops: o.hops, withdraw: o.withdraw === true } } };
+      if (o.digest !== undefined && (o.hops !== 0 || !isB64u(o.digest, 40, DIGEST_MAX_CHARS)))
+        return fail(`referral: "digest" must be base64url (40..${DIGEST_MAX_CHARS} chars) on a presence announce`);
+      return {
+        ok: true,
+        value: {
+          type,
+          body: {
+            referent: o.referent,
+            hops: o.hops,
+            withdraw: o.withdraw === true,
+            ...(o.digest !== undefined ? { digest: o.digest as string } : {}),
+          },
+        },
+      };
     case 'message':
       if (!isB64u(o.nonce, 16, 16)) return fail('message: "nonce" must be 12 bytes base64url');
       if (!isB64u(o.ct, 22)) return fail('message: "ct" must be base64url ciphertext');

@@ -41,6 +41,8 @@ export interface CoreConfig {
   isPublic: boolean;
   /** Our listening port, sent as `Mesh-Port` so contacts learn our address. @default DEFAULT_PORT */
   port: number;
+  /** Exchange contact digests and route by them (issue 11). @default true */
+  digests: boolean;
 }
 
 /** Options for `MeshCore`: every field optional. */
@@ -66,6 +68,7 @@ export const DEFAULT_CONFIG: CoreConfig = {
   acceptAll: false,
   isPublic: false,
   port: C.DEFAULT_PORT,
+  digests: true,
 };
 
 /** The seed's original routing numbers (`--strategy seed`). */
@@ -75,6 +78,7 @@ export const SEED_CONFIG: CoreInit = {
   searchFanout: 1_000_000,
   searchMaxAsk: 0,
   relayFanout: 0,
+  digests: false,
 };
 
 /** Merges options over the defaults (the one place defaults are applied). */

@@ -193,3 +193,48 @@ export const CONTACT_BUDGET_MSGS_BURST = 16_000;
 export const CONTACT_BUDGET_BYTES_PER_S = 32 * 1024 * KIB;
 /** Burst of the byte budget (bucket size): one second's worth. */
 export const CONTACT_BUDGET_BYTES_BURST = 32 * 1024 * KIB;
+
+// ---- Contact digests and the domain-peer directory (issue 11)
+
+/**
+ * Bloom-filter bits per contact in a contact digest. 10 bits with DIGEST_HASHES = 7 gives a false
+ * positive rate of (1 − e^(−7/10))^7 ≈ 0.8 %: a searcher with 100 contacts asks about one contact in
+ * vain per search, for 1.25 bytes per contact per digest (measured in test/unit/digest.test.ts).
+ */
+export const DIGEST_BITS_PER_CONTACT = 10;
+/** Hash functions of the digest's Bloom filter (k; ≈ bits-per-contact × ln 2 is the optimum, 6.9). */
+export const DIGEST_HASHES = 7;
+/**
+ * Most contacts one digest covers (the most recently seen first): 4,096 × 10 bits = 5 KiB, 6.8 KiB in
+ * base64url, far inside MAX_BODY_BYTES. A node with more contacts lists its most recent ones.
+ */
+export const DIGEST_MAX_CONTACTS = 4_096;
+/** Longest digest field accepted on the wire (base64url chars): the 5 KiB filter, key and AEAD overhead. */
+export const DIGEST_MAX_CHARS = 8_192;
+/**
+ * Contacts a searcher asks at once among those whose digest names the target (they know it
+ * directly): two, so one offline or false-positive contact does not cost a whole round; the next two
+ * go when both failed (issue 11: "one or two at a time, widening only when they fail").
+ */
+export const DIGEST_SEARCH_FANOUT = 2;
+/** Most contacts a relay sends to on the strength of their digests (those that list the target). */
+export const DIGEST_RELAY_FANOUT = 2;
+/**
+ * After an own address change, how long the periodic announce keeps trying contacts that were away
+ * when we moved (they hold our old address; each try is one announce per hour per such contact).
+ */
+export const MOVE_RETRY_WINDOW_MS = 7 * DAY;
+/** Seconds of one directory epoch: the blinded key of a record changes every epoch (a day). */
+export const DIRECTORY_EPOCH_MS = 1 * DAY;
+/** A directory record lives this long at a domain peer unless refreshed (2 epochs: today's and yesterday's key). */
+export const DIRECTORY_TTL_MS = 2 * DAY;
+/** Most directory records a domain peer holds (oldest evicted): 2 per node it serves at MAX_ACCEPT_ALL_CONTACTS. */
+export const DIRECTORY_MAX_RECORDS = 8_192;
+/** Longest sealed directory record accepted (base64url chars): an address, a time and a signature fit in 512. */
+export const DIRECTORY_MAX_RECORD_CHARS = 1_024;
+/** Directory puts one contact may make per DIRECTORY_WINDOW_MS (its address changes, two epochs). */
+export const DIRECTORY_PUTS_PER_CONTACT = 64;
+/** Directory gets one contact may make per DIRECTORY_WINDOW_MS (lookups of moved contacts). */
+export const DIRECTORY_GETS_PER_CONTACT = 600;
+/** The window of the directory budgets. */
+export const DIRECTORY_WINDOW_MS = 1 * HOUR;

@@ -65,6 +65,8 @@ export interface ReferralBody {
   hops: number;
   /** Withdraws an earlier referral (the contact went away). */
   withdraw?: boolean;
+  /** Presence only: the sender's contact digest, sealed to us (digest.ts, PROTOCOL.md §14). */
+  digest?: string;
 }
 
 /** message: AEAD-encrypted under the sender's directional message key. */

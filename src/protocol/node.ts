@@ -29,6 +29,7 @@ import { encodeJson, errorBody } from './codec.ts';
 import { type CoreConfig, type CoreInit, resolveConfig } from './config.ts';
 import { ONLINE_GRACE_MS, PROTOCOL_VERSION, SWEEP_INTERVAL_MS } from './constants.ts';
 import type { CoreContext, SendTarget } from './context.ts';
+import { DigestCache } from './digest-cache.ts';
 import type { AppEvent, Command, CoreEvent, Effect, SendKind } from './events.ts';
 import { acceptRequest, rejectRequest, startAdd, startBootstrap } from './handlers/contact-request.ts';
 import { inviteCommand } from './handlers/first-contact.ts';
@@ -80,6 +81,8 @@ export class MeshCore implements CoreContext, RoutingView {
   // Derived keys: a cache, not state (a rebuilt core derives them again).
   #linkKeys = new Map<string, Uint8Array>();
   #msgKeys = new Map<string, Uint8Array>();
+  /** Digests (ours and our contacts'): derived data, not state. */
+  readonly digests: DigestCache;
   #fx: Effect[] = [];
   #now = 0;
 
@@ -92,6 +95,7 @@ export class MeshCore implements CoreContext, RoutingView {
     this.self = snapshot.self;
     this.random = components.random;
     this.state = state ?? createState(snapshot, this.cfg);
+    this.digests = new DigestCache(this.self);
     this.#now = now;
   }
 
@@ -145,6 +149,10 @@ export class MeshCore implements CoreContext, RoutingView {
   /** All contacts. */
   contacts(): Iterable<ContactRecord> {
     return this.state.contacts.values();
+  }
+  /** True when contact `c`'s digest lists `uuid` (digests switched off: never). */
+  digestLists(c: ContactRecord, uuid: string): boolean {
+    return this.cfg.digests && this.digests.lists(c, uuid);
   }
   /** Contacts by uuid (the state's table). */
   get contactMap(): Map<string, ContactRecord> {
@@ -373,6 +381,7 @@ export class MeshCore implements CoreContext, RoutingView {
   /** @inheritdoc */
   forgetKeys(uuid: string): void {
     this.#linkKeys.delete(uuid);
+    this.digests.forget(uuid);
     this.#msgKeys.delete(`${uuid}|${uuid}`);
     this.#msgKeys.delete(`${uuid}|${this.self.uuid}`);
   }
@@ -438,6 +447,7 @@ export class MeshCore implements CoreContext, RoutingView {
           const next = cmd.addresses[0] ?? null;
           const changed = next !== this.state.address;
           this.state.address = next;
+          if (changed) this.state.moved = { at: this.#now, missed: new Set() };
           if (changed && this.state.started) announceAll(this, true);
           return this.result(commandId, { address: this.state.address, changed });
         }

@@ -51,7 +51,7 @@ export interface Upstream {
 /** What the answer to one of our requests continues (dispatched by `kind`, see answers.ts). */
 export type Continuation =
   /** Presence announce to a contact; on failure maybe search for it. */
-  | { kind: 'announce'; contact: string; searchOnFailure: boolean }
+  | { kind: 'announce'; contact: string; searchOnFailure: boolean; digest?: string }
   /** A forwarded referral or withdrawal: the answer changes nothing. */
   | { kind: 'referral' }
   /** A chat message from the outbox. */
@@ -94,6 +94,8 @@ export interface SearchRecord {
   kind: SendKind;
   /** Targets not asked yet, in order. */
   queue: Via[];
+  /** How many at the head of `queue` are digest hits, asked DIGEST_SEARCH_FANOUT at a time (issue 11). */
+  narrow?: number;
   /** Request ids of the current batch still unanswered. */
   inFlight: number[];
   /** When the current batch times out. */
@@ -142,6 +144,10 @@ export interface CoreState {
   nextRelayId: number;
   /** When we last told our contacts about each contact (referral refresh). */
   lastReferralSent: Map<string, number>;
+  /** Version of our digest each contact acknowledged (presence.ts): sent again only when it changed. */
+  digestSent: Map<string, string>;
+  /** When we last changed our own address, and the contacts that missed that announce (retried hourly). */
+  moved: { at: number; missed: Set<string> } | null;
   /** Contacts whose referral we withdrew (unreachable); re-announced when found again. */
   withdrawn: Set<string>;
   /** Fixed-window budget counters by key ("probe|<uuid>", "inbox|<uuid>"), see `tables.ts withinBudget`. */
@@ -170,6 +176,8 @@ export function createState(snapshot: CoreSnapshot, cfg: CoreConfig): CoreState 
     relays: new Map(),
     nextRelayId: 1,
     lastReferralSent: new Map(),
+    digestSent: new Map(),
+    moved: null,
     withdrawn: new Set(),
     windows: new Map(),
     stats: {},

@@ -82,6 +82,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX inbox_received_at ON inbox (received_at);
     `,
   },
+  {
+    // Contact digests (issue 11): the digest payload a contact sent us (its contact secret and filter).
+    version: 2,
+    up: 'ALTER TABLE contacts ADD COLUMN digest BLOB;',
+  },
 ];
 
 /** Schema version this code writes (the last migration's). */

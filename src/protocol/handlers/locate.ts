@@ -7,7 +7,7 @@ import { checkProof, computeProof, fromB64u, openSealed, sealTo, toB64u, utf8 } 
 import { decodeJson, isPlausibleAddress } from '../codec.ts';
 import type { CoreContext } from '../context.ts';
 import type { IpAnswerSealed, IpSealed, OkResponse } from '../messages.ts';
-import { bestReferrals, searchOrder } from '../routing.ts';
+import { bestReferrals, digestHits, searchOrder } from '../routing.ts';
 import type { SearchPurpose, SearchRecord, Via } from '../state.ts';
 import { relocated } from '../tables.ts';
 import type { ContactRecord } from '../types.ts';
@@ -22,24 +22,38 @@ export const ipProofInput = (searchId: string, ip: string) => utf8(`mesh-v1-ip|$
 export const ipAnswerProofInput = (searchId: string, ip: string) => utf8(`mesh-v1-ip-answer|${searchId}|${ip}`);
 
 /**
- * Who to ask, at most `maxAsk` (0 = all): contacts holding a referral for the target first, then the
- * others in a random order (so a retry asks other contacts), then every peer with a domain.
+ * Who to ask, at most `maxAsk` (0 = all): contacts whose digest lists the target first (`narrow` of
+ * them, asked one or two at a time), then those holding a referral for it, then the others in a
+ * random order (so a retry asks other contacts), then every peer with a domain.
  */
-function boundedOrder(core: CoreContext, target: string, maxAsk: number): ContactRecord[] {
+function boundedOrder(
+  core: CoreContext,
+  target: string,
+  maxAsk: number,
+  ring: number,
+): { order: ContactRecord[]; narrow: number } {
   const all = searchOrder(core, target, core.now);
   const domains = all.filter((c) => c.domain !== null);
+  const hits = digestHits(core, target, [target], core.cfg.searchMaxAsk);
+  const hit = new Set(hits.map((c) => c.uuid));
+  // The flooding ring leaves out the digest hits: they were asked (and failed) in the first.
+  if (ring > 1) hits.length = 0;
   // The same unexpired referrals searchOrder puts first (an expired one awaiting the sweep does not count).
   const vias = new Set(bestReferrals(core.referrals(target), core.now).map((r) => r.via));
-  const first = all.filter((c) => c.domain === null && vias.has(c.uuid));
-  const rest = all.filter((c) => c.domain === null && !vias.has(c.uuid));
+  const first = all.filter((c) => c.domain === null && vias.has(c.uuid) && !hit.has(c.uuid));
+  const rest = all.filter((c) => c.domain === null && !vias.has(c.uuid) && !hit.has(c.uuid));
   const bytes = core.random(4 * rest.length);
   for (let i = rest.length - 1; i > 0; i--) {
     const r = (bytes[4 * i] | (bytes[4 * i + 1] << 8) | (bytes[4 * i + 2] << 16) | (bytes[4 * i + 3] << 24)) >>> 0;
     const j = r % (i + 1);
     [rest[i], rest[j]] = [rest[j], rest[i]];
   }
-  const people = [...first, ...rest];
-  return [...(maxAsk > 0 ? people.slice(0, maxAsk) : people), ...domains];
+  // Digest hits have their own bound (searchMaxAsk): each is one targeted request, not a flood.
+  const others = [...first, ...rest];
+  return {
+    order: [...hits, ...(maxAsk > 0 ? others.slice(0, maxAsk) : others), ...domains],
+    narrow: hits.length,
+  };
 }
 
 /** Searches for `target` (its key is its uuid: one search per contact at a time). */
@@ -48,10 +62,11 @@ export function startSearch(core: CoreContext, target: ContactRecord, ring?: num
   // Expanding ring: first ask only our contacts (those that know the target directly or by referral
   // answer); flood further, up to the search radius, only when that found nothing.
   const maxHops = ring ?? Math.min(1, core.cfg.searchRadius);
-  const order = boundedOrder(
+  const { order, narrow } = boundedOrder(
     core,
     target.uuid,
     maxHops <= 1 ? core.cfg.searchMaxAsk : Math.ceil(core.cfg.searchMaxAsk / 4),
+    maxHops,
   );
   if (order.length === 0) {
     core.drop('UNREACHABLE', `no contact to ask for ${target.uuid}`);
@@ -78,6 +93,7 @@ export function startSearch(core: CoreContext, target: ContactRecord, ring?: num
     body: { to: target.uuid, hops: 1, maxHops, encrypted },
     kind: 'ip',
     queue: order.map((c) => ({ contact: c.uuid })),
+    ...(narrow > 0 ? { narrow } : {}),
     inFlight: [],
     deadline: core.now,
     purpose: { kind: 'locate', target: target.uuid, maxHops },

@@ -8,6 +8,7 @@ import type { CoreContext, InboundContext } from '../context.ts';
 import type { ReferralBody } from '../messages.ts';
 import { reachable } from '../reachability.ts';
 import { deleteReferral, putReferral } from '../tables.ts';
+import { digestReceived } from './digest.ts';
 import type { ContactRecord, ReferralRecord } from '../types.ts';
 
 const referralsOf = (core: CoreContext, referent: string): readonly ReferralRecord[] =>
@@ -22,8 +23,11 @@ export function handleReferral(core: CoreContext, ctx: InboundContext, body: Ref
   if (!sender) return core.respondError(ctx.requestId, 'UNKNOWN_SENDER', 'referrals come from contacts only');
   core.respondOk(ctx.upstream);
   const { referent, hops } = body;
-  // Presence: the auth step already updated the sender's address.
-  if (referent === sender.uuid && hops === 0) return;
+  // Presence: the auth step already updated the sender's address; a digest rides along (issue 11).
+  if (referent === sender.uuid && hops === 0) {
+    if (body.digest !== undefined && core.cfg.digests) digestReceived(core, sender, body.digest);
+    return;
+  }
   if (referent === core.self.uuid) return; // "is referent self → yes": ignore
   if (hops === 0) return core.drop('BAD_REQUEST', 'a referral about someone else needs hops ≥ 1');
   if (body.withdraw) {

@@ -6,7 +6,12 @@
  */
 import type { FailureCode } from '../../errors.ts';
 import { MAX_WIRE_HOPS } from '../codec.ts';
-import { RELAY_FANOUT_STRANGER, RELAY_MAX_IN_FLIGHT, RELAY_MAX_STRANGER } from '../constants.ts';
+import {
+  DIGEST_RELAY_FANOUT,
+  RELAY_FANOUT_STRANGER,
+  RELAY_MAX_IN_FLIGHT,
+  RELAY_MAX_STRANGER,
+} from '../constants.ts';
 import type { CoreContext, InboundContext } from '../context.ts';
 import type { MessageType, OkResponse } from '../messages.ts';
 import { unreachableAfter } from '../reachability.ts';
@@ -45,6 +50,10 @@ export function relay(
   const r = route(core, to, ctx.sender?.uuid ?? null, hops, now, {
     searchRadius: Math.min(cfg.searchRadius, maxHops ?? MAX_WIRE_HOPS),
     relayFanout: fanout,
+    // Digest hits know the target directly, so they are asked whatever the ring (like referrals),
+    // but only within the search radius: a false positive does not start a chain (issue 11).
+    digestFanout: cfg.digests ? DIGEST_RELAY_FANOUT : 0,
+    digestRadius: cfg.searchRadius,
   });
   let targets: ContactRecord[];
   switch (r.kind) {
@@ -55,6 +64,7 @@ export function relay(
       targets = [r.contact];
       break;
     case 'referral':
+    case 'digest':
       targets = r.vias;
       break;
     case 'flood':

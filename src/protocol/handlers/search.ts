@@ -5,6 +5,7 @@
  * the first good answer wins; what "good" means and what happens then depends on its purpose.
  */
 import type { FailureCode } from '../../errors.ts';
+import { DIGEST_SEARCH_FANOUT } from '../constants.ts';
 import type { CoreContext, SendTarget } from '../context.ts';
 import type { OkResponse } from '../messages.ts';
 import { unreachableAfter } from '../reachability.ts';
@@ -36,7 +37,11 @@ function nextBatch(core: CoreContext, s: SearchRecord): void {
     endSearch(core, s.key);
     return exhausted(core, s);
   }
-  const batch = s.queue.splice(0, Math.max(1, core.cfg.searchFanout));
+  // Digest hits know the target: ask them one or two at a time, widening only when they fail.
+  const narrow = s.narrow ?? 0;
+  const size = narrow > 0 ? Math.min(DIGEST_SEARCH_FANOUT, narrow) : Math.max(1, core.cfg.searchFanout);
+  const batch = s.queue.splice(0, size);
+  if (narrow > 0) s.narrow = narrow - batch.length;
   for (const via of batch) {
     const target = targetOf(core, via);
     if (!target) continue;
