@@ -62,6 +62,8 @@ export const BUDGET_DROP_REASONS = [
   'LIMIT_INBOX',
   /** A remote claim of an address we will not send to (loopback, multicast, unspecified...). */
   'BAD_ADDRESS',
+  /** Directory puts or gets of one contact per DIRECTORY_WINDOW_MS, or the directory full (DIRECTORY_MAX_RECORDS, oldest evicted). */
+  'LIMIT_DIRECTORY',
 ] as const;
 
 /** A budget drop reason. */

@@ -5,10 +5,11 @@
 import { isB64uDecodable } from '../crypto/b64u.ts';
 import { isUuid } from '../crypto/uuid.ts';
 import type { FailureCode, WireErrorCode } from '../errors.ts';
-import { DIGEST_MAX_CHARS, MAX_BODY_BYTES, PROTOCOL_VERSION } from './constants.ts';
+import { DIGEST_MAX_CHARS, DIRECTORY_MAX_RECORD_CHARS, MAX_BODY_BYTES, PROTOCOL_VERSION } from './constants.ts';
 import {
   type ContactCard,
   type ContactReqBody,
+  type DirectoryBody,
   type ErrorResponse,
   type IpBody,
   MESSAGE_TYPES,
@@ -117,7 +118,7 @@ export function decodeHeaders(h: Record<string, string | undefined>, onChannel =
   }
   const type = h['mesh-type'];
   if (!type || !(MESSAGE_TYPES as readonly string[]).includes(type))
-    return fail('Mesh-Type must be one of IP, referral, message, contact_req');
+    return fail('Mesh-Type must be one of IP, referral, message, contact_req, directory');
   const from = h['mesh-from'];
   if (!isUuid(from)) return fail('Mesh-From must be a lower-case UUID');
   const id = h['mesh-id'];
@@ -196,7 +197,8 @@ export type RequestBody =
   | { type: 'IP'; body: IpBody }
   | { type: 'referral'; body: ReferralBody }
   | { type: 'message'; body: MessageBody }
-  | { type: 'contact_req'; body: ContactReqBody };
+  | { type: 'contact_req'; body: ContactReqBody }
+  | { type: 'directory'; body: DirectoryBody };
 
 /** Validates a request body for its `Mesh-Type`. */
 export function decodeBody(type: MessageType, raw: Uint8Array): Decoded<RequestBody> {
@@ -241,6 +243,14 @@ export function decodeBody(type: MessageType, raw: Uint8Array): Decoded<RequestB
           },
         },
       };
+    case 'directory': {
+      if (!isB64u(o.key, 43, 43)) return fail('directory: "key" must be 32 bytes base64url');
+      if (o.op === 'get') return { ok: true, value: { type, body: { op: 'get', key: o.key } } };
+      if (o.op !== 'put') return fail('directory: "op" must be "put" or "get"');
+      if (!isB64u(o.record, 40, DIRECTORY_MAX_RECORD_CHARS))
+        return fail(`directory: "record" must be base64url (40..${DIRECTORY_MAX_RECORD_CHARS} chars)`);
+      return { ok: true, value: { type, body: { op: 'put', key: o.key, record: o.record } } };
+    }
     case 'message':
       if (!isB64u(o.nonce, 16, 16)) return fail('message: "nonce" must be 12 bytes base64url');
       if (!isB64u(o.ct, 22)) return fail('message: "ct" must be base64url ciphertext');

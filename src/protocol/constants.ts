@@ -224,12 +224,14 @@ export const DIGEST_RELAY_FANOUT = 2;
  * when we moved (they hold our old address; each try is one announce per hour per such contact).
  */
 export const MOVE_RETRY_WINDOW_MS = 7 * DAY;
-/** Seconds of one directory epoch: the blinded key of a record changes every epoch (a day). */
+/** One directory epoch: the blinded key of a record changes every epoch (a day). */
 export const DIRECTORY_EPOCH_MS = 1 * DAY;
 /** A directory record lives this long at a domain peer unless refreshed (2 epochs: today's and yesterday's key). */
 export const DIRECTORY_TTL_MS = 2 * DAY;
 /** Most directory records a domain peer holds (oldest evicted): 2 per node it serves at MAX_ACCEPT_ALL_CONTACTS. */
 export const DIRECTORY_MAX_RECORDS = 8_192;
+/** Records kept under one key (one per contact that put one: only the owner's passes its signature). */
+export const DIRECTORY_MAX_PER_KEY = 4;
 /** Longest sealed directory record accepted (base64url chars): an address, a time and a signature fit in 512. */
 export const DIRECTORY_MAX_RECORD_CHARS = 1_024;
 /** Directory puts one contact may make per DIRECTORY_WINDOW_MS (its address changes, two epochs). */

@@ -33,13 +33,15 @@ export class DigestCache {
 
   /**
    * Our digest over our confirmed contacts (at most DIGEST_MAX_CONTACTS, most recently seen first).
-   * Rebuilt when the number of confirmed contacts changed or it is older than the announce interval.
+   * Rebuilt when the number of contacts changed or it is older than the announce interval.
    */
   own(contacts: Map<string, ContactRecord>, now: number): OwnDigest {
+    // Checked without a scan (an announce round calls this once per contact): a contact confirmed
+    // without the table changing size is included at the latest an announce interval later.
+    const key = `${contacts.size}`;
+    if (this.#own && this.#own.key === key && now - this.#own.at < ANNOUNCE_INTERVAL_MS) return this.#own;
     const confirmed: ContactRecord[] = [];
     for (const c of contacts.values()) if (c.status !== 'pending') confirmed.push(c);
-    const key = `${confirmed.length}`;
-    if (this.#own && this.#own.key === key && now - this.#own.at < ANNOUNCE_INTERVAL_MS) return this.#own;
     if (confirmed.length > DIGEST_MAX_CONTACTS)
       confirmed.sort((a, b) => (b.lastSeen ?? 0) - (a.lastSeen ?? 0) || (a.uuid < b.uuid ? -1 : 1));
     const payload = buildDigest(

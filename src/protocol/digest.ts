@@ -43,7 +43,13 @@ export function filterBits(n: number): number {
   return Math.max(64, Math.ceil((n * DIGEST_BITS_PER_CONTACT) / 64) * 64);
 }
 
-function setPositions(key: Uint8Array, uuid: string, mBits: number, hashes: number, visit: (bit: number) => boolean): boolean {
+function setPositions(
+  key: Uint8Array,
+  uuid: string,
+  mBits: number,
+  hashes: number,
+  visit: (bit: number) => boolean,
+): boolean {
   const e = hmacSha256(key, utf8(uuid));
   for (let i = 0; i < hashes; i++) {
     const x = ((e[4 * i] << 24) | (e[4 * i + 1] << 16) | (e[4 * i + 2] << 8) | e[4 * i + 3]) >>> 0;
@@ -93,7 +99,13 @@ const transportKey = (linkKey: Uint8Array, from: string) => hkdf(linkKey, EMPTY,
 const transportAad = (from: string, to: string) => utf8(`mesh-v1-digest|${from}|${to}`);
 
 /** The wire field: b64u(nonce(12) ‖ ChaCha20-Poly1305(HKDF(linkKey, ∅, "mesh-v1-digest|"+from), nonce, payload, aad)). */
-export function sealDigest(linkKey: Uint8Array, from: string, to: string, payload: Uint8Array, nonce: Uint8Array): string {
+export function sealDigest(
+  linkKey: Uint8Array,
+  from: string,
+  to: string,
+  payload: Uint8Array,
+  nonce: Uint8Array,
+): string {
   return toB64u(concatBytes(nonce, aeadSeal(transportKey(linkKey, from), nonce, payload, transportAad(from, to))));
 }
 

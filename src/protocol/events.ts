@@ -111,7 +111,8 @@ export type SendKind =
   | 'ip'
   | 'contact_req'
   | 'ip-relay'
-  | 'contact_req-relay';
+  | 'contact_req-relay'
+  | 'directory';
 
 /** Why one of our requests failed, as the core sees it (for handlers of answers). */
 export type { FailureCode };

@@ -9,6 +9,7 @@ import { decodeBody, decodeHeaders } from './codec.ts';
 import { PROBE_INTERVAL_MS } from './constants.ts';
 import type { CoreContext, InboundContext } from './context.ts';
 import { handleContactReq } from './handlers/contact-request.ts';
+import { handleDirectory } from './handlers/directory.ts';
 import { verifyStranger } from './handlers/first-contact.ts';
 import { handleIp } from './handlers/ip.ts';
 import { handleMessage } from './handlers/message.ts';
@@ -102,6 +103,8 @@ export function onRequest(
       return handleMessage(core, ctx, m.body);
     case 'contact_req':
       return handleContactReq(core, ctx, m.body);
+    case 'directory':
+      return handleDirectory(core, ctx, m.body);
   }
 }
 

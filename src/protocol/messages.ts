@@ -4,10 +4,10 @@
  */
 
 /** The seed's four message types. */
-export type MessageType = 'IP' | 'referral' | 'message' | 'contact_req';
+export type MessageType = 'IP' | 'referral' | 'message' | 'contact_req' | 'directory';
 
 /** All message types, for validation. */
-export const MESSAGE_TYPES: readonly MessageType[] = ['IP', 'referral', 'message', 'contact_req'];
+export const MESSAGE_TYPES: readonly MessageType[] = ['IP', 'referral', 'message', 'contact_req', 'directory'];
 
 /** Decoded `Mesh-*` request headers. */
 export interface RequestHeaders {
@@ -68,6 +68,12 @@ export interface ReferralBody {
   /** Presence only: the sender's contact digest, sealed to us (digest.ts, PROTOCOL.md §14). */
   digest?: string;
 }
+
+/**
+ * directory (issue 11, to a peer with a domain that is our contact): store our sealed record under a
+ * blinded key, or fetch the records under one (the answer's `data` is a JSON array of records).
+ */
+export type DirectoryBody = { op: 'put'; key: string; record: string } | { op: 'get'; key: string };
 
 /** message: AEAD-encrypted under the sender's directional message key. */
 export interface MessageBody {

@@ -78,7 +78,12 @@ export function route(
  * Reachable contacts (not peers with a domain, not in `exclude`) whose digest lists `target`, most
  * recently seen first; at most `max` (0 = all).
  */
-export function digestHits(view: RoutingView, target: string, exclude: (string | null)[], max: number): ContactRecord[] {
+export function digestHits(
+  view: RoutingView,
+  target: string,
+  exclude: (string | null)[],
+  max: number,
+): ContactRecord[] {
   if (!view.digestLists) return [];
   const out: ContactRecord[] = [];
   for (const c of view.contacts())

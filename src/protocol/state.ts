@@ -79,6 +79,8 @@ export type SearchPurpose =
   | { kind: 'locate'; target: string; maxHops: number }
   /** `mesh add`: reach the inviter with our contact_req. */
   | { kind: 'add'; commandId: number; inviter: string; name?: string; hadTargets: boolean }
+  /** Look `target`'s record up at our peers with a domain under its blinded `key` (directory.ts). */
+  | { kind: 'directory'; target: string; key: string }
   /** `--bootstrap`: first contact with a peer with a domain. */
   | { kind: 'bootstrap'; commandId: number; address: string; domain: string | null };
 
@@ -148,6 +150,10 @@ export interface CoreState {
   digestSent: Map<string, string>;
   /** When we last changed our own address, and the contacts that missed that announce (retried hourly). */
   moved: { at: number; missed: Set<string> } | null;
+  /** A peer with a domain: directory records by blinded key, one per putter (handlers/directory.ts). */
+  directory: Map<string, { putter: string; record: string; expiresAt: number }[]>;
+  /** The address and last epoch we published a directory record for. */
+  dirPublished: { address: string; epoch: number } | null;
   /** Contacts whose referral we withdrew (unreachable); re-announced when found again. */
   withdrawn: Set<string>;
   /** Fixed-window budget counters by key ("probe|<uuid>", "inbox|<uuid>"), see `tables.ts withinBudget`. */
@@ -178,6 +184,8 @@ export function createState(snapshot: CoreSnapshot, cfg: CoreConfig): CoreState 
     lastReferralSent: new Map(),
     digestSent: new Map(),
     moved: null,
+    directory: new Map(),
+    dirPublished: null,
     withdrawn: new Set(),
     windows: new Map(),
     stats: {},

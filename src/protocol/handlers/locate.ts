@@ -11,6 +11,7 @@ import { bestReferrals, digestHits, searchOrder } from '../routing.ts';
 import type { SearchPurpose, SearchRecord, Via } from '../state.ts';
 import { relocated } from '../tables.ts';
 import type { ContactRecord } from '../types.ts';
+import { startDirectoryLookup } from './directory.ts';
 
 /** Associated data of the sealed part of an IP message to `to`. */
 export const ipAad = (to: string) => utf8(`mesh-v1-IP|${to}`);
@@ -38,6 +39,9 @@ function boundedOrder(
   const hit = new Set(hits.map((c) => c.uuid));
   // The flooding ring leaves out the digest hits: they were asked (and failed) in the first.
   if (ring > 1) hits.length = 0;
+  // With digests the first ring keeps peers with a domain out: the directory (which does not tell
+  // them who looks for whom) comes next, and only the flooding ring asks them to relay.
+  if (ring <= 1 && core.cfg.digests) domains.length = 0;
   // The same unexpired referrals searchOrder puts first (an expired one awaiting the sweep does not count).
   const vias = new Set(bestReferrals(core.referrals(target), core.now).map((r) => r.via));
   const first = all.filter((c) => c.domain === null && vias.has(c.uuid) && !hit.has(c.uuid));
@@ -141,6 +145,11 @@ export function locateAnswered(
 /** Nobody knew: widen the ring once, up to the search radius, then give up. */
 export function locateExhausted(core: CoreContext, purpose: Extract<SearchPurpose, { kind: 'locate' }>): void {
   const target = core.state.contacts.get(purpose.target);
-  if (target && purpose.maxHops < core.cfg.searchRadius) return startSearch(core, target, core.cfg.searchRadius);
+  if (target && purpose.maxHops < core.cfg.searchRadius) {
+    // Friends could not help: the target's sealed record at our peers with a domain comes before
+    // the flood (issue 11 item 3; the flooding ring asks peers with a domain to relay as before).
+    if (purpose.maxHops <= 1 && core.cfg.digests && startDirectoryLookup(core, target)) return;
+    return startSearch(core, target, core.cfg.searchRadius);
+  }
   core.drop('UNREACHABLE', `search for ${purpose.target} found no route`);
 }

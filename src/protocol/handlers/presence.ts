@@ -13,6 +13,7 @@ import { unreachableAfter, usable } from '../reachability.ts';
 import { queuedCount } from '../state.ts';
 import { endSearch, relocated, saveContact } from '../tables.ts';
 import type { ContactRecord } from '../types.ts';
+import { publishAddress } from './directory.ts';
 import { announceContactMoved, withdrawReferrals } from './referral.ts';
 
 /**
@@ -81,6 +82,8 @@ export function announceAll(ctx: CoreContext, searchOnFailure: boolean): void {
       continue;
     announceTo(ctx, c, searchOnFailure);
   }
+  // The same moments (start, address change, hourly) refresh our record at peers with a domain.
+  publishAddress(ctx);
 }
 
 /** Sends our presence to one contact ("send connect"), with our digest when it lacks the current one. */

@@ -8,8 +8,8 @@ import type { CoreContext, InboundContext } from '../context.ts';
 import type { ReferralBody } from '../messages.ts';
 import { reachable } from '../reachability.ts';
 import { deleteReferral, putReferral } from '../tables.ts';
-import { digestReceived } from './digest.ts';
 import type { ContactRecord, ReferralRecord } from '../types.ts';
+import { digestReceived } from './digest.ts';
 
 const referralsOf = (core: CoreContext, referent: string): readonly ReferralRecord[] =>
   core.state.referrals.get(referent) ?? [];

@@ -6,12 +6,7 @@
  */
 import type { FailureCode } from '../../errors.ts';
 import { MAX_WIRE_HOPS } from '../codec.ts';
-import {
-  DIGEST_RELAY_FANOUT,
-  RELAY_FANOUT_STRANGER,
-  RELAY_MAX_IN_FLIGHT,
-  RELAY_MAX_STRANGER,
-} from '../constants.ts';
+import { DIGEST_RELAY_FANOUT, RELAY_FANOUT_STRANGER, RELAY_MAX_IN_FLIGHT, RELAY_MAX_STRANGER } from '../constants.ts';
 import type { CoreContext, InboundContext } from '../context.ts';
 import type { MessageType, OkResponse } from '../messages.ts';
 import { unreachableAfter } from '../reachability.ts';

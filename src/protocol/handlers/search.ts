@@ -12,6 +12,7 @@ import { unreachableAfter } from '../reachability.ts';
 import type { SearchRecord, Via } from '../state.ts';
 import { endSearch } from '../tables.ts';
 import { addAnswered, addExhausted, bootstrapAnswered, bootstrapExhausted } from './contact-request.ts';
+import { directoryAnswered, directoryExhausted } from './directory.ts';
 import { locateAnswered, locateExhausted } from './locate.ts';
 
 /** Starts a search built by a handler: records it and asks the first batch. */
@@ -95,6 +96,8 @@ function answered(core: CoreContext, s: SearchRecord, resp: OkResponse, via: Via
       return locateAnswered(core, s, s.purpose, resp, via);
     case 'add':
       return addAnswered(core, s, s.purpose, resp, via);
+    case 'directory':
+      return directoryAnswered(core, s, s.purpose, resp);
     case 'bootstrap':
       return bootstrapAnswered(core, s, s.purpose, resp);
   }
@@ -107,6 +110,8 @@ function exhausted(core: CoreContext, s: SearchRecord): void {
       return locateExhausted(core, s.purpose);
     case 'add':
       return addExhausted(core, s.purpose);
+    case 'directory':
+      return directoryExhausted(core, s.purpose);
     case 'bootstrap':
       return bootstrapExhausted(core, s.purpose);
   }
