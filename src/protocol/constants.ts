@@ -40,8 +40,13 @@ export const SEEN_CACHE_STRANGER_MAX = 8_192;
  * their own contacts. Simulated (30% offline, 10% moved): ego-Facebook success 98.3% → 99.3% and
  * Holme–Kim 10⁴ 62% → 77% against radius 0, at ~4,000 messages per address change on ego-Facebook
  * (hubs) but only ~230 on the sparser graph (docs/SIMULATION.md).
+ * Issue 11: 0 since contact digests. A searcher asks the contacts whose digest lists the target, and
+ * relays do the same one hop further, so the referral wave is no longer needed to find the paths it
+ * found: ego-Facebook 99.3 % at 106 instead of 3,392 messages per relocation, Holme–Kim 2,000 (10 min
+ * window) 81.6 % at 194 instead of 83.7 % at 448. Sparse graphs need peers with a domain for more
+ * (the directory). Referrals still work when a node sets a radius (`--referral-radius`).
  */
-export const REFERRAL_RADIUS = 1;
+export const REFERRAL_RADIUS = 0;
 /** The seed's original referral generation limit ("gen < 10"), kept for `--strategy seed`. */
 export const SEED_REFERRAL_RADIUS = 10;
 /**

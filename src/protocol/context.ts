@@ -86,6 +86,8 @@ export interface CoreContext extends RoutingView {
   forgetKeys(uuid: string): void;
   /** Our contact digests: our own, and those our contacts gave us (digest-cache.ts). */
   readonly digests: DigestCache;
+  /** True when contact `c`'s digest lists `uuid` (false when digests are switched off). */
+  digestLists(c: ContactRecord, uuid: string): boolean;
 
   // ---- protocol steps shared between handler files (node.ts wires them, so no handler file
   // ---- needs to import another in a circle)

@@ -53,11 +53,6 @@ export function route(
   const direct = view.contact(to);
   // An inactive direct contact may still be at its address: a relay cannot know better, so it tries.
   if (usable(direct) && to !== from) return { kind: 'direct', contact: direct };
-  const digestFanout = opts.digestFanout ?? 0;
-  if (digestFanout > 0 && view.digestLists && hops < (opts.digestRadius ?? 0)) {
-    const vias = digestHits(view, to, [from, to], digestFanout);
-    if (vias.length > 0) return { kind: 'digest', vias };
-  }
   const vias: ContactRecord[] = [];
   for (const r of bestReferrals(view.referrals(to), now)) {
     if (r.via === from || r.via === to) continue;
@@ -66,6 +61,13 @@ export function route(
     if (vias.length >= (opts.maxViaReferrals ?? 2)) break;
   }
   if (vias.length > 0) return { kind: 'referral', vias };
+  // After referrals (fresh: their vias heard the target since it moved), before any flood: contacts
+  // whose digest lists the target know it directly (but may be away: the digest does not say).
+  const digestFanout = opts.digestFanout ?? 0;
+  if (digestFanout > 0 && view.digestLists && hops < (opts.digestRadius ?? 0)) {
+    const hits = digestHits(view, to, [from, to], digestFanout);
+    if (hits.length > 0) return { kind: 'digest', vias: hits };
+  }
   if (hops < opts.searchRadius) {
     const all = floodTargets(view.contacts(), [from, to], 0);
     const targets = opts.relayFanout > 0 ? all.slice(0, opts.relayFanout) : all;

@@ -1522,7 +1522,8 @@ describe('hardening: budgets and remote claims (issue 12)', () => {
     const a = ident('a');
     const b = ident('b');
     const c = ident('c');
-    const rig = new Rig([{ who: a }, { who: b }, { who: c }]);
+    // Referrals are off by default since contact digests (issue 11): a node that turns them on keeps the damping.
+    const rig = new Rig([{ who: a }, { who: b }, { who: c }], { referralRadius: 1 });
     const flip = (port: number) => rig.handle(rig.fromContact(a, 'referral', { referent: a.uuid, hops: 0 }, { port }));
     assert.equal(sends(flip(7600), 'referral').length, 2, 'the first change is told to b and c');
     const again = flip(7575);

@@ -47,8 +47,10 @@ export function relay(
     relayFanout: fanout,
     // Digest hits know the target directly, so they are asked whatever the ring (like referrals),
     // but only within the search radius: a false positive does not start a chain (issue 11).
+    // In the flooding ring one hop more: the flood's last hop asks the contacts whose digest lists
+    // the target, so paths searcher–x–y–z–target are found without any referral having spread.
     digestFanout: cfg.digests ? DIGEST_RELAY_FANOUT : 0,
-    digestRadius: cfg.searchRadius,
+    digestRadius: cfg.searchRadius + ((maxHops ?? 1) > 1 ? 1 : 0),
   });
   let targets: ContactRecord[];
   switch (r.kind) {
