@@ -71,7 +71,7 @@ export interface ReferralBody {
 
 /**
  * directory (issue 11, to a peer with a domain that is our contact): store our sealed record under a
- * blinded key, or fetch the records under one (the answer's `data` is a JSON array of records).
+ * blinded key, or fetch the records under one (the answer's `data`: base64url of a JSON array of records).
  */
 export type DirectoryBody = { op: 'put'; key: string; record: string } | { op: 'get'; key: string };
 

@@ -4,7 +4,8 @@
  * own record there on start, on an address change and at each epoch (publishing side); a searcher
  * whose friends could not help looks the target's record up before it floods (lookup side).
  */
-import { isPlausibleAddress } from '../codec.ts';
+import { toB64u, tryFromB64u, utf8 } from '../../crypto/index.ts';
+import { decodeJson, isPlausibleAddress } from '../codec.ts';
 import {
   ANNOUNCE_INTERVAL_MS,
   DIRECTORY_EPOCH_MS,
@@ -51,7 +52,9 @@ export function handleDirectory(core: CoreContext, ctx: InboundContext, body: Di
   if (!withinBudget(core, `dirget|${sender.uuid}`, DIRECTORY_GETS_PER_CONTACT, DIRECTORY_WINDOW_MS, 'LIMIT_DIRECTORY'))
     return core.respondError(ctx.requestId, 'OVER_LIMIT', 'too many directory lookups from you this hour; try later');
   const live = (state.directory.get(body.key) ?? []).filter((e) => e.expiresAt > now);
-  core.respondOk(ctx.upstream, live.length > 0 ? JSON.stringify(live.map((e) => e.record)) : undefined);
+  // A response's `data` is base64url (§3): the records as a JSON array, in base64url.
+  const data = live.length > 0 ? toB64u(utf8(JSON.stringify(live.map((e) => e.record)))) : undefined;
+  core.respondOk(ctx.upstream, data);
 }
 
 function evictOldest(core: CoreContext): void {
@@ -133,12 +136,8 @@ export function directoryAnswered(
   const target = core.state.contacts.get(purpose.target);
   const d = target ? core.digests.of(target) : null;
   if (!target || !d || !resp.data) return false;
-  let records: unknown;
-  try {
-    records = JSON.parse(resp.data);
-  } catch {
-    return false;
-  }
+  const raw = tryFromB64u(resp.data);
+  const records = raw ? decodeJson(raw) : null;
   if (!Array.isArray(records)) return false;
   let best: { ip: string; ts: number } | null = null;
   for (const r of records.slice(0, DIRECTORY_MAX_PER_KEY)) {

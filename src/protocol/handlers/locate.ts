@@ -73,6 +73,8 @@ export function startSearch(core: CoreContext, target: ContactRecord, ring?: num
     maxHops,
   );
   if (order.length === 0) {
+    // Nobody to ask in the first ring: the directory at our peers with a domain may still know.
+    if (maxHops <= 1 && core.cfg.digests && startDirectoryLookup(core, target)) return;
     core.drop('UNREACHABLE', `no contact to ask for ${target.uuid}`);
     return;
   }
