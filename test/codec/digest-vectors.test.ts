@@ -15,6 +15,12 @@ import {
   parseDigest,
   sealDigest,
 } from '../../src/protocol/digest.ts';
+import {
+  directoryEpoch,
+  directoryKey,
+  openDirectoryRecord,
+  sealDirectoryRecord,
+} from '../../src/protocol/directory.ts';
 
 const seq = (start: number, n: number) => Uint8Array.from({ length: n }, (_, i) => start + i);
 const A = keyPairsFromSeed(seq(0x00, 64));
@@ -30,6 +36,10 @@ const V = {
   memberKey: '7hIVSLk0VKjs0VsXM4idh-gbHo6IF8YwXUmnNzWGDDM',
   payloadHex: '01f1200dd582264798d2d33a585d0c6e4a4b181d32288188475b5ad74200b957a407a019800008080084',
   sealed: 'RERERERERERERERE_zq82SpZM2awWMuckzdOZ_WfgKfPDxWjYbZlxvNl9CKTKt9Bk9srW6Okec_Kc4R1bSuWBLvTZZxOQw',
+  epoch: 20454,
+  dirKey: 'c2ETsnSWZEMg1znJuw292_7SL8D20bRl8knrfI4flzU',
+  dirRecord:
+    'VVVVVVVVVVVVVVVV3SFWwl-PgphI4FHUuwjTGaD-xQkDqtWYQMiYtdbkoYKzq9mzrxeh49ZtMtvpQFFipqGutxALXmgQcmCXTSA4sxm9HAkTZqYEKPU_o-_XjNRZNPlZMxSmrU14I-3XGRieA-u795Vd3dwfCFvg9EDyvClW8swbF1hWqoI7R0qqDB1535yGZLYzgHCF20mlGTxARCNA30cYdfwN',
 };
 
 describe('contact digest vectors', () => {
@@ -68,5 +78,28 @@ describe('contact digest vectors', () => {
     zeroK[33] = 0;
     assert.equal(parseDigest(zeroK), null, 'no hash functions');
     assert.equal(parseDigest(payload.subarray(0, payload.length - 3)), null, 'filter not a multiple of 8 bytes');
+  });
+});
+
+describe('directory record vectors (PROTOCOL.md §15.4)', () => {
+  const cs = contactSecret(A);
+  const TS = 1767225600000;
+
+  it('epoch, blinded key and sealed record of A at 127.0.0.2:7575 (nonce 12 × 0x55)', () => {
+    assert.equal(directoryEpoch(TS), V.epoch);
+    const key = directoryKey(cs, V.epoch);
+    assert.equal(key, V.dirKey);
+    const rec = sealDirectoryRecord(cs, A.signPriv, key, '127.0.0.2:7575', TS, new Uint8Array(12).fill(0x55));
+    assert.equal(rec, V.dirRecord);
+    assert.deepEqual(openDirectoryRecord(cs, A.signPub, key, rec), { ip: '127.0.0.2:7575', ts: TS });
+  });
+
+  it('a record does not open under another key, another secret, or with another signer', () => {
+    assert.equal(openDirectoryRecord(cs, A.signPub, directoryKey(cs, V.epoch + 1), V.dirRecord), null);
+    assert.equal(openDirectoryRecord(contactSecret(B), A.signPub, V.dirKey, V.dirRecord), null);
+    assert.equal(openDirectoryRecord(cs, B.signPub, V.dirKey, V.dirRecord), null, 'a contact knowing cs cannot forge');
+    // A contact of A knows cs and can seal a record, but cannot sign it as A.
+    const forged = sealDirectoryRecord(cs, B.signPriv, V.dirKey, '10.9.9.9:7575', TS, new Uint8Array(12).fill(1));
+    assert.equal(openDirectoryRecord(cs, A.signPub, V.dirKey, forged), null);
   });
 });
