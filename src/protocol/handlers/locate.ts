@@ -5,6 +5,7 @@
  */
 import { checkProof, computeProof, fromB64u, openSealed, sealTo, toB64u, utf8 } from '../../crypto/index.ts';
 import { decodeJson, isPlausibleAddress } from '../codec.ts';
+import { SEARCH_RETRY_INTERVAL_MS } from '../constants.ts';
 import type { CoreContext } from '../context.ts';
 import type { IpAnswerSealed, IpSealed, OkResponse } from '../messages.ts';
 import { bestReferrals, digestHits, searchOrder } from '../routing.ts';
@@ -63,6 +64,12 @@ function boundedOrder(
 /** Searches for `target` (its key is its uuid: one search per contact at a time). */
 export function startSearch(core: CoreContext, target: ContactRecord, ring?: number): void {
   if (core.state.searches.has(target.uuid)) return;
+  // A search that found nothing is not repeated at once (issue 11): SEARCH_RETRY_INTERVAL_MS.
+  const failed = core.state.windows.get(`search|${target.uuid}`);
+  if (ring === undefined && failed && core.now - failed.start < SEARCH_RETRY_INTERVAL_MS) {
+    core.drop('LIMIT_FANOUT', `search for ${target.uuid} failed at ${failed.start}: not repeated yet`);
+    return;
+  }
   // Expanding ring: first ask only our contacts (those that know the target directly or by referral
   // answer); flood further, up to the search radius, only when that found nothing.
   const maxHops = ring ?? Math.min(1, core.cfg.searchRadius);
@@ -153,5 +160,6 @@ export function locateExhausted(core: CoreContext, purpose: Extract<SearchPurpos
     if (purpose.maxHops <= 1 && core.cfg.digests && startDirectoryLookup(core, target)) return;
     return startSearch(core, target, core.cfg.searchRadius);
   }
+  core.state.windows.set(`search|${purpose.target}`, { start: core.now, count: 1 });
   core.drop('UNREACHABLE', `search for ${purpose.target} found no route`);
 }

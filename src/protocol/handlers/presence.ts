@@ -35,6 +35,7 @@ export function contactSeen(ctx: CoreContext, c: ContactRecord, address: string 
   }
   if (changed || wasInactive || now - lastSaved >= LAST_SEEN_PERSIST_MS) saveContact(ctx, c);
   if (wasInactive && c.address) ctx.emit({ event: 'contact:online', uuid: c.uuid, address: c.address });
+  if (wasInactive) state.windows.delete(`search|${c.uuid}`); // found: the next loss searches at once
   const search = state.searches.get(c.uuid);
   if (search && (changed || wasInactive)) {
     // The contact reached us first ("send connect" beat the relayed answer): the search succeeded.
