@@ -4,7 +4,7 @@
  * own record there on start, on an address change and at each epoch (publishing side); a searcher
  * whose friends could not help looks the target's record up before it floods (lookup side).
  */
-import { toB64u, tryFromB64u, utf8 } from '../../crypto/index.ts';
+import { sha256, toB64u, tryFromB64u, utf8 } from '../../crypto/index.ts';
 import { decodeJson, isPlausibleAddress } from '../codec.ts';
 import {
   ANNOUNCE_INTERVAL_MS,
@@ -12,6 +12,7 @@ import {
   DIRECTORY_GETS_PER_CONTACT,
   DIRECTORY_MAX_PER_KEY,
   DIRECTORY_MAX_RECORDS,
+  DIRECTORY_PUT_PEERS,
   DIRECTORY_PUTS_PER_CONTACT,
   DIRECTORY_TTL_MS,
   DIRECTORY_WINDOW_MS,
@@ -75,6 +76,19 @@ const peersWithDomain = (core: CoreContext): ContactRecord[] =>
   [...core.state.contacts.values()].filter((c) => c.domain !== null && c.status !== 'pending' && usable(c));
 
 /**
+ * Our peers with a domain in the rendezvous order of key `key` (highest SHA-256(key ‖ uuid) first):
+ * publisher and searcher rank the peers they share the same way, so a record put at the first
+ * DIRECTORY_PUT_PEERS is found by asking the first ones, two at a time.
+ */
+function rendezvous(core: CoreContext, key: string): ContactRecord[] {
+  const score = new Map<string, string>();
+  for (const c of peersWithDomain(core)) score.set(c.uuid, toB64u(sha256(utf8(`${key}|${c.uuid}`))));
+  return [...score.keys()]
+    .sort((a, b) => (score.get(a)! < score.get(b)! ? 1 : -1))
+    .map((u) => core.state.contacts.get(u)!);
+}
+
+/**
  * Puts our record at every peer with a domain among our contacts, when our address or the epoch
  * changed since the last put. Near the end of an epoch the next epoch's key gets one too, so a
  * searcher always finds one under the current key (we publish at least once per announce interval).
@@ -87,13 +101,13 @@ export function publishAddress(core: CoreContext): void {
   const nearEnd = (epoch + 1) * DIRECTORY_EPOCH_MS - core.now <= ANNOUNCE_INTERVAL_MS;
   const epochs = nearEnd ? [epoch, epoch + 1] : [epoch];
   if (last && last.address === ip && last.epoch === epochs[epochs.length - 1]) return;
-  const peers = peersWithDomain(core);
-  if (peers.length === 0) return;
+  if (peersWithDomain(core).length === 0) return;
   core.state.dirPublished = { address: ip, epoch: epochs[epochs.length - 1] };
   const cs = core.digests.secret();
   for (const e of epochs) {
     if (last && last.address === ip && e <= last.epoch) continue;
     const key = directoryKey(cs, e);
+    const peers = rendezvous(core, key).slice(0, DIRECTORY_PUT_PEERS);
     const record = sealDirectoryRecord(cs, core.self.signPriv, key, ip, core.now, core.random(12));
     for (const c of peers)
       core.send({ contact: c }, 'directory', { op: 'put', key, record }, 'directory', { kind: 'referral' });
@@ -108,9 +122,10 @@ export function publishAddress(core: CoreContext): void {
  */
 export function startDirectoryLookup(core: CoreContext, target: ContactRecord): boolean {
   const d = core.digests.of(target);
-  const peers = peersWithDomain(core);
-  if (!d || peers.length === 0) return false;
+  if (!d) return false;
   const key = directoryKey(d.secret, directoryEpoch(core.now));
+  const peers = rendezvous(core, key);
+  if (peers.length === 0) return false;
   core.startRouted({
     key: target.uuid,
     meshId: core.newId(),
@@ -119,6 +134,8 @@ export function startDirectoryLookup(core: CoreContext, target: ContactRecord): 
     body: { op: 'get', key },
     kind: 'directory',
     queue: peers.map((c) => ({ contact: c.uuid })),
+    // The first DIRECTORY_PUT_PEERS hold it if we share the target's peers: ask two at a time.
+    narrow: peers.length,
     inFlight: [],
     deadline: core.now,
     purpose: { kind: 'directory', target: target.uuid, key },
