@@ -74,6 +74,8 @@ export const BUDGET_DROP_REASONS = [
   'LIMIT_CONNECTIONS',
   /** A TCP connection refused before TLS: its source spent its handshake budget (HANDSHAKES_PER_S_PER_IP, transport). */
   'LIMIT_HANDSHAKES',
+  /** Directory puts or gets of one contact per DIRECTORY_WINDOW_MS, or the directory full (DIRECTORY_MAX_RECORDS, oldest evicted). */
+  'LIMIT_DIRECTORY',
 ] as const;
 
 /** A budget drop reason. */

@@ -46,3 +46,8 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/** HMAC-SHA256 of `data` under `key` (32 bytes). */
+export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
+  return asBytes(createHmac('sha256', key).update(data).digest());
+}

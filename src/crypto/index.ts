@@ -11,7 +11,7 @@
 export { aeadOpen, aeadSeal } from './aead.ts';
 export { authPhrase } from './auth-phrase.ts';
 export { fromB64u, isB64uDecodable, toB64u, tryFromB64u } from './b64u.ts';
-export { hkdf, sha256, utf8 } from './hash.ts';
+export { concatBytes, hkdf, hmacSha256, sha256, utf8 } from './hash.ts';
 export { decodeInvite, encodeInvite, type InviteCode, inviteId, inviteKey } from './invite.ts';
 export {
   generateKeyPairs,

@@ -124,7 +124,7 @@ function settle(
   const then = o.then;
   switch (then.kind) {
     case 'announce':
-      return announceAnswered(core, then.contact, then.searchOnFailure, failure);
+      return announceAnswered(core, then, failure);
     case 'referral':
       return; // a forwarded referral: nothing waits for its answer
     case 'message':

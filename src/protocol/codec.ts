@@ -5,11 +5,19 @@
 import { isB64uDecodable } from '../crypto/b64u.ts';
 import { isUuid } from '../crypto/uuid.ts';
 import type { FailureCode, WireErrorCode } from '../errors.ts';
-import { MAX_ANSWER_DATA_CHARS, MAX_BODY_BYTES, PROTOCOL_VERSION, PUNCH_MAX_CANDIDATES } from './constants.ts';
+import {
+  DIGEST_MAX_CHARS,
+  DIRECTORY_MAX_RECORD_CHARS,
+  MAX_ANSWER_DATA_CHARS,
+  MAX_BODY_BYTES,
+  PROTOCOL_VERSION,
+  PUNCH_MAX_CANDIDATES,
+} from './constants.ts';
 import {
   type ContactCard,
   type ContactReqBody,
   type DialbackBody,
+  type DirectoryBody,
   type ErrorResponse,
   type IntroduceBody,
   type IpBody,
@@ -123,7 +131,9 @@ export function decodeHeaders(h: Record<string, string | undefined>, onChannel =
   }
   const type = h['mesh-type'];
   if (!type || !(MESSAGE_TYPES as readonly string[]).includes(type))
-    return fail('Mesh-Type must be one of IP, referral, message, contact_req, dialback, punch');
+    return fail(
+      'Mesh-Type must be one of IP, referral, message, contact_req, dialback, relay, introduce, punch, directory',
+    );
   const from = h['mesh-from'];
   if (!isUuid(from)) return fail('Mesh-From must be a lower-case UUID');
   const id = h['mesh-id'];
@@ -206,7 +216,8 @@ export type RequestBody =
   | { type: 'dialback'; body: DialbackBody }
   | { type: 'relay'; body: RelayBody }
   | { type: 'introduce'; body: IntroduceBody }
-  | { type: 'punch'; body: PunchBody };
+  | { type: 'punch'; body: PunchBody }
+  | { type: 'directory'; body: DirectoryBody };
 
 /** Validates a request body for its `Mesh-Type`. */
 export function decodeBody(type: MessageType, raw: Uint8Array): Decoded<RequestBody> {
@@ -234,6 +245,14 @@ export function decodeBody(type: MessageType, raw: Uint8Array): Decoded<RequestB
       };
     case 'referral':
       return decodeReferral(o);
+    case 'directory': {
+      if (!isB64u(o.key, 43, 43)) return fail('directory: "key" must be 32 bytes base64url');
+      if (o.op === 'get') return { ok: true, value: { type, body: { op: 'get', key: o.key } } };
+      if (o.op !== 'put') return fail('directory: "op" must be "put" or "get"');
+      if (!isB64u(o.record, 40, DIRECTORY_MAX_RECORD_CHARS))
+        return fail(`directory: "record" must be base64url (40..${DIRECTORY_MAX_RECORD_CHARS} chars)`);
+      return { ok: true, value: { type, body: { op: 'put', key: o.key, record: o.record } } };
+    }
     case 'message':
       if (!isB64u(o.nonce, 16, 16)) return fail('message: "nonce" must be 12 bytes base64url');
       if (!isB64u(o.ct, 22)) return fail('message: "ct" must be base64url ciphertext');
@@ -282,7 +301,10 @@ function decodeReferral(o: Record<string, unknown>): Decoded<RequestBody> {
   if (!isHops(o.hops)) return fail(`referral: "hops" must be an integer 0..${MAX_WIRE_HOPS}`);
   if (o.withdraw !== undefined && typeof o.withdraw !== 'boolean')
     return fail('referral: "withdraw" must be a boolean');
+  if (o.digest !== undefined && (o.hops !== 0 || !isB64u(o.digest, 40, DIGEST_MAX_CHARS)))
+    return fail(`referral: "digest" must be base64url (40..${DIGEST_MAX_CHARS} chars) on a presence announce`);
   const body: ReferralBody = { referent: o.referent, hops: o.hops, withdraw: o.withdraw === true };
+  if (o.digest !== undefined) body.digest = o.digest as string;
   // §15 address info of a presence announce: optional, each field checked on its own.
   if (o.addr !== undefined) {
     if (!isAddress(o.addr)) return fail('referral: "addr" must be ip:port');

@@ -59,6 +59,8 @@ export interface CoreConfig {
   outboxHistoryMs: number;
   /** Period of the sweep of expired soft state and retention. @default SWEEP_INTERVAL_MS */
   sweepIntervalMs: number;
+  /** Exchange contact digests and route by them (issue 11). @default true */
+  digests: boolean;
 }
 
 /** Options for `MeshCore`: every field optional. */
@@ -89,6 +91,7 @@ export const DEFAULT_CONFIG: CoreConfig = {
   deliveredRetentionMs: C.DELIVERED_RETENTION_MS,
   outboxHistoryMs: C.OUTBOX_HISTORY_MS,
   sweepIntervalMs: C.SWEEP_INTERVAL_MS,
+  digests: true,
 };
 
 /** The seed's original routing numbers (`--strategy seed`). */
@@ -98,6 +101,7 @@ export const SEED_CONFIG: CoreInit = {
   searchFanout: 1_000_000,
   searchMaxAsk: 0,
   relayFanout: 0,
+  digests: false,
 };
 
 /** Merges options over the defaults (the one place defaults are applied). */

@@ -40,8 +40,13 @@ export const SEEN_CACHE_STRANGER_MAX = 8_192;
  * their own contacts. Simulated (30% offline, 10% moved): ego-Facebook success 98.3% → 99.3% and
  * Holme–Kim 10⁴ 62% → 77% against radius 0, at ~4,000 messages per address change on ego-Facebook
  * (hubs) but only ~230 on the sparser graph (docs/SIMULATION.md).
+ * Issue 11: 0 since contact digests. A searcher asks the contacts whose digest lists the target, and
+ * relays do the same one hop further, so the referral wave is no longer needed to find the paths it
+ * found: ego-Facebook 99.3 % at 106 instead of 3,392 messages per relocation, Holme–Kim 2,000 (10 min
+ * window) 81.6 % at 194 instead of 83.7 % at 448. Sparse graphs need peers with a domain for more
+ * (the directory). Referrals still work when a node sets a radius (`--referral-radius`).
  */
-export const REFERRAL_RADIUS = 1;
+export const REFERRAL_RADIUS = 0;
 /** The seed's original referral generation limit ("gen < 10"), kept for `--strategy seed`. */
 export const SEED_REFERRAL_RADIUS = 10;
 /**
@@ -378,3 +383,63 @@ export const MAX_CONNECTIONS_PER_IP = 64;
 export const HANDSHAKES_PER_S_PER_IP = 10;
 /** Burst of the handshake budget (bucket size): a peer opening its whole pool of 16 at once, twice over. */
 export const HANDSHAKE_BURST_PER_IP = 32;
+
+// ---- Contact digests and the domain-peer directory (issue 11)
+
+/**
+ * Bloom-filter bits per contact in a contact digest. 10 bits with DIGEST_HASHES = 7 gives a false
+ * positive rate of (1 − e^(−7/10))^7 ≈ 0.8 %: a searcher with 100 contacts asks about one contact in
+ * vain per search, for 1.25 bytes per contact per digest (measured in test/unit/digest.test.ts).
+ */
+export const DIGEST_BITS_PER_CONTACT = 10;
+/** Hash functions of the digest's Bloom filter (k; ≈ bits-per-contact × ln 2 is the optimum, 6.9). */
+export const DIGEST_HASHES = 7;
+/**
+ * Most contacts one digest covers (the most recently seen first): 4,096 × 10 bits = 5 KiB, 6.8 KiB in
+ * base64url, far inside MAX_BODY_BYTES. A node with more contacts lists its most recent ones.
+ */
+export const DIGEST_MAX_CONTACTS = 4_096;
+/** Longest digest field accepted on the wire (base64url chars): the 5 KiB filter, key and AEAD overhead. */
+export const DIGEST_MAX_CHARS = 8_192;
+/**
+ * Contacts a searcher asks at once among those whose digest names the target (they know it
+ * directly): two, so one offline or false-positive contact does not cost a whole round; the next two
+ * go when both failed (issue 11: "one or two at a time, widening only when they fail").
+ */
+export const DIGEST_SEARCH_FANOUT = 2;
+/** Most contacts a relay sends to on the strength of their digests (those that list the target). */
+export const DIGEST_RELAY_FANOUT = 2;
+/**
+ * After an own address change, how long the periodic announce keeps trying contacts that were away
+ * when we moved (they hold our old address; each try is one announce per hour per such contact).
+ */
+export const MOVE_RETRY_WINDOW_MS = 7 * DAY;
+/** One directory epoch: the blinded key of a record changes every epoch (a day). */
+export const DIRECTORY_EPOCH_MS = 1 * DAY;
+/** A directory record lives this long at a domain peer unless refreshed (2 epochs: today's and yesterday's key). */
+export const DIRECTORY_TTL_MS = 2 * DAY;
+/** Most directory records a domain peer holds (oldest evicted): 2 per node it serves at MAX_ACCEPT_ALL_CONTACTS. */
+export const DIRECTORY_MAX_RECORDS = 8_192;
+/** Records kept under one key (one per contact that put one: only the owner's passes its signature). */
+export const DIRECTORY_MAX_PER_KEY = 4;
+/** Longest sealed directory record accepted (base64url chars): an address, a time and a signature fit in 512. */
+export const DIRECTORY_MAX_RECORD_CHARS = 1_024;
+/** Directory puts one contact may make per DIRECTORY_WINDOW_MS (its address changes, two epochs). */
+export const DIRECTORY_PUTS_PER_CONTACT = 64;
+/** Directory gets one contact may make per DIRECTORY_WINDOW_MS (lookups of moved contacts). */
+export const DIRECTORY_GETS_PER_CONTACT = 600;
+/** The window of the directory budgets. */
+export const DIRECTORY_WINDOW_MS = 1 * HOUR;
+/**
+ * After a search for a contact found nothing (both rings and the directory), no new search for it
+ * starts for this long; its queued messages still try its address on the outbox backoff, and it
+ * tells us itself when it comes back. Without it each outbox retry (2 s, 4 s, 8 s …) ran a whole
+ * search again: on Holme–Kim 10⁴ the failing tenth of the lookups cost most of the messages.
+ */
+export const SEARCH_RETRY_INTERVAL_MS = 10 * MINUTE;
+/**
+ * Peers with a domain a node puts its record at (the first in the rendezvous order of the key; a
+ * searcher asks in the same order, two at a time). Putting at all 20 of `mesh sim --domain-peers 20`
+ * cost 80 messages per move on Holme–Kim 10⁴; 3 keeps a record when one or two peers are down.
+ */
+export const DIRECTORY_PUT_PEERS = 3;

@@ -6,6 +6,7 @@
 import type { DropReason, MeshErrorCode, WireErrorCode } from '../errors.ts';
 import type { CoreConfig } from './config.ts';
 import type { CoreCrypto } from './core-crypto.ts';
+import type { DigestCache } from './digest-cache.ts';
 import type { AppEvent, Effect, SendKind } from './events.ts';
 import type { MessageType, RequestHeaders } from './messages.ts';
 import type { RoutingView } from './routing.ts';
@@ -97,6 +98,10 @@ export interface CoreContext extends RoutingView {
   messageKeyFor(c: ContactRecord, senderUuid: string): Uint8Array;
   /** Forgets cached keys of a contact (its secret changed or it was removed). */
   forgetKeys(uuid: string): void;
+  /** Our contact digests: our own, and those our contacts gave us (digest-cache.ts). */
+  readonly digests: DigestCache;
+  /** True when contact `c`'s digest lists `uuid` (false when digests are switched off). */
+  digestLists(c: ContactRecord, uuid: string): boolean;
 
   // ---- protocol steps shared between handler files (node.ts wires them, so no handler file
   // ---- needs to import another in a circle)

@@ -166,7 +166,8 @@ export type SendKind =
   | 'relay-forward'
   | 'introduce'
   /** Hole-punching coordination with a contact: `connect` and `sync` (§17). */
-  | 'punch';
+  | 'punch'
+  | 'directory';
 
 /** Why one of our requests failed, as the core sees it (for handlers of answers). */
 export type { FailureCode };

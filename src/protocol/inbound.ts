@@ -10,6 +10,7 @@ import { PROBE_INTERVAL_MS } from './constants.ts';
 import type { CoreContext, InboundContext } from './context.ts';
 import { handleContactReq } from './handlers/contact-request.ts';
 import { handleDialback } from './handlers/dialback.ts';
+import { handleDirectory } from './handlers/directory.ts';
 import { verifyStranger } from './handlers/first-contact.ts';
 import { handleIntroduce } from './handlers/introducer.ts';
 import { handleIp } from './handlers/ip.ts';
@@ -127,6 +128,8 @@ export function onRequest(
       return handleIntroduce(core, ctx, m.body);
     case 'punch':
       return handlePunch(core, ctx, m.body);
+    case 'directory':
+      return handleDirectory(core, ctx, m.body);
   }
 }
 

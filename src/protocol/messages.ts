@@ -3,8 +3,17 @@
  * Headers map to HTTP request headers `Mesh-*`; bodies are the JSON request body.
  */
 
-/** The seed's four message types, and v1.1's `dialback` (§15), `relay` and `introduce` (§16), `punch` (§17) (docs/PROTOCOL.md). */
-export type MessageType = 'IP' | 'referral' | 'message' | 'contact_req' | 'dialback' | 'relay' | 'introduce' | 'punch';
+/** The seed's four message types, and v1.1's `dialback` (§15), `relay` and `introduce` (§16), `punch` (§17), `directory` (§18) (docs/PROTOCOL.md). */
+export type MessageType =
+  | 'IP'
+  | 'referral'
+  | 'message'
+  | 'contact_req'
+  | 'dialback'
+  | 'relay'
+  | 'introduce'
+  | 'punch'
+  | 'directory';
 
 /** All message types, for validation. */
 export const MESSAGE_TYPES: readonly MessageType[] = [
@@ -16,6 +25,7 @@ export const MESSAGE_TYPES: readonly MessageType[] = [
   'relay',
   'introduce',
   'punch',
+  'directory',
 ];
 
 /** Decoded `Mesh-*` request headers. */
@@ -74,6 +84,8 @@ export interface ReferralBody extends AddressInfo {
   hops: number;
   /** Withdraws an earlier referral (the contact went away). */
   withdraw?: boolean;
+  /** Presence only: the sender's contact digest, sealed to us (digest.ts, PROTOCOL.md §14). */
+  digest?: string;
 }
 
 /**
@@ -94,6 +106,12 @@ export interface AddressInfo {
  * nonce back"; `probe` = that fresh connection's request, carrying the nonce.
  */
 export type DialbackBody = { op: 'ask'; nonce: string; port: number } | { op: 'probe'; nonce: string };
+
+/**
+ * directory (issue 11, to a peer with a domain that is our contact): store our sealed record under a
+ * blinded key, or fetch the records under one (the answer's `data`: base64url of a JSON array of records).
+ */
+export type DirectoryBody = { op: 'put'; key: string; record: string } | { op: 'get'; key: string };
 
 /** message: AEAD-encrypted under the sender's directional message key. */
 export interface MessageBody {

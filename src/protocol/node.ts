@@ -16,6 +16,7 @@ import { type CoreConfig, type CoreInit, resolveConfig } from './config.ts';
 import { ONLINE_GRACE_MS, PROTOCOL_VERSION } from './constants.ts';
 import type { CoreContext, SendTarget } from './context.ts';
 import { type CoreCrypto, REAL_CRYPTO } from './core-crypto.ts';
+import { DigestCache } from './digest-cache.ts';
 import type { AppEvent, CoreEvent, Effect, SendKind } from './events.ts';
 import { startDialback } from './handlers/dialback.ts';
 import { startSearch } from './handlers/locate.ts';
@@ -74,6 +75,8 @@ export class MeshCore implements CoreContext, RoutingView {
   // simulator holds 10⁶ cores, and an empty Map costs ~180 bytes.
   #linkKeys: Map<string, Uint8Array> | null = null;
   #msgKeys: Map<string, Uint8Array> | null = null;
+  /** Digests (ours and our contacts'): derived data, not state. */
+  readonly digests: DigestCache;
   #fx: Effect[] = [];
   #now = 0;
 
@@ -87,6 +90,7 @@ export class MeshCore implements CoreContext, RoutingView {
     this.random = components.random;
     this.crypto = components.crypto ?? REAL_CRYPTO;
     this.state = state ?? createState(snapshot, this.cfg);
+    this.digests = new DigestCache(this.self);
     this.#now = now;
   }
 
@@ -143,6 +147,10 @@ export class MeshCore implements CoreContext, RoutingView {
   /** All contacts. */
   contacts(): Iterable<ContactRecord> {
     return this.state.contacts.values();
+  }
+  /** True when contact `c`'s digest lists `uuid` (digests switched off: never). */
+  digestLists(c: ContactRecord, uuid: string): boolean {
+    return this.cfg.digests && this.digests.lists(c, uuid);
   }
   /** Contacts by uuid (the state's table). */
   get contactMap(): Map<string, ContactRecord> {
@@ -395,6 +403,7 @@ export class MeshCore implements CoreContext, RoutingView {
     this.#linkKeys?.delete(uuid);
     this.#msgKeys?.delete(`${uuid}|${uuid}`);
     this.#msgKeys?.delete(`${uuid}|${this.self.uuid}`);
+    this.digests.forget(uuid);
   }
 
   // ---------------------------------------------------------------- CoreContext: shared protocol steps

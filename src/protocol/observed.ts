@@ -132,9 +132,12 @@ export function applyAdvertised(core: CoreContext): boolean {
   const nat = core.state.nat;
   const next = advertise(nat, core.cfg.port);
   if (next.address === core.state.address && next.dialable === nat.dialable) return false;
+  const moved = next.address !== core.state.address;
   core.state.address = next.address;
   nat.dialable = next.dialable;
   if (!core.state.started) return false;
+  // Issue 11: contacts that miss this announce are tried again with later announces (MOVE_RETRY_WINDOW_MS).
+  if (moved) core.state.moved = { at: core.now, missed: new Set() };
   core.announceAll(true);
   return true;
 }

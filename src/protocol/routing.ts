@@ -12,6 +12,8 @@ export type Route =
   | { kind: 'direct'; contact: ContactRecord }
   /** We hold referrals for `to`: relay along them (best first). */
   | { kind: 'referral'; vias: ContactRecord[] }
+  /** Contacts whose digest lists `to` (they know it directly): relay to them. */
+  | { kind: 'digest'; vias: ContactRecord[] }
   /** Hops left: flood to our contacts except the sender (at most the fan-out; `cut` = how many were left out). */
   | { kind: 'flood'; targets: ContactRecord[]; cut: number }
   /** Hops exhausted and no route. */
@@ -23,6 +25,8 @@ export interface RoutingView {
   contact(uuid: string): ContactRecord | undefined;
   referrals(referent: string): readonly ReferralRecord[];
   contacts(): Iterable<ContactRecord>;
+  /** True when contact `c`'s digest (probably) lists `uuid` (absent: no digests). */
+  digestLists?(c: ContactRecord, uuid: string): boolean;
 }
 
 /**
@@ -35,7 +39,15 @@ export function route(
   from: string | null,
   hops: number,
   now: number,
-  opts: { searchRadius: number; relayFanout: number; maxViaReferrals?: number },
+  opts: {
+    searchRadius: number;
+    relayFanout: number;
+    maxViaReferrals?: number;
+    /** Relay to at most this many contacts whose digest lists `to` (0 / absent = no digest routing)… */
+    digestFanout?: number;
+    /** …while `hops` is below this (a digest hit knows the target directly: one more hop suffices). */
+    digestRadius?: number;
+  },
 ): Route {
   if (to === view.selfUuid) return { kind: 'self' };
   const direct = view.contact(to);
@@ -49,12 +61,37 @@ export function route(
     if (vias.length >= (opts.maxViaReferrals ?? 2)) break;
   }
   if (vias.length > 0) return { kind: 'referral', vias };
+  // After referrals (fresh: their vias heard the target since it moved), before any flood: contacts
+  // whose digest lists the target know it directly (but may be away: the digest does not say).
+  const digestFanout = opts.digestFanout ?? 0;
+  if (digestFanout > 0 && view.digestLists && hops < (opts.digestRadius ?? 0)) {
+    const hits = digestHits(view, to, [from, to], digestFanout);
+    if (hits.length > 0) return { kind: 'digest', vias: hits };
+  }
   if (hops < opts.searchRadius) {
     const all = floodTargets(view.contacts(), [from, to], 0);
     const targets = opts.relayFanout > 0 ? all.slice(0, opts.relayFanout) : all;
     if (targets.length > 0) return { kind: 'flood', targets, cut: all.length - targets.length };
   }
   return { kind: 'unreachable' };
+}
+
+/**
+ * Reachable contacts (not peers with a domain, not in `exclude`) whose digest lists `target`, most
+ * recently seen first; at most `max` (0 = all).
+ */
+export function digestHits(
+  view: RoutingView,
+  target: string,
+  exclude: (string | null)[],
+  max: number,
+): ContactRecord[] {
+  if (!view.digestLists) return [];
+  const out: ContactRecord[] = [];
+  for (const c of view.contacts())
+    if (reachable(c) && c.domain === null && !exclude.includes(c.uuid) && view.digestLists(c, target)) out.push(c);
+  out.sort((a, b) => (b.lastSeen ?? 0) - (a.lastSeen ?? 0) || (a.uuid < b.uuid ? -1 : 1));
+  return max > 0 ? out.slice(0, max) : out;
 }
 
 /** Unexpired referrals, fewest hops first, most recently refreshed first on ties. */

@@ -55,7 +55,7 @@ export interface Upstream {
 /** What the answer to one of our requests continues (dispatched by `kind`, see answers.ts). */
 export type Continuation =
   /** Presence announce to a contact; on failure maybe search for it. */
-  | { kind: 'announce'; contact: string; searchOnFailure: boolean }
+  | { kind: 'announce'; contact: string; searchOnFailure: boolean; digest?: string }
   /** A forwarded referral or withdrawal: the answer changes nothing. */
   | { kind: 'referral' }
   /** A chat message from the outbox. */
@@ -154,6 +154,8 @@ export type SearchPurpose =
   | { kind: 'locate'; target: string; maxHops: number }
   /** `mesh add`: reach the inviter with our contact_req. */
   | { kind: 'add'; commandId: number; inviter: string; name?: string; hadTargets: boolean }
+  /** Look `target`'s record up at our peers with a domain under its blinded `key` (directory.ts). */
+  | { kind: 'directory'; target: string; key: string }
   /** `--bootstrap`: first contact with a peer with a domain. */
   | { kind: 'bootstrap'; commandId: number; address: string; domain: string | null };
 
@@ -169,6 +171,8 @@ export interface SearchRecord {
   kind: SendKind;
   /** Targets not asked yet, in order. */
   queue: Via[];
+  /** How many at the head of `queue` are digest hits, asked DIGEST_SEARCH_FANOUT at a time (issue 11). */
+  narrow?: number;
   /** Request ids of the current batch still unanswered. */
   inFlight: number[];
   /** When the current batch times out. */
@@ -219,6 +223,14 @@ export interface CoreState {
   nextRelayId: number;
   /** When we last told our contacts about each contact (referral refresh). */
   lastReferralSent: Map<string, number>;
+  /** Version of our digest each contact acknowledged (presence.ts): sent again only when it changed. */
+  digestSent: Map<string, string>;
+  /** When we last changed our own address, and the contacts that missed that announce (retried hourly). */
+  moved: { at: number; missed: Set<string> } | null;
+  /** A peer with a domain: directory records by blinded key, one per putter (handlers/directory.ts). */
+  directory: Map<string, { putter: string; record: string; expiresAt: number }[]>;
+  /** The address and last epoch we published a directory record for. */
+  dirPublished: { address: string; epoch: number } | null;
   /** Contacts whose referral we withdrew (unreachable); re-announced when found again. */
   withdrawn: Set<string>;
   /** Fixed-window budget counters by key ("probe|<uuid>", "inbox|<uuid>"), see `tables.ts withinBudget`. */
@@ -302,6 +314,10 @@ export function createState(snapshot: CoreSnapshot, cfg: CoreConfig): CoreState 
     relays: new Map(),
     nextRelayId: 1,
     lastReferralSent: new Map(),
+    digestSent: new Map(),
+    moved: null,
+    directory: new Map(),
+    dirPublished: null,
     withdrawn: new Set(),
     windows: new Map(),
     stats: {},

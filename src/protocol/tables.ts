@@ -169,5 +169,10 @@ export function sweep(ctx: CoreContext): void {
       ctx.persist({ op: 'request:delete', uuid: req.uuid });
     }
   }
+  for (const [k, l] of [...state.directory]) {
+    const live = l.filter((e) => e.expiresAt > now);
+    if (live.length === 0) state.directory.delete(k);
+    else if (live.length < l.length) state.directory.set(k, live);
+  }
   ctx.setTimer({ kind: 'sweep' }, now + ctx.cfg.sweepIntervalMs);
 }

@@ -35,6 +35,8 @@ export interface ContactRecord {
   addedAt: number;
   /** Set for a peer with a domain: its DNS name (TLS is checked against CAs, not pinned). */
   domain: string | null;
+  /** The contact's digest payload (its contact secret and a filter of its contacts, digest.ts), once it sent one. */
+  digest?: Uint8Array | null;
 }
 
 /** "referent can be reached through contact `via` in `hops` hops" (the seed's referrals table). */

@@ -34,6 +34,8 @@ interface SimCliOptions {
   moved: number;
   lookups: number;
   duration: number;
+  domainPeers: number;
+  digests: boolean;
   sweep?: boolean;
   report?: string;
   json?: boolean;
@@ -84,6 +86,13 @@ export function registerSimCommand(program: Command): Command {
     .option('--offline <f>', 'fraction of nodes offline', fracArg('--offline'), 0.3)
     .option('--moved <f>', 'fraction of online nodes that change address', fracArg('--moved'), 0.1)
     .option('--lookups <n>', 'relocations to measure', intArg('--lookups', 0), 1000)
+    .option(
+      '--domain-peers <n>',
+      'always-online peers with a domain every node bootstrapped to',
+      intArg('--domain-peers', 0),
+      0,
+    )
+    .option('--no-digests', 'bounded: route without contact digests (the routing before issue 11)')
     .option('--duration <d>', 'maintenance window in virtual time (e.g. 1h, 30m)', durationArg, 3_600_000)
     .option('--sweep', `run offline ∈ {${SWEEP_OFFLINE.join(', ')}} × strategies {${SWEEP_STRATEGIES.join(', ')}}`)
     .option('--report <file.html>', 'write an HTML report with SVG charts')
@@ -124,6 +133,8 @@ export async function runSimCommand(opts: SimCliOptions): Promise<SimResult[]> {
     lookups: opts.lookups,
     durationMs: opts.duration,
     realCrypto: opts.realCrypto,
+    domainPeers: opts.domainPeers,
+    ...(opts.digests === false ? { coreInit: { digests: false } } : {}),
   };
   if (opts.sweep) {
     for (const strategy of SWEEP_STRATEGIES)

@@ -117,6 +117,36 @@ function identities(
   return { selves, contactsOf };
 }
 
+/** Domain name of the i-th simulated peer with a domain. */
+const domainOf = (i: number): string => `dp${i}.mesh.test`;
+
+/**
+ * `--domain-peers N`: N peers with a domain after the graph's nodes (ids n … n+N−1, keys drawn after
+ * the graph's), always online; every node bootstrapped to each (a contact pair per node and peer).
+ */
+function addDomainPeers(
+  plan: SimPlan,
+  count: number,
+  selves: SelfRecord[],
+  contactsOf: ContactRecord[][],
+  addressOf: readonly string[],
+): void {
+  const n = plan.g.nodes;
+  const keyRng = plan.rng.key;
+  for (let i = 0; i < count; i++) {
+    const kp = generateKeyPairs((k) => keyRng.bytes(k));
+    const peer: SelfRecord = { uuid: deriveUuid(kp.signPub, kp.boxPub), name: domainOf(i), ...kp, createdAt: 0 };
+    selves.push(peer);
+    const mine: ContactRecord[] = [];
+    for (let v = 0; v < n; v++) {
+      const secret = keyRng.bytes(32);
+      contactsOf[v].push({ ...contactRecord(peer, secret, addressOf[n + i]), domain: domainOf(i) });
+      mine.push(contactRecord(selves[v], secret, addressOf[v]));
+    }
+    contactsOf.push(mine);
+  }
+}
+
 /** Runs the Mesh scenario on `plan`. */
 export function runMesh(plan: SimPlan, options: SimOptions): SimResult {
   const n = plan.g.nodes;
@@ -125,8 +155,10 @@ export function runMesh(plan: SimPlan, options: SimOptions): SimResult {
   const random = (k: number): Uint8Array => coreRng.bytes(k);
   const crypto: CoreCrypto = options.realCrypto ? REAL_CRYPTO : SIM_CRYPTO;
   // One string per address, shared by every record that holds it.
-  const addressOf = Array.from({ length: n }, (_, v) => initialAddress(v));
+  const domainPeers = options.domainPeers ?? 0;
+  const addressOf = Array.from({ length: n + domainPeers }, (_, v) => initialAddress(v));
   const { selves, contactsOf } = identities(plan, addressOf);
+  if (domainPeers > 0) addDomainPeers(plan, domainPeers, selves, contactsOf, addressOf);
   const acc = new Accounting();
   const watch = new LookupWatch();
   // Only searchers restart, so only they keep a store (memory per node stays what the cores hold).
@@ -151,7 +183,7 @@ export function runMesh(plan: SimPlan, options: SimOptions): SimResult {
       periodicTimer: isPeriodicTimer,
     },
   );
-  for (let v = 0; v < n; v++) {
+  for (let v = 0; v < n + domainPeers; v++) {
     const address = addressOf[v];
     const store = stores[v];
     if (store) {
@@ -159,10 +191,8 @@ export function runMesh(plan: SimPlan, options: SimOptions): SimResult {
       for (const c of contactsOf[v]) ops.push({ op: 'contact:put', contact: c });
       store.apply(ops); // the store copies: the core's records stay its own
     }
-    engine.addNode(
-      new MeshCore(snapshotOf(selves[v], address, contactsOf[v]), { random, crypto }, coreInit, 0),
-      address,
-    );
+    const init = v < n ? coreInit : { ...coreInit, isPublic: true, acceptAll: true };
+    engine.addNode(new MeshCore(snapshotOf(selves[v], address, contactsOf[v]), { random, crypto }, init, 0), address);
     contactsOf[v] = [];
   }
 
@@ -203,7 +233,8 @@ function meshResult(w: MeshWorld, engine: Engine<MeshCore>, plan: SimPlan): SimR
   const { onlineCount, durationMs } = plan;
   let stateSum = 0;
   let stateMax = 0;
-  for (let v = 0; v < engine.size; v++) {
+  // The graph's nodes only: peers with a domain are infrastructure, not members.
+  for (let v = 0; v < plan.g.nodes; v++) {
     if (!engine.isOnline(v)) continue;
     const s = engine.core(v).stateEntries();
     stateSum += s;

@@ -84,7 +84,8 @@ const startup: Runner<Extract<Phase, { phase: 'startup' }>> = (w, p) => {
 };
 
 const churn: Runner<Extract<Phase, { phase: 'churn' }>> = (w) => {
-  for (let v = 0; v < w.engine.size; v++) if (!w.plan.online[v]) w.engine.setOnline(v, false);
+  // Nodes beyond the graph (peers with a domain, --domain-peers) stay online.
+  for (let v = 0; v < w.engine.size; v++) if (w.plan.online[v] === 0) w.engine.setOnline(v, false);
 };
 
 const maintenance: Runner<Extract<Phase, { phase: 'maintenance' }>> = (w) => {

@@ -49,6 +49,8 @@ export interface SimOptions {
   realCrypto?: boolean;
   /** Extra core options (override the strategy's). */
   coreInit?: CoreInit;
+  /** Always-online peers with a domain that every node bootstrapped to (issue 11: the directory). @default 0 */
+  domainPeers?: number;
   /** Called now and then (every few thousand events). */
   onProgress?: (p: SimProgress) => void;
 }

@@ -56,6 +56,7 @@ const CONTACT_SHAPE: Record<keyof ContactRecord, Checker> = {
   lastSeen: nullable(num),
   addedAt: num,
   domain: nullable(str),
+  digest: (v) => v === undefined || v === null || v instanceof Uint8Array,
 };
 const REFERRAL_SHAPE: Record<keyof ReferralRecord, Checker> = {
   referent: str,
@@ -174,6 +175,7 @@ export function pickRecord<T extends object>(rec: T, fields: readonly string[]):
   const out: Record<string, unknown> = {};
   for (const k of fields) {
     const v = src[k];
+    if (v === undefined) continue; // an absent optional field stays absent (both stores list the same records)
     out[k] = v instanceof Uint8Array ? new Uint8Array(v) : v;
   }
   return out as T;

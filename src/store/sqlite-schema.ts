@@ -110,6 +110,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX delivered_received_at ON delivered (received_at);
     `,
   },
+  {
+    // Contact digests (issue 11): the digest payload a contact sent us (its contact secret and filter).
+    version: 3,
+    up: 'ALTER TABLE contacts ADD COLUMN digest BLOB;',
+  },
 ];
 
 /** Schema version this code writes (the last migration's). */

@@ -50,6 +50,7 @@ const toContact = (r: Row): ContactRecord => ({
   lastSeen: r.last_seen as number | null,
   addedAt: r.added_at as number,
   domain: r.domain as string | null,
+  ...(r.digest ? { digest: bytes(r.digest) } : {}),
 });
 const toReferral = (r: Row): ReferralRecord => ({
   referent: r.referent as string,
@@ -284,8 +285,8 @@ export class SqliteStore implements Store {
          VALUES (1, @uuid, @name, @signPub, @signPriv, @boxPub, @boxPriv, @createdAt)`,
       ),
       putContact: p(
-        `INSERT OR REPLACE INTO contacts (uuid, name, sign_pub, box_pub, secret, address, status, last_seen, added_at, domain)
-         VALUES (@uuid, @name, @signPub, @boxPub, @secret, @address, @status, @lastSeen, @addedAt, @domain)`,
+        `INSERT OR REPLACE INTO contacts (uuid, name, sign_pub, box_pub, secret, address, status, last_seen, added_at, domain, digest)
+         VALUES (@uuid, @name, @signPub, @boxPub, @secret, @address, @status, @lastSeen, @addedAt, @domain, @digest)`,
       ),
       deleteContact: p('DELETE FROM contacts WHERE uuid = ?'),
       putReferral: p(
@@ -355,6 +356,7 @@ export class SqliteStore implements Store {
           lastSeen: c.lastSeen,
           addedAt: c.addedAt,
           domain: c.domain,
+          digest: c.digest ? blob(c.digest) : null,
         });
         return;
       }

@@ -52,6 +52,8 @@ export interface TestnetInit {
   core?: CoreInit;
   /** Start time, unix ms. @default 1_767_225_600_000 */
   startAt?: number;
+  /** Per-node protocol options over `core` (e.g. a peer with a domain: `{ isPublic: true }`). */
+  coreOf?: (index: number) => CoreInit | undefined;
 }
 
 /**
@@ -169,7 +171,8 @@ export class Testnet {
       deliveredIds: s.listDelivered(),
     };
     const rng = new Rng((this.init.seed ?? 1) * 7919 + node.index * 104729 + this.#coresMade++);
-    return new MeshCore(snapshot, { random: (k) => rng.bytes(k) }, this.init.core, this.now);
+    const init = { ...this.init.core, ...this.init.coreOf?.(node.index) };
+    return new MeshCore(snapshot, { random: (k) => rng.bytes(k) }, init, this.now);
   }
 
   /**
@@ -177,7 +180,7 @@ export class Testnet {
    * both stores and each node's core is rebuilt from its store (meant for building the network before
    * `startAll`; later it is a process restart without the `start` announce).
    */
-  connect(a: number, b: number): void {
+  connect(a: number, b: number, opts: { domainOf?: number; domain?: string } = {}): void {
     const secret = this.engine.rng.bytes(32);
     const A = this.nodes[a];
     const B = this.nodes[b];
@@ -191,7 +194,8 @@ export class Testnet {
       status: 'active',
       lastSeen: this.now,
       addedAt: this.now,
-      domain: null,
+      // `domainOf: b` = b is a peer with a domain that a bootstrapped to (a knows it by that name).
+      domain: opts.domainOf === other.index ? (opts.domain ?? `peer${other.index}.mesh.test`) : null,
     });
     A.store.apply([{ op: 'contact:put', contact: rec(B) }]);
     B.store.apply([{ op: 'contact:put', contact: rec(A) }]);

@@ -151,7 +151,10 @@ export function buildRig(rng: Rng, now: number, addresses: RigAddresses = IN_PRO
     addresses.A,
     aContacts.map((x) => ({ ...x })),
   );
-  const B = party(b, addresses.B, [contactRecord(a, sAB, addresses.A, now), contactRecord(c, sBC, addresses.C, now)]);
+  // B forwards referrals (off by default since contact digests, issue 11): the corpus needs one.
+  const B = party(b, addresses.B, [contactRecord(a, sAB, addresses.A, now), contactRecord(c, sBC, addresses.C, now)], {
+    referralRadius: 1,
+  });
   const C = party(c, addresses.C, [contactRecord(a, sAC, addresses.A, now), contactRecord(b, sBC, addresses.B, now)]);
   const S = party(s, addresses.S, []);
   const D = party(d, addresses.D, []);

@@ -174,12 +174,12 @@ describe('c. finding a moved contact through a mutual contact', () => {
     //   A → B: IP for C (A's only other contact)            1 ip
     //   B → C: forwarded, C is B's direct contact           1 ip-relay
     //   C → A: "send connect" (A was inactive at C)         1 announce
-    //   A → B: referral "C moved" (hops 1; radius 1)        1 referral
+    //   (no referral "C moved" to B: the default referral radius is 0 since contact digests, issue 11)
     //   A → C new address: message                          1 message
-    assert.deepEqual(delta(net, before), { message: 2, ip: 1, 'ip-relay': 1, announce: 1, referral: 1 });
+    assert.deepEqual(delta(net, before), { message: 2, ip: 1, 'ip-relay': 1, announce: 1 });
     assert.equal(
       Object.values(delta(net, before)).reduce((a, b) => a + b, 0),
-      6,
+      5,
     );
     assert.deepEqual(net.nodes[A].drops, []);
   });
@@ -493,4 +493,109 @@ describe('g. a hub relays within its budget (issue 12 #1)', () => {
         'the cut is counted at the hub',
       );
     });
+});
+
+describe('h. contact digests, bounded referrals, the domain-peer directory (issue 11)', () => {
+  // S (0) has T (1) and six friends Y1..Y6 (2..7); only Y4 (5) also knows T. T moves while S is away.
+  function sixFriends(digests: boolean): { net: Testnet; before: Record<string, number>; id: string } {
+    const net = createTestnet(8, { seed: 1101, core: { digests } });
+    net.connect(0, 1);
+    for (let y = 2; y <= 7; y++) net.connect(0, y);
+    net.connect(1, 5);
+    net.startAll();
+    net.run();
+    net.setOnline(0, false);
+    net.move(1, '10.77.0.1:7575');
+    net.run(2 * 60_000);
+    net.setOnline(0, true);
+    const before = { ...net.sent };
+    const id = okValue<{ id: string }>(net, 0, net.command(0, { kind: 'send', to: net.nodes[1].uuid, text: 'hi' })).id;
+    net.run();
+    return { net, before, id };
+  }
+
+  it('the digest names the mutual contact: S asks exactly Y4, one request, and the message arrives', () => {
+    const { net, before, id } = sixFriends(true);
+    assert.deepEqual(
+      net.nodes[1].inbox.map((m) => m.id),
+      [id],
+    );
+    // S → T old address: message (refused)                     1 message
+    // S → Y4: IP for T (the only contact whose digest lists T)  1 ip
+    // Y4 → T: forwarded, T is Y4's direct contact               1 ip-relay
+    // T → S: "send connect" (S was inactive at T)               1 announce
+    // S → T new address: message                               1 message
+    assert.deepEqual(delta(net, before), { message: 2, ip: 1, 'ip-relay': 1, announce: 1 });
+    // Y4 holds S's digest and S holds Y4's: each presence carried one, and each is kept in the store.
+    const y4AtS = net.nodes[0].store.listContacts().find((c) => c.uuid === net.nodes[5].uuid)!;
+    assert.ok(y4AtS.digest instanceof Uint8Array && y4AtS.digest.length > 34, 'the digest is persisted');
+  });
+
+  it('without digests the same search asks all six friends at once (the routing before issue 11)', () => {
+    const { net, before } = sixFriends(false);
+    // 6 ip (one batch of SEARCH_FANOUT 8 holds all six); only Y4 has a route (1 ip-relay); the others
+    // answer UNREACHABLE without sending anything (first ring: maxHops 1, no flood).
+    assert.deepEqual(delta(net, before), { message: 2, ip: 6, 'ip-relay': 1, announce: 1 });
+  });
+
+  it('a referral goes only to the contacts the mover’s digest does not list (referralRadius 1)', () => {
+    // T (0) – Y (1), Y – A (2), Y – B (3), T – A. T moves: it announces to Y and A itself (2 announces).
+    // Y tells B (1 referral) but not A, which T's digest lists (it heard T's own announce). A's only
+    // other contact Y is in T's digest too: nothing more. Without digests: Y → A, B and A → Y (3).
+    for (const { digests, referral } of [
+      { digests: true, referral: 1 },
+      { digests: false, referral: 3 },
+    ]) {
+      const net = createTestnet(4, { seed: 1102, core: { digests, referralRadius: 1 } });
+      net.connect(0, 1);
+      net.connect(1, 2);
+      net.connect(1, 3);
+      net.connect(0, 2);
+      net.startAll();
+      net.run();
+      const before = { ...net.sent };
+      net.move(0, '10.77.0.2:7575');
+      net.run();
+      assert.deepEqual(delta(net, before), { announce: 2, referral }, `digests ${digests}`);
+      assert.equal(net.nodes[3].core.referrals(net.nodes[0].uuid).length, 1, 'B holds the referral');
+    }
+  });
+
+  it('friends cannot help: S finds T’s sealed record at their peer with a domain, which relays nothing', () => {
+    // S (0) and T (1) are each other's only friend; both bootstrapped to D (2), a peer with a domain.
+    const net = createTestnet(3, { seed: 1103, coreOf: (i) => (i === 2 ? { isPublic: true } : undefined) });
+    net.connect(0, 1);
+    net.connect(0, 2, { domainOf: 2 });
+    net.connect(1, 2, { domainOf: 2 });
+    net.startAll();
+    net.run();
+    assert.equal(net.sent.directory, 2, 'S and T each put a record at D on start');
+    net.setOnline(0, false);
+    const moved = { ...net.sent };
+    net.move(1, '10.77.0.3:7575');
+    net.run(2 * 60_000);
+    // T announces to S (refused) and D, and puts its new record at D.
+    assert.deepEqual(delta(net, moved), { announce: 2, directory: 1 });
+    net.setOnline(0, true);
+    const before = { ...net.sent };
+    const id = okValue<{ id: string }>(net, 0, net.command(0, { kind: 'send', to: net.nodes[1].uuid, text: 'hi' })).id;
+    net.run();
+    assert.deepEqual(
+      net.nodes[1].inbox.map((m) => m.id),
+      [id],
+    );
+    // S → T old address: message (refused)                               1 message
+    // first ring: no friend to ask (D is left out) → directory get at D     1 directory
+    // S → T at the recorded address: presence (checks it is T)            1 announce
+    // S → T: message                                                       1 message
+    assert.deepEqual(delta(net, before), { message: 2, directory: 1, announce: 1 });
+    assert.equal(net.sent.ip ?? 0, 0, 'no IP message went to D: it never saw whom S looks for');
+    const dir = net.nodes[2].core.state.directory;
+    // One blinded key each for S and T in this epoch; T's new record replaced its old one (same putter).
+    assert.equal(dir.size, 2);
+    for (const [key, list] of dir) {
+      assert.equal(list.length, 1);
+      assert.ok(key.length === 43 && !key.includes(net.nodes[0].uuid) && !key.includes(net.nodes[1].uuid));
+    }
+  });
 });

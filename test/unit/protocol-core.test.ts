@@ -747,10 +747,14 @@ describe('onmessage: IP', () => {
     assert.deepEqual(emits(fx, 'contact:address'), [{ event: 'contact:address', uuid: a.uuid, address: newIp }]);
     // "send connect": a presence announce to the new address
     const announce = sends(fx, 'announce');
+    // (with our contact digest: the contact has not acknowledged one yet)
     assert.deepEqual(
-      announce.map((s) => [s.address, bodyOf(s)]),
-      // the announce carries our advertised address and that it is dialable (PROTOCOL.md §15.3)
-      [[newIp, { referent: rig.me.uuid, hops: 0, addr: rig.me.address, dialable: true }]],
+      announce.map((s) => {
+        const { digest, ...rest } = bodyOf(s) as { digest?: string };
+        return [s.address, rest, typeof digest];
+      }),
+      // the announce carries our advertised address and that it is dialable (PROTOCOL.md §15.3), and our digest
+      [[newIp, { referent: rig.me.uuid, hops: 0, addr: rig.me.address, dialable: true }, 'string']],
     );
     // No referral wave: a's own announces tell the contacts that lost it; a searcher's answer adds nothing
     // (the simulator measured this wave as most of the cost of a relocation).
@@ -1523,7 +1527,8 @@ describe('hardening: budgets and remote claims (issue 12)', () => {
     const a = ident('a');
     const b = ident('b');
     const c = ident('c');
-    const rig = new Rig([{ who: a }, { who: b }, { who: c }]);
+    // Referrals are off by default since contact digests (issue 11): a node that turns them on keeps the damping.
+    const rig = new Rig([{ who: a }, { who: b }, { who: c }], { referralRadius: 1 });
     const flip = (port: number) => rig.handle(rig.fromContact(a, 'referral', { referent: a.uuid, hops: 0 }, { port }));
     assert.equal(sends(flip(7600), 'referral').length, 2, 'the first change is told to b and c');
     const again = flip(7575);

@@ -67,6 +67,7 @@ function shape(r: Route): { kind: Route['kind']; uuids: string[] } {
     case 'direct':
       return { kind: r.kind, uuids: [r.contact.uuid] };
     case 'referral':
+    case 'digest':
       return { kind: r.kind, uuids: r.vias.map((c) => c.uuid) };
     case 'flood':
       return { kind: r.kind, uuids: r.targets.map((c) => c.uuid) };

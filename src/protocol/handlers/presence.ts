@@ -5,13 +5,16 @@
  */
 import type { FailureCode } from '../../errors.ts';
 import { formatAddress, hostOf, tryParseAddress } from '../../util/address.ts';
-import { LAST_SEEN_PERSIST_MS } from '../constants.ts';
+import { LAST_SEEN_PERSIST_MS, MOVE_RETRY_WINDOW_MS } from '../constants.ts';
 import type { CoreContext, InboundContext } from '../context.ts';
+import { sealDigest } from '../digest.ts';
+import type { ReferralBody } from '../messages.ts';
 import { announceInfo } from '../observed.ts';
 import { unreachableAfter, usable } from '../reachability.ts';
 import { queuedCount } from '../state.ts';
 import { endSearch, relocated, saveContact } from '../tables.ts';
 import type { ContactRecord } from '../types.ts';
+import { publishAddress } from './directory.ts';
 import { announceContactMoved, withdrawReferrals } from './referral.ts';
 
 /**
@@ -34,6 +37,7 @@ export function contactSeen(ctx: CoreContext, c: ContactRecord, address: string 
   }
   if (changed || wasInactive || now - lastSaved >= LAST_SEEN_PERSIST_MS) saveContact(ctx, c);
   if (wasInactive && c.address) ctx.emit({ event: 'contact:online', uuid: c.uuid, address: c.address });
+  if (wasInactive) state.windows.delete(`search|${c.uuid}`); // found: the next loss searches at once
   const search = state.searches.get(c.uuid);
   if (search && (changed || wasInactive)) {
     // The contact reached us first ("send connect" beat the relayed answer): the search succeeded.
@@ -71,44 +75,71 @@ export function contactUnreachable(ctx: CoreContext, c: ContactRecord): void {
  * searches for it through the other contacts.
  */
 export function announceAll(ctx: CoreContext, searchOnFailure: boolean): void {
+  const moved = ctx.state.moved;
+  const retrying = moved !== null && ctx.now - moved.at < MOVE_RETRY_WINDOW_MS;
+  if (moved && !retrying) ctx.state.moved = null;
   for (const c of [...ctx.state.contacts.values()]) {
     if (!usable(c)) continue;
-    // A contact we already failed to reach is tried again only when a message waits for it; it
-    // finds us itself when it comes back (its stale address for us fails and it searches).
-    if (c.status !== 'active' && (!searchOnFailure || queuedCount(ctx.state, c.uuid) === 0)) continue;
+    // A contact we already failed to reach is tried again only when a message waits for it, or
+    // when it missed our last address change (issue 11: it holds our old address, so it cannot
+    // find us when it comes back; one announce per hour each, for MOVE_RETRY_WINDOW_MS).
+    if (
+      c.status !== 'active' &&
+      (!searchOnFailure || queuedCount(ctx.state, c.uuid) === 0) &&
+      !(retrying && moved.missed.has(c.uuid))
+    )
+      continue;
     announceTo(ctx, c, searchOnFailure);
   }
+  // The same moments (start, address change, hourly) refresh our record at peers with a domain.
+  publishAddress(ctx);
 }
 
-/** Sends our presence to one contact ("send connect"). */
+/** Sends our presence to one contact ("send connect"), with our digest when it lacks the current one. */
 export function announceTo(ctx: CoreContext, c: ContactRecord, searchOnFailure: boolean): void {
   if (!usable(c)) return;
-  ctx.send({ contact: c }, 'referral', { referent: ctx.self.uuid, hops: 0, ...announceInfo(ctx) }, 'announce', {
+  const body: ReferralBody = { referent: ctx.self.uuid, hops: 0, ...announceInfo(ctx) };
+  let digest: string | undefined;
+  // Peers with a domain neither search nor get searched through: they get no digest and send none.
+  if (ctx.cfg.digests && !ctx.cfg.isPublic && c.domain === null && c.status !== 'pending') {
+    const own = ctx.digests.own(ctx.state.contacts, ctx.now);
+    if (ctx.state.digestSent.get(c.uuid) !== own.version) {
+      body.digest = sealDigest(ctx.linkKey(c), ctx.self.uuid, c.uuid, own.payload, ctx.random(12));
+      digest = own.version;
+    }
+  }
+  ctx.send({ contact: c }, 'referral', body, 'announce', {
     kind: 'announce',
     contact: c.uuid,
     searchOnFailure,
+    ...(digest !== undefined ? { digest } : {}),
   });
 }
 
 /** The answer to an announce: the contact is there, or (on a failure that says so) it is not. */
 export function announceAnswered(
   ctx: CoreContext,
-  uuid: string,
-  searchOnFailure: boolean,
+  then: { contact: string; searchOnFailure: boolean; digest?: string },
   failure: FailureCode | null,
 ): void {
-  const c = ctx.state.contacts.get(uuid);
+  const c = ctx.state.contacts.get(then.contact);
   if (!c) return;
-  if (failure === null) return contactSeen(ctx, c, c.address);
+  const moved = ctx.state.moved;
+  if (failure === null) {
+    if (then.digest !== undefined) ctx.state.digestSent.set(c.uuid, then.digest);
+    moved?.missed.delete(c.uuid);
+    return contactSeen(ctx, c, c.address);
+  }
   if (!unreachableAfter(failure, 'own')) return;
   // §16.1: its channel opened while our announce failed on the way (an accept racing the requester's
   // dial): say it once more, over the channel (searchOnFailure false: no second retry).
-  if (ctx.state.channels.has(c.uuid) && searchOnFailure) return announceTo(ctx, c, false);
+  if (ctx.state.channels.has(c.uuid) && then.searchOnFailure) return announceTo(ctx, c, false);
+  if (moved && ctx.now - moved.at < MOVE_RETRY_WINDOW_MS) moved.missed.add(c.uuid);
   contactUnreachable(ctx, c);
   // Search only when something waits for it: an offline contact cannot be found anyway, and it
   // finds us when it comes back (the simulator: searching for every offline contact on start
   // cost ~900 messages per node at 30% offline).
-  if (searchOnFailure && queuedCount(ctx.state, c.uuid) > 0) ctx.startSearch(c);
+  if (then.searchOnFailure && queuedCount(ctx.state, c.uuid) > 0) ctx.startSearch(c);
 }
 
 /** Our IP:PORT as a contact should store it, learnt from a request's socket and Mesh-Port. */

@@ -9,6 +9,7 @@ import type { ReferralBody } from '../messages.ts';
 import { reachable } from '../reachability.ts';
 import { deleteReferral, putReferral } from '../tables.ts';
 import type { ContactRecord, ReferralRecord } from '../types.ts';
+import { digestReceived } from './digest.ts';
 
 const referralsOf = (core: CoreContext, referent: string): readonly ReferralRecord[] =>
   core.state.referrals.get(referent) ?? [];
@@ -22,8 +23,11 @@ export function handleReferral(core: CoreContext, ctx: InboundContext, body: Ref
   if (!sender) return core.respondError(ctx.requestId, 'UNKNOWN_SENDER', 'referrals come from contacts only');
   core.respondOk(ctx.upstream);
   const { referent, hops } = body;
-  // Presence: the auth step already updated the sender's address.
-  if (referent === sender.uuid && hops === 0) return;
+  // Presence: the auth step already updated the sender's address; a digest rides along (issue 11).
+  if (referent === sender.uuid && hops === 0) {
+    if (body.digest !== undefined && core.cfg.digests) digestReceived(core, sender, body.digest);
+    return;
+  }
   if (referent === core.self.uuid) return; // "is referent self → yes": ignore
   if (hops === 0) return core.drop('BAD_REQUEST', 'a referral about someone else needs hops ≥ 1');
   if (body.withdraw) {
@@ -66,10 +70,17 @@ function trimVias(core: CoreContext, referent: string): void {
  * "gen < limit → send referral messages (gen++)" to active contacts except `exclude`: at most
  * REFERRAL_FANOUT of them, most recently seen first (issue 12: every fan-out is bounded).
  */
-function forward(core: CoreContext, body: ReferralBody, exclude: string[]): void {
-  if (body.hops > core.cfg.referralRadius) return;
+function forward(core: CoreContext, body: ReferralBody, exclude: string[], referent?: ContactRecord): void {
+  // A peer with a domain is no friend of its contacts: telling them about each other would spread
+  // the graph it must not learn, and its contacts find each other by digest or directory (issue 11).
+  if (body.hops > core.cfg.referralRadius || core.cfg.isPublic) return;
+  // Contacts the referent's digest lists heard its own announce: only the others need our referral
+  // (issue 11: on a clustered graph most of a mover's contacts' contacts are its contacts too).
+  const skip = referent && core.digests.of(referent) ? referent : null;
   const targets: ContactRecord[] = [];
-  for (const c of core.state.contacts.values()) if (reachable(c) && !exclude.includes(c.uuid)) targets.push(c);
+  for (const c of core.state.contacts.values())
+    if (reachable(c) && !exclude.includes(c.uuid) && c.domain === null && !(skip && core.digestLists(skip, c.uuid)))
+      targets.push(c);
   if (targets.length > REFERRAL_FANOUT) {
     targets.sort((a, b) => (b.lastSeen ?? 0) - (a.lastSeen ?? 0));
     core.drop('LIMIT_FANOUT', `referral about ${body.referent}: ${targets.length - REFERRAL_FANOUT} contacts not told`);
@@ -90,7 +101,7 @@ export function announceContactMoved(core: CoreContext, c: ContactRecord): void 
     return;
   }
   core.state.lastReferralSent.set(c.uuid, core.now);
-  forward(core, { referent: c.uuid, hops: 1 }, [c.uuid]);
+  forward(core, { referent: c.uuid, hops: 1 }, [c.uuid], c);
 }
 
 /** Withdraws the referral we gave about `c` (it went away). */

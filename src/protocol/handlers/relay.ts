@@ -6,7 +6,7 @@
  */
 import type { FailureCode } from '../../errors.ts';
 import { MAX_WIRE_HOPS } from '../codec.ts';
-import { RELAY_FANOUT_STRANGER, RELAY_MAX_IN_FLIGHT, RELAY_MAX_STRANGER } from '../constants.ts';
+import { DIGEST_RELAY_FANOUT, RELAY_FANOUT_STRANGER, RELAY_MAX_IN_FLIGHT, RELAY_MAX_STRANGER } from '../constants.ts';
 import type { CoreContext, InboundContext } from '../context.ts';
 import type { MessageType, OkResponse } from '../messages.ts';
 import { unreachableAfter } from '../reachability.ts';
@@ -45,6 +45,12 @@ export function relay(
   const r = route(core, to, ctx.sender?.uuid ?? null, hops, now, {
     searchRadius: Math.min(cfg.searchRadius, maxHops ?? MAX_WIRE_HOPS),
     relayFanout: fanout,
+    // Digest hits know the target directly, so they are asked whatever the ring (like referrals),
+    // but only within the search radius: a false positive does not start a chain (issue 11).
+    // In the flooding ring one hop more: the flood's last hop asks the contacts whose digest lists
+    // the target, so paths searcher–x–y–z–target are found without any referral having spread.
+    digestFanout: cfg.digests ? DIGEST_RELAY_FANOUT : 0,
+    digestRadius: cfg.searchRadius + ((maxHops ?? 1) > 1 ? 1 : 0),
   });
   let targets: ContactRecord[];
   switch (r.kind) {
@@ -55,6 +61,7 @@ export function relay(
       targets = [r.contact];
       break;
     case 'referral':
+    case 'digest':
       targets = r.vias;
       break;
     case 'flood':

@@ -5,12 +5,14 @@
  * the first good answer wins; what "good" means and what happens then depends on its purpose.
  */
 import type { FailureCode } from '../../errors.ts';
+import { DIGEST_SEARCH_FANOUT } from '../constants.ts';
 import type { CoreContext, SendTarget } from '../context.ts';
 import type { OkResponse } from '../messages.ts';
 import { unreachableAfter } from '../reachability.ts';
 import type { SearchRecord, Via } from '../state.ts';
 import { endSearch } from '../tables.ts';
 import { addAnswered, addExhausted, bootstrapAnswered, bootstrapExhausted } from './contact-request.ts';
+import { directoryAnswered, directoryExhausted } from './directory.ts';
 import { locateAnswered, locateExhausted } from './locate.ts';
 
 /** Starts a search built by a handler: records it and asks the first batch. */
@@ -36,7 +38,11 @@ function nextBatch(core: CoreContext, s: SearchRecord): void {
     endSearch(core, s.key);
     return exhausted(core, s);
   }
-  const batch = s.queue.splice(0, Math.max(1, core.cfg.searchFanout));
+  // Digest hits know the target: ask them one or two at a time, widening only when they fail.
+  const narrow = s.narrow ?? 0;
+  const size = narrow > 0 ? Math.min(DIGEST_SEARCH_FANOUT, narrow) : Math.max(1, core.cfg.searchFanout);
+  const batch = s.queue.splice(0, size);
+  if (narrow > 0) s.narrow = narrow - batch.length;
   for (const via of batch) {
     const target = targetOf(core, via);
     if (!target) continue;
@@ -90,6 +96,8 @@ function answered(core: CoreContext, s: SearchRecord, resp: OkResponse, via: Via
       return locateAnswered(core, s, s.purpose, resp, via);
     case 'add':
       return addAnswered(core, s, s.purpose, resp, via);
+    case 'directory':
+      return directoryAnswered(core, s, s.purpose, resp);
     case 'bootstrap':
       return bootstrapAnswered(core, s, s.purpose, resp);
   }
@@ -102,6 +110,8 @@ function exhausted(core: CoreContext, s: SearchRecord): void {
       return locateExhausted(core, s.purpose);
     case 'add':
       return addExhausted(core, s.purpose);
+    case 'directory':
+      return directoryExhausted(core, s.purpose);
     case 'bootstrap':
       return bootstrapExhausted(core, s.purpose);
   }
