@@ -16,8 +16,9 @@ const strip = (r: SimResult) => {
 };
 
 describe('simulation with the crypto stand-in = simulation with real crypto', () => {
-  it('hk:400:3:0.3, 30 % offline, 80 lookups: the same document', async () => {
-    const o: SimOptions = { generate: 'hk:400:3:0.3', seed: 3, lookups: 80 };
+  it('hk:400:3:0.3, 30 % offline, 80 lookups, referral radius 1: the same document', async () => {
+    // Referral radius 1 (the default is 0 since the contact digests), so referrals are compared too.
+    const o: SimOptions = { generate: 'hk:400:3:0.3', seed: 3, lookups: 80, referralRadius: 1 };
     const fast = await runSimulation(o);
     const real = await runSimulation({ ...o, realCrypto: true });
     assert.deepEqual(strip(fast), strip(real));
@@ -26,5 +27,14 @@ describe('simulation with the crypto stand-in = simulation with real crypto', ()
     for (const k of ['announce', 'referral', 'ip', 'ip-relay', 'message']) assert.ok(total(k) > 0, `${k} sent`);
     assert.ok(fast.successes > 0 && fast.successes < fast.eligibleLookups, 'some lookups succeed, some fail');
     assert.ok(Object.keys(fast.drops).length > 0, 'some inputs dropped');
+  });
+
+  it('the same graph with 2 peers with a domain (the directory, shipped referral radius): the same document', async () => {
+    const o: SimOptions = { generate: 'hk:400:3:0.3', seed: 3, lookups: 80, domainPeers: 2 };
+    const fast = await runSimulation(o);
+    const real = await runSimulation({ ...o, realCrypto: true });
+    assert.deepEqual(strip(fast), strip(real));
+    const total = (k: string) => Object.values(fast.messagesByKind[k] ?? {}).reduce((s, x) => s + x, 0);
+    assert.ok(total('directory') > 0, 'directory requests sent');
   });
 });
