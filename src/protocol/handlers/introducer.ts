@@ -28,9 +28,10 @@ import { addressFrom } from './presence.ts';
  */
 export function pickIntroducers(core: CoreContext): ContactRecord[] {
   const { state } = core;
-  // Until the node knows its reachability (§15), a private (RFC 1918 / CGNAT / ULA) own address is the
-  // sign that strangers cannot dial us; a public or loopback node needs no introducer.
-  if (state.address === null || !isPrivateAddress(state.address)) return [];
+  // Strangers cannot dial us when we advertise ourselves as not dialable (§15.2: private, or not yet
+  // confirmed behind a NAT) or our address is a private one (RFC 1918 / CGNAT / ULA); a dialable public
+  // or loopback node needs no introducer.
+  if (state.address === null || (state.nat.dialable && !isPrivateAddress(state.address))) return [];
   return [...state.contacts.values()]
     .filter((c) => c.status === 'active' && c.address !== null && state.channels.has(c.uuid))
     .sort((a, b) => Number(b.domain !== null) - Number(a.domain !== null) || (b.lastSeen ?? 0) - (a.lastSeen ?? 0))
