@@ -65,9 +65,11 @@ export async function startWebFixture(init: { token?: string; port?: number } = 
   mesh.skewMs = -2 * HOUR;
   const [me, alice, bob, dave, erin, frank, grace] = await Promise.all([
     mesh.node('Me', { address: '203.0.113.7:7575' }),
+    // The page lists referrals, which the shipped routing (radius 0 since the contact digests) no
+    // longer spreads: Alice, Bob and Dave forward them (radius 2, 1, 2) so the page has some to show.
     mesh.node('Alice', { core: { referralRadius: 2 } }),
-    mesh.node('Bob'),
-    mesh.node('Dave'),
+    mesh.node('Bob', { core: { referralRadius: 1 } }),
+    mesh.node('Dave', { core: { referralRadius: 2 } }),
     mesh.node('Erin'),
     mesh.node('Frank'),
     mesh.node('Grace'),
