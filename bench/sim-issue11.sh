@@ -28,7 +28,8 @@ queueB() {
   run hk10k-dp20 --generate hk:10000:5:0.5 --lookups 300 --domain-peers 20
   run ws10k-default --generate ws:10000:10:0.1 --lookups 300
   run ws10k-dp20 --generate ws:10000:10:0.1 --lookups 300 --domain-peers 20
-  for p in 0.01 0.05 0.1 0.3 1; do run ws3k-p$p --generate ws:3000:10:$p --lookups 200; done
+  for p in 0 0.01 0.03 0.1 0.2 0.3 0.5 1; do run ws5k-p$p --generate ws:5000:10:$p --lookups 500; done
+  for p in 0 0.5 0.9; do run hk5k-p$p --generate hk:5000:5:$p --lookups 500; done
 }
 queueA & A=$!
 queueB & B=$!
@@ -39,7 +40,9 @@ run ego-kademlia-off0.3-L1000 --graph $E --strategy kademlia --lookups 1000
 run ego-dp20-kademlia-off0.3 --graph $E --strategy kademlia --lookups 300 --domain-peers 20
 run hk10k-kademlia --generate hk:10000:5:0.5 --strategy kademlia --lookups 300
 run ws10k-kademlia --generate ws:10000:10:0.1 --strategy kademlia --lookups 300
-for p in 0.01 0.05 0.1 0.3 1; do run ws3k-p$p-kademlia --generate ws:3000:10:$p --strategy kademlia --lookups 200; done
+for p in 0 0.01 0.03 0.1 0.2 0.3 0.5 1; do run ws5k-p$p-kademlia --generate ws:5000:10:$p --strategy kademlia --lookups 500; done
+for p in 0 0.5 0.9; do run hk5k-p$p-kademlia --generate hk:5000:5:$p --strategy kademlia --lookups 500; done
 node --import tsx bench/sim-clustering.ts $E hk:10000:5:0.5 ws:10000:10:0.1 \
-  ws:3000:10:0.01 ws:3000:10:0.05 ws:3000:10:0.1 ws:3000:10:0.3 ws:3000:10:1 > "$O/clustering.jsonl"
+  ws:5000:10:0 ws:5000:10:0.01 ws:5000:10:0.03 ws:5000:10:0.1 ws:5000:10:0.2 ws:5000:10:0.3 \
+  ws:5000:10:0.5 ws:5000:10:1 hk:5000:5:0 hk:5000:5:0.5 hk:5000:5:0.9 > "$O/clustering.jsonl"
 node --import tsx bench/sim-report-issue11.ts

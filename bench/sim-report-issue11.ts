@@ -26,10 +26,10 @@ const clustering = new Map<string, number>(
 const mesh: [number, number][] = [];
 const kad: [number, number][] = [];
 const meshOk: [number, number][] = [];
-for (const p of ['0.01', '0.05', '0.1', '0.3', '1']) {
-  const c = clustering.get(`ws:3000:10:${p}`);
-  const m = load(`ws3k-p${p}`);
-  const k = load(`ws3k-p${p}-kademlia`);
+for (const p of ['0', '0.01', '0.03', '0.1', '0.2', '0.3', '0.5', '1']) {
+  const c = clustering.get(`ws:5000:10:${p}`);
+  const m = load(`ws5k-p${p}`);
+  const k = load(`ws5k-p${p}-kademlia`);
   if (c === undefined) continue;
   if (m) {
     mesh.push([c, m.messagesPerRelocation]);
@@ -38,11 +38,11 @@ for (const p of ['0.01', '0.05', '0.1', '0.3', '1']) {
   if (k) kad.push([c, k.messagesPerRelocation]);
 }
 const extra = [
-  lineChart('Messages per relocation vs clustering (WS 3,000 nodes, k=10)', 'clustering coefficient', 'msgs', [
+  lineChart('Messages per relocation vs clustering (WS 5,000 nodes, k=10)', 'clustering coefficient', 'msgs', [
     { label: 'bounded (default)', points: mesh },
     { label: 'kademlia', points: kad },
   ]),
-  lineChart('Mesh relocation success vs clustering (WS 3,000 nodes, k=10)', 'clustering coefficient', 'success %', [
+  lineChart('Mesh relocation success vs clustering (WS 5,000 nodes, k=10)', 'clustering coefficient', 'success %', [
     { label: 'bounded (default)', points: meshOk },
   ]),
 ];
