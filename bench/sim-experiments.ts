@@ -1,5 +1,6 @@
 /**
- * Runs the simulator experiments (docs/sim-results/*.json) and renders docs/sim-report.html.
+ * Runs the pre-issue-11 simulator experiments (docs/sim-results/*.json, superseded; the current set is
+ * bench/sim-issue11.sh) and renders docs/sim-report.html from them (overwriting the current report).
  *   node --import tsx bench/sim-experiments.ts <queue> [--report-only]
  * Queues: "ego" (ego-Facebook strategies, radii and offline sweep), "scale" (Kademlia everywhere,
  * generated graphs up to 100,000 nodes). Each finished run is saved at once, so partial runs count.
