@@ -173,8 +173,17 @@ describe('mesh CLI end to end', { timeout: 600_000 }, () => {
       'C to receive',
     );
     assert.equal(got.from, A.uuid);
-    const cAtA = (await meshJson<Contact[]>(alice.dir, 'contacts')).find((x) => x.uuid === C.uuid);
-    assert.equal(cAtA?.address, '127.0.0.3:7575');
+    // A learns C's new address: from B's search answer, or from C's own announce over the channel C
+    // redials to A once A is back (§16.1) — whichever comes first; it may trail the message itself.
+    const cAtA = await waitFor(
+      async () =>
+        (await meshJson<Contact[]>(alice.dir, 'contacts')).find(
+          (x) => x.uuid === C.uuid && x.address === '127.0.0.3:7575',
+        ),
+      10_000,
+      "A to hold C's new address",
+    );
+    assert.equal(cAtA.address, '127.0.0.3:7575');
     // Now directly: a second message does not need B (B can even be gone).
     await B.stop();
     const msg2 = await meshJson<{ id: string }>(alice.dir, 'send', 'cleo', 'direct now');

@@ -127,6 +127,8 @@ export class Channel {
       this.lastHeard = Date.now();
     };
     this.helloTimer = setTimeout(() => this.close(CLOSE.TIMEOUT, 'no HELLO in time'), hooks.helloTimeoutMs);
+    // A channel still waiting for its HELLO is no reason to keep a stopping process alive.
+    this.helloTimer.unref?.();
     // The dialer speaks first; the listener answers only once the hub admitted the channel.
     if (dialled) link.send(buildHello(hooks.identity, 0, link.exporter));
   }

@@ -116,6 +116,8 @@ export class HttpsTransport extends ChannelBinding implements ChannelTransport {
   private readonly localAddress: string | undefined;
   private readonly logger: Logger | undefined;
   private app: FastifyInstance | null = null;
+  /** Every accepted socket still open: upgraded ones (channels, even mid-HELLO) are not the HTTP server's to close. */
+  private readonly accepted = new Set<Socket>();
   private closed = false;
   private extraCa: string[] | null = null;
   /** Per-source connection and handshake budgets (issue 12 #7); null when disabled. */
@@ -213,6 +215,11 @@ export class HttpsTransport extends ChannelBinding implements ChannelTransport {
         logger: init.logger,
       });
     }
+
+    app.server.on('connection', (socket: Socket) => {
+      this.accepted.add(socket);
+      socket.once('close', () => this.accepted.delete(socket));
+    });
 
     // Every content type reaches the handler as the raw bytes (the body is MAC'd).
     app.removeAllContentTypeParsers();
@@ -360,6 +367,10 @@ export class HttpsTransport extends ChannelBinding implements ChannelTransport {
       app ? closeWithin(app, 2_000) : undefined,
       ...pools.map((p) => p.destroy().catch(() => undefined)),
     ]);
+    // Whatever is still open (an upgraded socket whose channel never finished its HELLO) would keep
+    // the process alive after stop.
+    for (const socket of this.accepted) socket.destroy();
+    this.accepted.clear();
   }
 
   private poolFor(u: Undici, target: { host: string; port: number }, pin: PinSpec | undefined): Pool {
