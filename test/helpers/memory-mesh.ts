@@ -24,6 +24,8 @@ export interface MemoryNodeInit {
   channels?: boolean;
   /** Punch port (docs/PROTOCOL.md §17.1) for the transport and the core; implies `channels`. */
   punchPort?: number;
+  /** Channel redial backoff (short in tests where a node's channels drop and must come back soon). */
+  redial?: { redialMinMs: number; redialMaxMs: number };
 }
 
 /** A memory network of real MeshNodes sharing one (optionally shifted) clock. */
@@ -51,6 +53,7 @@ export class MemoryMesh {
         signPub: self.signPub,
         ...(init.channels || init.punchPort ? { signPriv: self.signPriv, boxPub: self.boxPub } : {}),
         ...(init.punchPort ? { punchPort: init.punchPort } : {}),
+        ...(init.redial ? { channel: init.redial } : {}),
       }),
       clock: this.clock,
       core: init.punchPort ? { punchPort: init.punchPort, ...init.core } : init.core,

@@ -20,6 +20,7 @@ import { bestReferrals } from '../routing.ts';
 import type { Continuation, IntroducedPeer, OutstandingRequest, RelayAttempt, Upstream } from '../state.ts';
 import { withinBudget } from '../tables.ts';
 import type { ContactRecord } from '../types.ts';
+import { startPunch } from './punch.ts';
 
 /** Associated data of a relayed request from `from` to `to`. */
 export const relayAad = (from: string, to: string) => utf8(`mesh-v1-relay|${from}|${to}`);
@@ -261,7 +262,20 @@ export function openRelayedAnswer(
   const p = opened.plaintext;
   // The target answered through this relay: keep using it until it fails or a channel opens.
   if (path.via) core.state.relayVia.set(target.uuid, path.via);
+  upgradeDirect(core, target, path.type);
   return { status: (p[0] << 8) | p[1], body: p.slice(2) };
+}
+
+/**
+ * A contact answered (or reached us) through a relay and no channel to it is open: try the direct
+ * upgrade (§17.6). `startPunch` keeps it from looping: one attempt at a time, the initiator's backoff
+ * after a failure, nothing when this node does not punch or does not know its candidates yet. Not on
+ * the punch messages themselves (they are the attempt; starting another would collide with it).
+ */
+function upgradeDirect(core: CoreContext, c: ContactRecord, type: string | undefined): void {
+  if (type === 'punch' || c.status !== 'active' || c.domain !== null || core.state.channels.has(c.uuid)) return;
+  if (core.cfg.punchPort === null) return;
+  startPunch(core, c);
 }
 
 /**
@@ -353,7 +367,9 @@ function openRelayed(
   const known = state.contacts.has(relay) || state.introducerRelays.get(from.uuid)?.uuid === relay;
   if (!state.channels.has(from.uuid) && known) state.relayVia.set(from.uuid, relay);
   const wasActive = from.status === 'active';
+  const innerType = inner.headers['mesh-type'];
   handleInner(innerId, inner.headers, inner.body, relay);
+  if (known) upgradeDirect(core, from, innerType);
   // It could not reach us before (our announce, e.g. an accept, went nowhere): say we are here, back
   // through the same relay. Once per inactive → active change, so no echo.
   if (!wasActive && from.status === 'active' && known) core.announceTo(from, false);
