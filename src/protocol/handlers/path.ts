@@ -262,6 +262,19 @@ export function openRelayedAnswer(
   const p = opened.plaintext;
   // The target answered through this relay: keep using it until it fails or a channel opens.
   if (path.via) core.state.relayVia.set(target.uuid, path.via);
+  // A contact that never said it cannot be dialled has most likely moved: the relay is a stop-gap, the
+  // seed's flow (find it through mutual contacts, then talk directly) still runs. A search is not
+  // repeated within SEARCH_RETRY_INTERVAL_MS, and not at all while a channel with it is open.
+  // Only when nothing listened at its address (refused: not a NAT that drops us), and not for a pair an
+  // introducer carries (§16.4: it has no mutual contact to search through).
+  const movedLikely =
+    path.type !== 'punch' &&
+    path.via !== null &&
+    core.state.contacts.has(path.via) &&
+    !core.state.introducerRelays.has(target.uuid) &&
+    path.directFailure === 'CONNECT_FAILED' &&
+    core.state.nat.peers.get(target.uuid)?.dialable !== false;
+  if (movedLikely) core.startSearch(target);
   upgradeDirect(core, target, path.type);
   return { status: (p[0] << 8) | p[1], body: p.slice(2) };
 }
