@@ -143,10 +143,14 @@ export interface InboundRequest {
   channel?: ChannelPeer | null;
 }
 
-/** Emitted when a channel opens (after the one-per-pair rule picked it) or an open channel closes. */
+/**
+ * Emitted when a channel opens (after the one-per-pair rule picked it) or an open channel closes; and
+ * `channel:unreached` when a dial of ours to a kept peer failed (no connection, TLS or HELLO).
+ */
 export type ChannelEvent =
   | { type: 'channel:open'; peer: ChannelPeer; remote: string; dialled: boolean }
-  | { type: 'channel:close'; peer: ChannelPeer; remote: string; dialled: boolean; code: number; reason: string };
+  | { type: 'channel:close'; peer: ChannelPeer; remote: string; dialled: boolean; code: number; reason: string }
+  | { type: 'channel:unreached'; signPub: Uint8Array; remote: string };
 
 /** A Transport that also carries persistent channels; `request()` uses an open channel to the pinned peer, else POST. */
 export interface ChannelTransport extends Transport {

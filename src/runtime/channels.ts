@@ -25,10 +25,14 @@ export class ChannelKeeper {
   readonly #kept = new Map<string, { address: string; signPub: Uint8Array }>();
   /**
    * Peers whose channels so far always came from them (our dials never made one): most likely behind
-   * a NAT. When their channel closes we stop dialling their address (it would fail every minute for
-   * ever) until it changes; they dial us again when they are back (§16.1).
+   * a NAT. When their channel closes and a dial of ours to them has failed, we stop dialling their
+   * address (it would fail every minute for ever) until it changes; they dial us again when they are
+   * back (§16.1). Without a failed dial we keep dialling: the peer's channel may simply have come
+   * before ours, and the one-per-pair rule (§13.4) may have kept it.
    */
   readonly #inboundOnly = new Set<string>();
+  /** Contacts a dial of ours failed to reach (since our last dialled channel to them). */
+  readonly #unreached = new Set<string>();
   readonly #dialledOk = new Set<string>();
   /** Contacts whose channel we dialled broke (not released, not replaced): see `reopened`. */
   readonly #lost = new Set<string>();
@@ -50,10 +54,20 @@ export class ChannelKeeper {
       return !!c && c.status === 'active' && hex(c.signPub) === hex(peer.signPub);
     });
     this.#off = transport.onChannel((e) => {
+      if (e.type === 'channel:unreached') {
+        const key = hex(e.signPub);
+        for (const [uuid, k] of this.#kept) {
+          if (hex(k.signPub) !== key) continue;
+          this.#unreached.add(uuid);
+          if (this.#inboundOnly.has(uuid) && transport.channelTo(k.signPub) === null) this.#stopDialling(uuid);
+        }
+        return;
+      }
       const uuid = e.peer.uuid;
       if (e.type === 'channel:open') {
         if (e.dialled) {
           this.#dialledOk.add(uuid);
+          this.#unreached.delete(uuid);
           this.#inboundOnly.delete(uuid);
         } else if (!this.#dialledOk.has(uuid)) this.#inboundOnly.add(uuid);
         changed(uuid, true);
@@ -63,7 +77,7 @@ export class ChannelKeeper {
         if (e.dialled && e.code !== CLOSE.NORMAL && e.code !== CLOSE.DUPLICATE) this.#lost.add(uuid);
         if (transport.channelTo(e.peer.signPub) === null) {
           changed(uuid, false);
-          if (this.#inboundOnly.has(uuid)) this.#stopDialling(uuid);
+          if (this.#inboundOnly.has(uuid) && this.#unreached.has(uuid)) this.#stopDialling(uuid);
         }
       }
     });
@@ -110,6 +124,7 @@ export class ChannelKeeper {
       if (kept?.address === c.address) return;
       if (this.#inboundOnly.has(uuid) && kept === undefined && this.#parked.get(uuid) === c.address) return;
       this.#parked.delete(uuid);
+      this.#unreached.delete(uuid);
       this.#kept.set(uuid, { address: c.address as string, signPub: c.signPub });
       this.transport.keepChannel(c.address as string, { signPub: c.signPub });
     } else if (kept) {

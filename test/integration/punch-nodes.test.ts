@@ -33,14 +33,16 @@ async function setUp(): Promise<{ alice: MeshNode; carol: MeshNode }> {
   const carol = await mesh.node('carol', PUNCHING);
   const alice = await mesh.node('alice', PUNCHING);
   await befriend(carol, alice);
+  // The befriending opens a channel from alice's own address: wait until both ends hold it, so no dial
+  // is still under way when the NAT comes (a late one would arrive from her own address and stay).
+  await until('the first channel', () => tr(alice).channelTo(keyOf(carol)) && tr(carol).channelTo(keyOf(alice)));
   // alice goes behind a NAT; her connections drop (as on a router change) and only hers can come back.
   const seen: string[] = [];
   tr(carol).onChannel((e) => e.type === 'channel:open' && seen.push(e.remote));
   mesh.net.setNat(tr(alice).address, '203.0.113.1');
   mesh.net.setOnline(tr(alice).address, false);
   mesh.net.setOnline(tr(alice).address, true);
-  // The befriending may still open a channel from alice's own address: wait for the one from her router,
-  // and for her end of it (until then her send would go by POST).
+  // Wait for the channel from her router, and for her end of it (until then her send would go by POST).
   await until('alice dialled carol again', () => seen.some((r) => r.startsWith('203.0.113.1:')), 10_000);
   assert.deepEqual(
     seen.filter((r) => r.startsWith('203.0.113.1:')),

@@ -264,6 +264,8 @@ export class ChannelHub {
       (err: unknown) => {
         if (this.dials.get(key) === d) this.dials.delete(key);
         this.c.logger?.debug({ err, address: k.address }, 'mesh channel: dial failed');
+        if (!d.aborted && !this.closed)
+          this.notify({ type: 'channel:unreached', signPub: k.signPub, remote: k.address });
         this.redial(key);
       },
     );
@@ -399,6 +401,10 @@ export class ChannelHub {
     const e: ChannelEvent = closed
       ? { type: 'channel:close', peer, remote: ch.remote, dialled: ch.dialled, ...closed }
       : { type: 'channel:open', peer, remote: ch.remote, dialled: ch.dialled };
+    this.notify(e);
+  }
+
+  private notify(e: ChannelEvent): void {
     for (const l of this.listeners) {
       try {
         l(e);
