@@ -26,10 +26,17 @@ interface Cell {
   upnp: boolean;
   pair: 'home–public' | 'home–home (mutual contact)' | 'same router';
   ok: boolean;
-  /** "direct" | "relay" | "none" as both ends see it ("direct/direct", "relay/relay" …). */
+  /** "direct" | "relay" | "none" as both ends see it ("direct/direct", "relay/relay" …), after the messages. */
   path: string;
   /** Add (invite → both active) + one message each way, ms. */
   ms: number;
+  /**
+   * The path once the pair settled: a relayed pair punches on its own after relayed traffic (§17.6);
+   * up to UPGRADE_WAIT_MS after the second message, both ends' path, polled.
+   */
+  finalPath: string;
+  /** From the second message to both ends "direct", ms (0: direct already; null: never within the wait). */
+  directAfterMs: number | null;
   error?: string;
 }
 
@@ -37,30 +44,56 @@ const args = process.argv.slice(2);
 const json = args.includes('--json');
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
 
+/** How long a relayed pair is given to upgrade to direct by itself after its messages (§17.6), ms. */
+const UPGRADE_WAIT_MS = 20_000;
+
 async function pathOf(a: LabNode, b: LabNode): Promise<string> {
   const c = (await a.json<LabContact[]>('contacts')).find((x) => x.uuid === b.uuid);
   return c?.path ?? 'none';
 }
 
 /** Adds `a` and `b` (a invites), a message each way; returns the cell's path and time. */
-async function pairUp(a: LabNode, b: LabNode, tag: string): Promise<{ path: string; ms: number }> {
+type PairResult = Pick<Cell, 'path' | 'ms' | 'finalPath' | 'directAfterMs'>;
+
+async function pairUp(a: LabNode, b: LabNode, tag: string): Promise<PairResult> {
   const t0 = Date.now();
   await befriend(a, b, 30_000);
   await deliver(b, a, `${tag} b→a`, 30_000);
   await deliver(a, b, `${tag} a→b`, 30_000);
-  const ms = Date.now() - t0;
-  return { path: `${await pathOf(a, b)}/${await pathOf(b, a)}`, ms };
+  const t1 = Date.now();
+  const ms = t1 - t0;
+  const both = async () => `${await pathOf(a, b)}/${await pathOf(b, a)}`;
+  const path = await both();
+  let finalPath = path;
+  while (finalPath !== 'direct/direct' && Date.now() - t1 < UPGRADE_WAIT_MS) {
+    await new Promise((r) => setTimeout(r, 250));
+    finalPath = await both();
+  }
+  const directAfterMs = finalPath === 'direct/direct' ? (path === finalPath ? 0 : Date.now() - t1) : null;
+  return { path, ms, finalPath, directAfterMs };
 }
 
 async function runConfig(map: NatMap, filter: NatFilter, upnp: boolean, n: number): Promise<Cell[]> {
   const lab = new Lab(`nat_mx_${process.pid}_${n}`);
   const cells: Cell[] = [];
-  const cell = async (pair: Cell['pair'], f: () => Promise<{ path: string; ms: number }>) => {
+  const cell = async (pair: Cell['pair'], f: () => Promise<PairResult>) => {
     try {
       const r = await f();
       cells.push({ map, filter, upnp, pair, ok: true, ...r });
     } catch (e) {
-      cells.push({ map, filter, upnp, pair, ok: false, path: 'none', ms: 0, error: String(e).slice(0, 300) });
+      const error = String(e).slice(0, 300);
+      cells.push({
+        map,
+        filter,
+        upnp,
+        pair,
+        ok: false,
+        path: 'none',
+        ms: 0,
+        finalPath: 'none',
+        directAfterMs: null,
+        error,
+      });
     }
   };
   try {
@@ -107,22 +140,30 @@ async function main(): Promise<void> {
         if (!json)
           for (const c of cells)
             console.error(
-              `${key.padEnd(20)} ${c.pair.padEnd(28)} ${c.ok ? 'ok ' : 'FAIL'} ${c.path.padEnd(14)} ${c.ms} ms${c.error ? ` ${c.error}` : ''}`,
+              `${key.padEnd(20)} ${c.pair.padEnd(28)} ${c.ok ? 'ok ' : 'FAIL'} ${c.path.padEnd(14)} → ${c.finalPath.padEnd(14)} ${c.ms} ms${c.error ? ` ${c.error}` : ''}`,
             );
       }
   if (json) {
     console.log(JSON.stringify(all, null, 2));
     return;
   }
-  console.log('\n| mapping | filtering | port mapping | pair | result | path (a/b) | time |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log(
+    '\n| mapping | filtering | port mapping | pair | result | path after the messages (a/b) | settled path | time | direct after |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   for (const c of all)
     console.log(
-      `| ${c.map} | ${c.filter} | ${c.upnp ? 'on' : 'off'} | ${c.pair} | ${c.ok ? 'ok' : 'FAIL'} | ${c.path} | ${c.ok ? `${(c.ms / 1000).toFixed(1)} s` : '–'} |`,
+      `| ${c.map} | ${c.filter} | ${c.upnp ? 'on' : 'off'} | ${c.pair} | ${c.ok ? 'ok' : 'FAIL'} | ${c.path} | ${c.finalPath} | ${c.ok ? sec(c.ms) : '–'} | ${c.directAfterMs === null ? '–' : sec(c.directAfterMs)} |`,
     );
   const ok = all.filter((c) => c.ok).length;
-  const direct = all.filter((c) => c.ok && c.path.startsWith('direct/direct')).length;
-  console.log(`\n${ok}/${all.length} cells ok; ${direct} direct, ${ok - direct} relayed.`);
+  const direct = all.filter((c) => c.ok && c.finalPath === 'direct/direct').length;
+  // Where the NATs allow a direct path physically (issue 10): preserve mapping, or port mapping on.
+  const possible = all.filter((c) => c.map === 'preserve' || c.upnp);
+  const possibleDirect = possible.filter((c) => c.ok && c.finalPath === 'direct/direct').length;
+  console.log(
+    `\n${ok}/${all.length} cells ok; ${direct} direct, ${ok - direct} relayed; direct where physically possible: ${possibleDirect}/${possible.length}.`,
+  );
   if (ok < all.length) process.exitCode = 1;
 }
 
