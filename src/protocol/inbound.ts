@@ -108,8 +108,15 @@ export function onRequest(
     // the address taken from this very request can use it.
     if (m.type === 'referral' && m.body.hops === 0 && m.body.referent === ctx.sender.uuid)
       notePeerInfo(core, ctx.sender.uuid, m.body);
-    // A relayed request says nothing about the origin's address (the socket is the relay's).
-    core.contactSeen(ctx.sender, relayedBy === null ? lanRoute(core, ctx.sender.uuid, addressFrom(core, ctx)) : null);
+    // A relayed request says nothing about the origin's address (the socket is the relay's), but its
+    // announce can say the contact is behind our own router: then its LAN address replaces the
+    // public one we cannot reach without hairpinning (§15.5), and the pair talks directly.
+    const held = ctx.sender.address;
+    const lan = relayedBy !== null && held !== null ? lanRoute(core, ctx.sender.uuid, held) : null;
+    core.contactSeen(
+      ctx.sender,
+      relayedBy === null ? lanRoute(core, ctx.sender.uuid, addressFrom(core, ctx)) : lan !== held ? lan : null,
+    );
   }
   switch (m.type) {
     case 'IP':

@@ -37,6 +37,8 @@ interface Cell {
   finalPath: string;
   /** From the second message to both ends "direct", ms (0: direct already; null: never within the wait). */
   directAfterMs: number | null;
+  /** When the pair did not settle direct: what each end holds for the other (address, path, via, channel). */
+  views?: Partial<LabContact>[];
   error?: string;
 }
 
@@ -53,7 +55,13 @@ async function pathOf(a: LabNode, b: LabNode): Promise<string> {
 }
 
 /** Adds `a` and `b` (a invites), a message each way; returns the cell's path and time. */
-type PairResult = Pick<Cell, 'path' | 'ms' | 'finalPath' | 'directAfterMs'>;
+type PairResult = Pick<Cell, 'path' | 'ms' | 'finalPath' | 'directAfterMs' | 'views'>;
+
+/** What `a` holds for `b`, in short. */
+async function viewOf(a: LabNode, b: LabNode): Promise<Partial<LabContact>> {
+  const c = (await a.json<LabContact[]>('contacts')).find((x) => x.uuid === b.uuid);
+  return { name: c?.name, address: c?.address, path: c?.path, via: c?.via, channel: c?.channel };
+}
 
 async function pairUp(a: LabNode, b: LabNode, tag: string): Promise<PairResult> {
   const t0 = Date.now();
@@ -70,7 +78,8 @@ async function pairUp(a: LabNode, b: LabNode, tag: string): Promise<PairResult> 
     finalPath = await both();
   }
   const directAfterMs = finalPath === 'direct/direct' ? (path === finalPath ? 0 : Date.now() - t1) : null;
-  return { path, ms, finalPath, directAfterMs };
+  if (directAfterMs !== null) return { path, ms, finalPath, directAfterMs };
+  return { path, ms, finalPath, directAfterMs, views: [await viewOf(a, b), await viewOf(b, a)] };
 }
 
 async function runConfig(map: NatMap, filter: NatFilter, upnp: boolean, n: number): Promise<Cell[]> {
@@ -140,7 +149,7 @@ async function main(): Promise<void> {
         if (!json)
           for (const c of cells)
             console.error(
-              `${key.padEnd(20)} ${c.pair.padEnd(28)} ${c.ok ? 'ok ' : 'FAIL'} ${c.path.padEnd(14)} → ${c.finalPath.padEnd(14)} ${c.ms} ms${c.error ? ` ${c.error}` : ''}`,
+              `${key.padEnd(20)} ${c.pair.padEnd(28)} ${c.ok ? 'ok ' : 'FAIL'} ${c.path.padEnd(14)} → ${c.finalPath.padEnd(14)} ${c.ms} ms${c.error ? ` ${c.error}` : ''}${c.views ? ` ${JSON.stringify(c.views)}` : ''}`,
             );
       }
   if (json) {

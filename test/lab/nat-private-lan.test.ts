@@ -74,4 +74,39 @@ test('private home node: observed IP advertised, not dialable; two homes behind 
   const aliceSees = (await alice.json<LabContact[]>('contacts')).find((c) => c.uuid === bob.uuid);
   assert.match(aliceSees?.address ?? '', /^10\.77\.1\.\d+:7575$/);
   console.log(`# LAN: befriended in ${tAdd} ms; messages ${t1} ms and ${t2} ms`);
+  await Promise.all([alice.stop(), bob.stop()]); // the next test runs fresh nodes on these hosts
+});
+
+test('two fresh homes behind one router, both contacts of a public node: relayed at first, then direct on the LAN', async () => {
+  // Runs after the test above: home2 is behind nat1 already; its home nodes are stopped.
+  const carol = await lab.node('pub2', 'dave');
+  const ann = await lab.node('home1', 'ann');
+  const ben = await lab.node('home2', 'ben');
+  for (const n of [carol, ann, ben]) await n.start(...(n === carol ? [] : ['--no-port-mapping']));
+  await befriend(carol, ann);
+  await befriend(carol, ben);
+  await befriend(ann, ben);
+  await deliver(ben, ann, 'b→a');
+  await deliver(ann, ben, 'a→b');
+  // Whatever the first path (the invite may have gone through carol, and each may hold the other at
+  // nat1's address, which the router cannot hairpin), the announces say both are behind our router:
+  // each ends holding the other's LAN address, directly.
+  const t0 = Date.now();
+  for (const [a, b] of [
+    [ann, ben],
+    [ben, ann],
+  ] as const) {
+    const v = await waitFor(
+      `${a.name} to reach ${b.name} directly on the LAN`,
+      async () => {
+        const c = (await a.json<LabContact[]>('contacts')).find((x) => x.uuid === b.uuid);
+        return c?.path === 'direct' && c.channel && /^10\.77\.1\.\d+:7575$/.test(c.address ?? '') ? c : null;
+      },
+      20_000,
+    );
+    assert.equal(v.via, null);
+  }
+  await deliver(ann, ben, 'on the LAN');
+  console.log(`# same router, fresh nodes: direct on the LAN ${Date.now() - t0} ms after the messages`);
+  for (const n of [carol, ann, ben]) await n.stop();
 });
