@@ -10,16 +10,22 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Agent, request } from 'undici';
 import {
   aeadSeal,
+  authPhrase,
   deriveLinkKey,
   deriveUuid,
+  encodeInvite,
   generateKeyPairs,
   inviteId,
   inviteKey,
+  responseSigningInput,
+  sealTo,
+  signEd25519,
   toB64u,
   utf8,
 } from '../../src/crypto/index.ts';
@@ -34,6 +40,7 @@ import { buildHello } from '../../src/transport/channel/channel.ts';
 import type { ChannelLink } from '../../src/transport/channel/link.ts';
 import { decodeFrame, encodeFrame } from '../../src/transport/channel-frames.ts';
 import { dialWs } from '../../src/transport/https/channel-ws.ts';
+import { HttpsTransport } from '../../src/transport/https/index.ts';
 import { storeSnapshot } from '../fuzz/https.ts';
 import { cleanup, initNode, meshJson, type RunningNode, startNode, waitFor } from './cli-helpers.ts';
 import { meshHeaders } from './raw-mesh.ts';
@@ -413,5 +420,85 @@ describe('attacks on the relay and the introducer against a real daemon', { time
     assert.equal((await register(rand(16), Date.now() + 600_000)).status, 200);
     assert.equal((await X.request(r, 'referral', json({ referent: X.self.uuid, hops: 0 }))).status, 200);
     assert.deepEqual(storedState(R.dir), before, 'nothing stored');
+  });
+
+  /** A TCP listener that only counts the connections made to it (is the daemon dialling this address?). */
+  async function counter(host: string): Promise<{ server: Server; count: () => number }> {
+    let n = 0;
+    const server = createServer((sock) => {
+      n++;
+      sock.destroy();
+    });
+    await new Promise<void>((res) => server.listen(7575, host, res));
+    return { server, count: () => n };
+  }
+
+  test('requester side: a forged introducer card in an inviter’s sealed answer makes the daemon dial nothing', async () => {
+    // Inviters answering `mesh add` at 127.0.0.221 (first contact: no pin, the seal authenticates):
+    // each invite's inviter answers properly, with the `introducer` card the test chooses.
+    const cards = new Map<string, { inviter: SelfRecord; introducer: Record<string, unknown> }>();
+    const listener = new HttpsTransport({ host: '127.0.0.221', port: 7575, ...identity('listener') });
+    await listener.listen(async (req) => {
+      const body = JSON.parse(Buffer.from(req.body).toString('utf8'));
+      const entry = cards.get(body.invite);
+      const pub = Buffer.from(req.headers['mesh-pub-key'] ?? '', 'base64url');
+      if (!entry || pub.length !== 64) return { status: 401, body: json({ error: 'UNKNOWN_SENDER', message: '' }) };
+      const requester = { signPub: new Uint8Array(pub.subarray(0, 32)), boxPub: new Uint8Array(pub.subarray(32)) };
+      const i = entry.inviter;
+      const secret = rand(32);
+      const answer = {
+        ...{ uuid: i.uuid, name: i.name, signPub: toB64u(i.signPub), boxPub: toB64u(i.boxPub), address: null },
+        ...{ secret: toB64u(secret), authPhrase: authPhrase(i, requester, secret), introducer: entry.introducer },
+      };
+      const meshId = req.headers['mesh-id'] ?? '';
+      const aad = utf8(`mesh-v1-contact_resp|${meshId}`);
+      const data = toB64u(sealTo(i, requester.boxPub, json(answer), aad, rand));
+      const observed = req.remote;
+      const signature = toB64u(signEd25519(i.signPriv, responseSigningInput(meshId, observed, data)));
+      return { status: 200, body: json({ observed, signature, data }) };
+    });
+    const forgedAt = await counter('127.0.0.222');
+    const controlAt = await counter('127.0.0.223');
+    const contactAt = await counter('127.0.0.224');
+    const add = async (introducer: (self: SelfRecord) => Record<string, unknown>) => {
+      const inviter = identity('inviter');
+      const secret = rand(16);
+      cards.set(inviteId(secret), { inviter, introducer: introducer(identity('intro')) });
+      const code = encodeInvite({
+        uuid: inviter.uuid,
+        secret,
+        expiresAt: Date.now() + 3_600_000,
+        addresses: ['127.0.0.221:7575'],
+        domain: null,
+      });
+      const r = await meshJson<{ uuid: string }>(R.dir, 'add', code);
+      assert.equal(r.uuid, inviter.uuid, 'the inviter was added (pending)');
+    };
+    const cardOf = (k: SelfRecord, address: string) => ({
+      ...{ uuid: k.uuid, name: 'intro', signPub: toB64u(k.signPub), boxPub: toB64u(k.boxPub), address },
+    });
+    try {
+      const d0 = await drops();
+      // 1. Forged: the UUID does not derive from the keys (another identity's UUID).
+      await add((k) => ({ ...cardOf(k, '127.0.0.222:7575'), uuid: identity('other').uuid }));
+      // 2. A real identity at an address no introducer can have (multicast).
+      await add((k) => cardOf(k, '224.0.0.1:7575'));
+      // 3. One of the daemon's contacts (B) at another address: a card cannot redirect a contact.
+      await add(() => cardOf(B.self, '127.0.0.224:7575'));
+      // 4. The daemon itself.
+      await add(() => cardOf(r, '127.0.0.224:7575'));
+      // Control: a valid card is dialled (pinned to its key), so the cases above would show.
+      await add((k) => cardOf(k, '127.0.0.223:7575'));
+      await waitFor(async () => controlAt.count() > 0, 20_000, 'the daemon dials a valid introducer');
+      await sleep(1_000);
+      assert.equal(forgedAt.count(), 0, 'a forged card is not dialled');
+      assert.equal(contactAt.count(), 0, 'a card naming a contact or ourselves is not dialled');
+      assert.ok(((await drops()).BAD_ADDRESS ?? 0) - (d0.BAD_ADDRESS ?? 0) >= 1, 'the multicast card counted');
+      assert.ok(B.link, 'B’s channel is untouched');
+      await status(); // still serving
+    } finally {
+      await listener.close();
+      for (const c of [forgedAt, controlAt, contactAt]) await new Promise((res) => c.server.close(res));
+    }
   });
 });
