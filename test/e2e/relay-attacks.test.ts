@@ -267,7 +267,10 @@ describe('attacks on the relay and the introducer against a real daemon', { time
       RELAY_PATH_MAX_PER_CONTACT,
       `forwarded ${forwarded} of ${total}: ${JSON.stringify(statuses)}`,
     );
-    assert.equal(statuses['200'], RELAY_PATH_MAX_PER_CONTACT, JSON.stringify(statuses));
+    // Each forwarded one is answered by B's 200 (or, on a machine too loaded for B's answer to come back
+    // within RELAY_TIMEOUT_MS, by 504 UNREACHABLE): none of them is refused by the budget.
+    const carried = (statuses['200'] ?? 0) + (statuses['504 UNREACHABLE'] ?? 0);
+    assert.equal(carried, RELAY_PATH_MAX_PER_CONTACT, JSON.stringify(statuses));
     assert.equal(statuses['429 OVER_LIMIT'], 60, JSON.stringify(statuses));
     const d1 = await drops();
     assert.equal((d1.LIMIT_RELAYED ?? 0) - (d0.LIMIT_RELAYED ?? 0), 60, 'each refusal counted as LIMIT_RELAYED');
@@ -375,8 +378,9 @@ describe('attacks on the relay and the introducer against a real daemon', { time
     assert.equal(past.json.error, 'BAD_REQUEST');
     // Expires while registered: refused afterwards, not forwarded.
     const short = rand(16);
-    assert.equal((await register(short, Date.now() + 1_500)).status, 200);
-    await sleep(2_000);
+    const shortUntil = Date.now() + 3_000;
+    assert.equal((await register(short, shortUntil)).status, 200);
+    await sleep(shortUntil + 500 - Date.now());
     const t = Date.now();
     const late = introducedRequest(identity('late'), short);
     assert.equal((await post(late.headers, late.body)).json.error, 'UNKNOWN_SENDER');
