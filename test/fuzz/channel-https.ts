@@ -74,6 +74,8 @@ interface Open {
   answers: Map<number, (f: { status: number; body: Uint8Array }) => void>;
   closed: Promise<number>;
   isClosed: () => boolean;
+  /** The close code and reason the node gave (findings name it: 'released' is the node's own channel keeping). */
+  closeWhy: () => string;
 }
 
 const sleepRace = <T>(p: Promise<T>, ms: number) =>
@@ -134,14 +136,16 @@ export async function runChannelHttps(init: ChannelHttpsInit): Promise<ChannelHt
   const dial = async (who: SelfRecord, first?: Uint8Array): Promise<{ ch: Open; helloBack: boolean }> => {
     const link = await dialWs({ host, port, signPub: a.signPub, localAddress: source(), timeoutMs: 10_000 });
     let isClosed = false;
+    let why = '';
     let helloBack!: () => void;
     const hello = new Promise<void>((r) => {
       helloBack = r;
     });
     const answers = new Map<number, (f: { status: number; body: Uint8Array }) => void>();
     const closed = new Promise<number>((resolve) => {
-      link.onClose = (code) => {
+      link.onClose = (code, reason) => {
         isClosed = true;
+        why = `closed ${code} ${reason}`;
         resolve(code);
       };
     });
@@ -157,7 +161,7 @@ export async function runChannelHttps(init: ChannelHttpsInit): Promise<ChannelHt
     };
     link.send(first ?? buildHello(who, 0, link.exporter));
     const r = await sleepRace(Promise.race([hello.then(() => 'hello' as const), closed]), WAIT_MS);
-    return { ch: { link, answers, closed, isClosed: () => isClosed }, helloBack: r === 'hello' };
+    return { ch: { link, answers, closed, isClosed: () => isClosed, closeWhy: () => why }, helloBack: r === 'hello' };
   };
 
   /** Sends one frame on an open channel and checks the documented outcome; false when it closed. */
@@ -168,7 +172,7 @@ export async function runChannelHttps(init: ChannelHttpsInit): Promise<ChannelHt
       ch.link.send(fr.bytes);
       const res = await sleepRace(Promise.race([answered, ch.closed.then(() => 'closed' as const)]), WAIT_MS);
       if (res === 'timeout' || res === 'closed') {
-        findings.add(`request frame not answered (${res})`, asMutant(fr), '');
+        findings.add(`request frame not answered (${res === 'closed' ? ch.closeWhy() : res})`, asMutant(fr), '');
         return !ch.isClosed();
       }
       s.statuses[res.status] = (s.statuses[res.status] ?? 0) + 1;
@@ -186,7 +190,7 @@ export async function runChannelHttps(init: ChannelHttpsInit): Promise<ChannelHt
     if (exp.kind === 'close') {
       const code = await sleepRace(ch.closed, WAIT_MS);
       s.closes[code] = (s.closes[code] ?? 0) + 1;
-      if (code !== exp.code) findings.add(`expected close ${exp.code}, got ${code}`, asMutant(fr), '');
+      if (code !== exp.code) findings.add(`expected close ${exp.code}, got ${code}`, asMutant(fr), ch.closeWhy());
       return false;
     }
     s.ignored++;
@@ -226,15 +230,15 @@ export async function runChannelHttps(init: ChannelHttpsInit): Promise<ChannelHt
               const code = await sleepRace(d.ch.closed, WAIT_MS);
               s.closes[code] = (s.closes[code] ?? 0) + 1;
               if (code !== exp.code)
-                findings.add(`handshake: expected close ${exp.code}, got ${code}`, asMutant(fr), '');
+                findings.add(`handshake: expected close ${exp.code}, got ${code}`, asMutant(fr), d.ch.closeWhy());
             } else if (exp.kind === 'open' && !d.helloBack)
-              findings.add('handshake: valid HELLO not answered', asMutant(fr), '');
+              findings.add('handshake: valid HELLO not answered', asMutant(fr), d.ch.closeWhy() || 'still open');
             d.ch.link.close(1000, 'done');
             continue;
           }
           const d = await dial(who);
           if (!d.helloBack) {
-            findings.add('a valid HELLO did not open the channel', emptyMutant, '');
+            findings.add('a valid HELLO did not open the channel', emptyMutant, d.ch.closeWhy() || 'still open');
             d.ch.link.terminate();
             continue;
           }
