@@ -95,7 +95,22 @@ export function digestVersion(payload: Uint8Array): string {
   return toB64u(hkdf(payload, EMPTY, utf8('mesh-v1-digest-version'), 8));
 }
 
-const transportKey = (linkKey: Uint8Array, from: string) => hkdf(linkKey, EMPTY, utf8(`mesh-v1-digest|${from}`));
+/** The key `from` seals its digests under on a link: HKDF(linkKey, ∅, "mesh-v1-digest|"+from). */
+export function digestTransportKey(linkKey: Uint8Array, from: string): Uint8Array {
+  return hkdf(linkKey, EMPTY, utf8(`mesh-v1-digest|${from}`));
+}
+
+/**
+ * The primitives of a digest's transport: the real ones by default; the core passes its crypto
+ * component (core-crypto.ts), so the simulator's stand-in seals digests at no cost too.
+ */
+export interface DigestTransportCrypto {
+  digestTransportKey(linkKey: Uint8Array, from: string): Uint8Array;
+  aeadSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array;
+  aeadOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array | null;
+}
+
+const REAL_TRANSPORT: DigestTransportCrypto = { digestTransportKey, aeadSeal, aeadOpen };
 const transportAad = (from: string, to: string) => utf8(`mesh-v1-digest|${from}|${to}`);
 
 /** The wire field: b64u(nonce(12) ‖ ChaCha20-Poly1305(HKDF(linkKey, ∅, "mesh-v1-digest|"+from), nonce, payload, aad)). */
@@ -105,12 +120,21 @@ export function sealDigest(
   to: string,
   payload: Uint8Array,
   nonce: Uint8Array,
+  c: DigestTransportCrypto = REAL_TRANSPORT,
 ): string {
-  return toB64u(concatBytes(nonce, aeadSeal(transportKey(linkKey, from), nonce, payload, transportAad(from, to))));
+  return toB64u(
+    concatBytes(nonce, c.aeadSeal(c.digestTransportKey(linkKey, from), nonce, payload, transportAad(from, to))),
+  );
 }
 
 /** Opens the wire field sent by `from` to `to`; null when it does not open. */
-export function openDigest(linkKey: Uint8Array, from: string, to: string, field: string): Uint8Array | null {
+export function openDigest(
+  linkKey: Uint8Array,
+  from: string,
+  to: string,
+  field: string,
+  c: DigestTransportCrypto = REAL_TRANSPORT,
+): Uint8Array | null {
   let raw: Uint8Array;
   try {
     raw = fromB64u(field);
@@ -118,5 +142,5 @@ export function openDigest(linkKey: Uint8Array, from: string, to: string, field:
     return null;
   }
   if (raw.length < 12 + 16) return null;
-  return aeadOpen(transportKey(linkKey, from), raw.subarray(0, 12), raw.subarray(12), transportAad(from, to));
+  return c.aeadOpen(c.digestTransportKey(linkKey, from), raw.subarray(0, 12), raw.subarray(12), transportAad(from, to));
 }

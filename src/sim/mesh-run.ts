@@ -264,6 +264,7 @@ function meshResult(w: MeshWorld, engine: Engine<MeshCore>, plan: SimPlan): SimR
     ...plan.extra,
     referralRadius: cfg?.referralRadius ?? null,
     searchRadius: cfg?.searchRadius ?? null,
+    digests: cfg?.digests ?? null,
     successes: w.successes,
     searchMessagesPerLookup: round(perLookup(reloc.messages)),
     searchBytesPerLookup: round(perLookup(reloc.bytes)),

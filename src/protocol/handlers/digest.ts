@@ -9,7 +9,7 @@ import type { ContactRecord } from '../types.ts';
 
 /** A contact's presence carried its digest: keep it (persisted with the contact) when it opens and parses. */
 export function digestReceived(ctx: CoreContext, c: ContactRecord, field: string): void {
-  const payload = openDigest(ctx.linkKey(c), c.uuid, ctx.self.uuid, field);
+  const payload = openDigest(ctx.linkKey(c), c.uuid, ctx.self.uuid, field, ctx.crypto);
   if (!payload || !parseDigest(payload)) return ctx.drop('BAD_SECRET', `digest from ${c.uuid} does not open`);
   if (c.digest && equalBytes(c.digest, payload)) return;
   c.digest = payload;
