@@ -17,7 +17,7 @@ export interface OwnDigest {
 export class DigestCache {
   readonly #self: SelfRecord;
   #secret: Uint8Array | null = null;
-  #own: (OwnDigest & { key: string; at: number }) | null = null;
+  #own: (OwnDigest & { key: string; at: number; uuids: string[] }) | null = null;
   #theirs = new Map<string, { payload: Uint8Array; parsed: ContactDigest | null }>();
 
   /** A cache for the node `self`. */
@@ -44,11 +44,16 @@ export class DigestCache {
     for (const c of contacts.values()) if (c.status !== 'pending') confirmed.push(c);
     if (confirmed.length > DIGEST_MAX_CONTACTS)
       confirmed.sort((a, b) => (b.lastSeen ?? 0) - (a.lastSeen ?? 0) || (a.uuid < b.uuid ? -1 : 1));
-    const payload = buildDigest(
-      this.secret(),
-      confirmed.slice(0, DIGEST_MAX_CONTACTS).map((c) => c.uuid),
-    );
-    this.#own = { key, at: now, payload, version: digestVersion(payload) };
+    const uuids = confirmed.slice(0, DIGEST_MAX_CONTACTS).map((c) => c.uuid);
+    // The same members (in the same order) give the same payload: reuse it (an hourly refresh of an
+    // unchanged contact set costs no HMAC per contact).
+    const prev = this.#own;
+    if (prev && sameList(prev.uuids, uuids)) {
+      this.#own = { ...prev, key, at: now };
+      return this.#own;
+    }
+    const payload = buildDigest(this.secret(), uuids);
+    this.#own = { key, at: now, payload, version: digestVersion(payload), uuids };
     return this.#own;
   }
 
@@ -72,4 +77,10 @@ export class DigestCache {
   forget(uuid: string): void {
     this.#theirs.delete(uuid);
   }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -75,11 +75,17 @@ export function buildDigest(cs: Uint8Array, uuids: readonly string[]): Uint8Arra
   return out;
 }
 
+/** Whether `payload` is a well-formed digest: what `parseDigest` accepts, without deriving its member key. */
+export function isDigestPayload(payload: Uint8Array): boolean {
+  if (payload.length < HEADER + 8 || payload[0] !== DIGEST_FORMAT) return false;
+  const hashes = payload[33];
+  return hashes >= 1 && hashes <= 8 && (payload.length - HEADER) % 8 === 0;
+}
+
 /** Parses a digest payload (null when malformed: unknown format, no filter, bad hash count). */
 export function parseDigest(payload: Uint8Array): ContactDigest | null {
-  if (payload.length < HEADER + 8 || payload[0] !== DIGEST_FORMAT) return null;
+  if (!isDigestPayload(payload)) return null;
   const hashes = payload[33];
-  if (hashes < 1 || hashes > 8 || (payload.length - HEADER) % 8 !== 0) return null;
   const secret = payload.slice(1, 33);
   return { secret, memberKey: memberKey(secret), hashes, bits: payload.subarray(HEADER) };
 }

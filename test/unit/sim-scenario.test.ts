@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { deriveUuid, generateKeyPairs } from '../../src/crypto/index.ts';
+import { keyPairsOf } from '../../src/sim/key-pool.ts';
+import { Rng } from '../../src/sim/rng.ts';
 import { waveEnd } from '../../src/sim/scenario.ts';
 
 describe('lookup waves (--lookup-concurrency)', () => {
@@ -23,5 +26,22 @@ describe('lookup waves (--lookup-concurrency)', () => {
     assert.equal(waveEnd(pairs, 4, 1), 5);
     assert.equal(waveEnd(pairs, 5, 10), 6);
     assert.equal(waveEnd(pairs, 6, 10), 6);
+  });
+});
+
+describe('key pool', () => {
+  it('worker threads derive the very keys generateKeyPairs draws in node order', async () => {
+    const n = 37;
+    const pooled = await keyPairsOf(new Rng(5), n, 3, 0);
+    const inline = await keyPairsOf(new Rng(5), n, 1);
+    assert.deepEqual(pooled.uuids, inline.uuids);
+    assert.deepEqual(pooled.keys, inline.keys);
+    const rng = new Rng(5);
+    for (let v = 0; v < n; v++) {
+      const kp = generateKeyPairs((k) => rng.bytes(k));
+      assert.equal(pooled.uuids[v], deriveUuid(kp.signPub, kp.boxPub));
+      assert.deepEqual(pooled.keys.subarray(128 * v, 128 * v + 32), kp.signPub);
+      assert.deepEqual(pooled.keys.subarray(128 * v + 96, 128 * v + 128), kp.boxPriv);
+    }
   });
 });
