@@ -18,7 +18,8 @@ export class DigestCache {
   readonly #self: SelfRecord;
   #secret: Uint8Array | null = null;
   #own: (OwnDigest & { key: string; at: number; uuids: string[] }) | null = null;
-  #theirs = new Map<string, { payload: Uint8Array; parsed: ContactDigest | null }>();
+  /** Created on first use: most cores of a large simulation never test a digest. */
+  #theirs: Map<string, { payload: Uint8Array; parsed: ContactDigest | null }> | null = null;
 
   /** A cache for the node `self`. */
   constructor(self: SelfRecord) {
@@ -60,6 +61,7 @@ export class DigestCache {
   /** The digest contact `c` gave us, parsed (null when it gave none). */
   of(c: ContactRecord): ContactDigest | null {
     if (!c.digest) return null;
+    this.#theirs ??= new Map();
     const hit = this.#theirs.get(c.uuid);
     if (hit && hit.payload === c.digest) return hit.parsed;
     const parsed = parseDigest(c.digest);
@@ -75,7 +77,7 @@ export class DigestCache {
 
   /** Forgets what we derived from a contact (removed). */
   forget(uuid: string): void {
-    this.#theirs.delete(uuid);
+    this.#theirs?.delete(uuid);
   }
 }
 

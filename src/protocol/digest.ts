@@ -4,12 +4,12 @@
  * then asks exactly the contacts whose digest names the target, one or two at a time.
  *
  * Keys: each node has one contact secret `cs`, derived from its private keys (nothing new stored)
- * and given to its contacts inside the digest. Filter elements are HMAC(memberKey(cs), uuid), so a
+ * and given to its contacts inside the digest. Filter elements are HMAC-SHA256(memberKey(cs), uuid), so a
  * holder of `cs` (a contact) can test UUIDs it knows; nobody else can test anything. The digest
  * travels AEAD-sealed under a key derived from the pair's link key, so relays and the transport see
  * only its length. Pure functions: no state, no clock (docs/PROTOCOL.md §14, vectors in §11).
  */
-import { aeadOpen, aeadSeal, concatBytes, fromB64u, hkdf, hmacSha256, toB64u, utf8 } from '../crypto/index.ts';
+import { aeadOpen, aeadSeal, concatBytes, fromB64u, hkdf, KeyedHmacSha256, toB64u, utf8 } from '../crypto/index.ts';
 import { DIGEST_BITS_PER_CONTACT, DIGEST_HASHES } from './constants.ts';
 import type { SelfRecord } from './types.ts';
 
@@ -43,6 +43,17 @@ export function filterBits(n: number): number {
   return Math.max(64, Math.ceil((n * DIGEST_BITS_PER_CONTACT) / 64) * 64);
 }
 
+/**
+ * The element MAC under a member key, its pad states computed once per key: a digest's key MACs
+ * every contact when built and every target tested against it (same bytes as `hmacSha256`).
+ */
+const keyed = new WeakMap<Uint8Array, KeyedHmacSha256>();
+function keyedHmac(key: Uint8Array): KeyedHmacSha256 {
+  let h = keyed.get(key);
+  if (!h) keyed.set(key, (h = new KeyedHmacSha256(key)));
+  return h;
+}
+
 function setPositions(
   key: Uint8Array,
   uuid: string,
@@ -50,7 +61,7 @@ function setPositions(
   hashes: number,
   visit: (bit: number) => boolean,
 ): boolean {
-  const e = hmacSha256(key, utf8(uuid));
+  const e = keyedHmac(key).mac(utf8(uuid));
   for (let i = 0; i < hashes; i++) {
     const x = ((e[4 * i] << 24) | (e[4 * i + 1] << 16) | (e[4 * i + 2] << 8) | e[4 * i + 3]) >>> 0;
     if (!visit(x % mBits)) return false;

@@ -20,18 +20,19 @@
  *    `start` as a restarted node does. The core tries the stale address (refused), searches through
  *    contacts, and emits `relocated`; the lookup ends when the message is delivered or after
  *    `timeoutMs`. Latency = command → `relocated` (or → delivered if the target reached the searcher
- *    first). Traffic causally descending from the `send` is the search cost. A wave (waveEnd) starts
+ *    first). Traffic causally descending from the `send` is the search cost. A wave (takeWave) starts
  *    its lookups at the same instant, each with its own searcher and target, and ends when all have
  *    delivered or after `timeoutMs`: failed lookups wait out their timeout together instead of one
  *    after another (the background announces and sweeps of all nodes run on meanwhile), at the price
- *    of concurrent searches sharing the network's caches and budgets.
+ *    of concurrent searches sharing the network's caches and budgets. A pair that shares a node with
+ *    the wave waits for a later one (takeWave), so lookups may run out of their drawn order.
  * 6. drain: the last lookups' traffic (referral spread after relocation) finishes, for the totals.
  */
 import { MINUTE, SECOND } from '../protocol/constants.ts';
 import type { Accounting } from './accounting.ts';
 import { T_MAINT, T_MOVE, T_RELOC } from './accounting.ts';
 import type { Engine, EngineCore } from './engine.ts';
-import type { LookupWatch } from './lookup-watch.ts';
+import type { LookupWatch, WatchedLookup } from './lookup-watch.ts';
 import type { SimPlan } from './plan.ts';
 import { LOOKUP_TIMEOUT_MS, MOVE_PHASE_MAX_MS, movedAddress, SETTLE_MS, type SimProgress } from './sim-types.ts';
 
@@ -112,40 +113,50 @@ const moves: Runner<Extract<Phase, { phase: 'moves' }>> = (w, p) => {
 };
 
 /**
- * The next wave of lookups from pair `from` on: up to `concurrency` consecutive pairs, ended early at
- * the first pair that shares a node (as searcher or target) with one already in the wave — each
- * searcher restarts and is watched for one lookup at a time, and no lookup's target is another's
- * searcher or target. Returns the end index (exclusive).
+ * Takes the next wave of lookups out of `pending` (pair indexes, in order): up to `concurrency`
+ * pairs, in order, skipping — and leaving pending for a later wave — a pair that shares a node (as
+ * searcher or target) with one already in the wave: each searcher restarts and is watched for one
+ * lookup at a time, and no lookup's target is another's searcher or target. Concurrency 1 takes the
+ * pairs one by one in order (the sequential run).
  */
-export function waveEnd(pairs: readonly (readonly [number, number])[], from: number, concurrency: number): number {
+export function takeWave(
+  pairs: readonly (readonly [number, number])[],
+  pending: number[],
+  concurrency: number,
+): number[] {
   const used = new Set<number>();
-  let j = from;
-  while (j < pairs.length && j - from < concurrency) {
-    const [s, t] = pairs[j];
-    if (used.has(s) || used.has(t)) break;
-    used.add(s);
-    used.add(t);
-    j++;
+  const wave: number[] = [];
+  const rest: number[] = [];
+  for (const k of pending) {
+    const [s, t] = pairs[k];
+    if (wave.length < concurrency && !used.has(s) && !used.has(t)) {
+      used.add(s);
+      used.add(t);
+      wave.push(k);
+    } else rest.push(k);
   }
-  return j;
+  pending.length = 0;
+  for (const k of rest) pending.push(k);
+  return wave;
 }
 
 const lookups: Runner<Extract<Phase, { phase: 'lookups' }>> = (w, p) => {
   const { engine, plan, watch } = w;
   const pairs = plan.pairs;
-  let i = 0;
-  const tick = ticker(w, 'lookups', 0, pairs.length, () => i);
-  while (i < pairs.length) {
+  const pending = pairs.map((_, k) => k);
+  let done = 0;
+  const tick = ticker(w, 'lookups', 0, pairs.length, () => done);
+  while (pending.length > 0) {
     // Sequential (concurrency 1, the default): each lookup starts after the last one ended. A wave
     // starts its lookups together and ends when all have delivered or the timeout passed.
-    const end = waveEnd(pairs, i, plan.lookupConcurrency);
+    const wave = takeWave(pairs, pending, plan.lookupConcurrency);
     const t0 = engine.now + 1;
-    const wave = [];
-    for (let k = i; k < end; k++) {
+    const watched: WatchedLookup[] = [];
+    for (const k of wave) {
       const [s, t] = pairs[k];
       const target = w.uuidOf(t);
       w.restartMissingMove(s, t, w.oldAddress.get(t) ?? engine.address(t));
-      wave.push(watch.begin(s, target));
+      watched.push(watch.begin(s, target));
       engine.scheduleCommand(t0, s, { kind: 'send', to: target, text: `lookup ${k}` }, T_RELOC);
       // A restarted node runs `start` (announce to contacts, retry the outbox): queued after the
       // send, so the search is the lookup's, and charged to periodic work.
@@ -153,16 +164,16 @@ const lookups: Runner<Extract<Phase, { phase: 'lookups' }>> = (w, p) => {
     }
     const n = wave.length;
     engine.runUntil(t0 + p.timeoutMs, () => watch.delivered >= n, tick);
-    for (let k = i; k < end; k++) {
-      const l = wave[k - i];
+    wave.forEach((k, j) => {
+      const l = watched[j];
       const at = l.relocatedAt >= 0 ? l.relocatedAt : l.deliveredAt;
       if (at >= 0 && plan.eligibleAt[k]) {
         w.successes++;
         w.latencies.push(at - t0);
       }
-    }
+    });
     watch.end();
-    i = end;
+    done += n;
   }
 };
 

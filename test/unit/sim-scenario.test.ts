@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { deriveUuid, generateKeyPairs } from '../../src/crypto/index.ts';
 import { keyPairsOf } from '../../src/sim/key-pool.ts';
 import { Rng } from '../../src/sim/rng.ts';
-import { waveEnd } from '../../src/sim/scenario.ts';
+import { takeWave } from '../../src/sim/scenario.ts';
 
 describe('lookup waves (--lookup-concurrency)', () => {
   const pairs: [number, number][] = [
@@ -14,18 +14,25 @@ describe('lookup waves (--lookup-concurrency)', () => {
     [7, 8], // 7 was a target, now a searcher
     [9, 10],
   ];
-  it('concurrency 1: one lookup at a time', () => {
-    for (let i = 0; i < pairs.length; i++) assert.equal(waveEnd(pairs, i, 1), i + 1);
+  const all = () => pairs.map((_, k) => k);
+  it('concurrency 1: one lookup at a time, in order', () => {
+    const pending = all();
+    for (let k = 0; k < pairs.length; k++) assert.deepEqual(takeWave(pairs, pending, 1), [k]);
+    assert.deepEqual(pending, []);
   });
-  it('a wave ends before a pair that shares a searcher or target with the wave', () => {
-    assert.equal(waveEnd(pairs, 0, 10), 2);
-    assert.equal(waveEnd(pairs, 2, 10), 4);
-    assert.equal(waveEnd(pairs, 4, 10), 6);
+  it('a pair that shares a searcher or target with the wave waits for a later wave, in order', () => {
+    const pending = all();
+    assert.deepEqual(takeWave(pairs, pending, 10), [0, 1, 3, 5]);
+    assert.deepEqual(pending, [2, 4]);
+    assert.deepEqual(takeWave(pairs, pending, 10), [2, 4]);
+    assert.deepEqual(pending, []);
   });
-  it('a wave holds at most `concurrency` lookups and stops at the end', () => {
-    assert.equal(waveEnd(pairs, 4, 1), 5);
-    assert.equal(waveEnd(pairs, 5, 10), 6);
-    assert.equal(waveEnd(pairs, 6, 10), 6);
+  it('a wave holds at most `concurrency` lookups', () => {
+    const pending = all();
+    assert.deepEqual(takeWave(pairs, pending, 2), [0, 1]);
+    assert.deepEqual(takeWave(pairs, pending, 2), [2, 3]);
+    assert.deepEqual(takeWave(pairs, pending, 2), [4, 5]);
+    assert.deepEqual(takeWave(pairs, pending, 2), []);
   });
 });
 
