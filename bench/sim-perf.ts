@@ -9,9 +9,15 @@
  *   npm run bench:sim -- --only 22k --real-crypto
  *   npm run bench:sim -- --only 1e6 --stop-at startup   # memory of 10⁶ built nodes, then stop
  *   npm run bench:sim -- --only 1e5 --cpu-budget 600    # stop after 600 CPU s, report phases so far
+ *   npm run bench:sim -- --only 22k --lookup-concurrency 1,50   # one row per concurrency (same seeds)
+ *   npm run bench:sim -- --only 22k --lookups 300 --baseline /work/main   # + a row from another checkout
  *
  * Every row is followed by the CPU seconds of each phase; a run stopped by `--cpu-budget` reports the
  * lookups it finished, so the rest can be extrapolated (CPU per lookup is steady within a run).
+ *
+ * `--lookup-concurrency` (default 1: lookups one after another, the documented results) starts
+ * lookups in waves (src/sim/scenario.ts); `--baseline DIR` runs the same size with the bench child of
+ * another checkout first (e.g. main before a change), so a speed-up is a ratio measured in one run.
  *
  * Sizes: 22k = Holme–Kim 22,470 nodes / ~180k edges (the size of the held-back real graph), 2,000
  * lookups; 1e5 and 1e6 = Holme–Kim m=5, 1,000 lookups (the CLI default).
@@ -84,6 +90,7 @@ if (flag('--child')) {
     lookups: Number(value('--lookups')),
     seed: Number(value('--seed') ?? 1),
     realCrypto: flag('--real-crypto'),
+    lookupConcurrency: Number(value('--lookup-concurrency') ?? 1),
     onProgress: (p) => {
       if (p.phase !== phase) enter(p.phase);
       if (flag('--verbose')) process.stderr.write(`  ${p.phase} ${p.done}/${p.total} (${cpuNow().toFixed(0)} CPU s)\n`);
@@ -112,52 +119,69 @@ if (flag('--child')) {
 } else {
   const only = value('--only')?.split(',') ?? ['22k', '1e5'];
   const self = fileURLToPath(import.meta.url);
+  const concurrencies = (value('--lookup-concurrency') ?? '1').split(',').map(Number);
+  const baseline = value('--baseline');
   console.log(
-    '| size | nodes | edges | lookups | success | wall s | CPU s | peak RSS MB | RSS / node KB | events | events / CPU s |',
+    '| size | tree | lookups in waves of | nodes | edges | lookups | success | msgs / relocation | wall s | CPU s | CPU ratio | peak RSS MB | RSS / node KB | events | events / CPU s | virtual s |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const s of SIZES.filter((x) => only.includes(x.name))) {
-    const childArgs = [
-      `--max-old-space-size=${s.heapMb}`,
-      // A larger young generation: fewer scavenges and fewer short-lived events promoted (less CPU and
-      // a lower peak RSS on 10⁴ nodes).
-      '--max-semi-space-size=64',
-      '--import',
-      'tsx',
-      self,
-      '--child',
-      '--generate',
-      s.generate,
-      '--lookups',
-      String(Number(value('--lookups') ?? s.lookups)),
-      ...(flag('--real-crypto') ? ['--real-crypto'] : []),
-      ...(flag('--verbose') ? ['--verbose'] : []),
-      ...(value('--stop-at') ? ['--stop-at', value('--stop-at')!] : []),
-      ...(value('--cpu-budget') ? ['--cpu-budget', value('--cpu-budget')!] : []),
+    const runs: { tree: string; concurrency: number }[] = [
+      ...(baseline ? [{ tree: baseline, concurrency: 1 }] : []),
+      ...concurrencies.map((c) => ({ tree: '', concurrency: c })),
     ];
-    const r = spawnSync(process.execPath, childArgs, {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      maxBuffer: 1 << 26,
-    });
-    const last = r.stdout.trim().split('\n').pop() ?? '';
-    if (r.status !== 0 || !last.startsWith('{')) {
-      console.log(`| ${s.name} | failed: exit ${r.status} ${r.signal ?? ''} | | | | | | | | | |`);
-      continue;
-    }
-    const out = JSON.parse(last) as ChildOut | Stopped;
-    if ('phase' in out) {
-      const n = Number(s.generate.split(':')[1]);
+    let firstCpu = 0;
+    for (const run of runs) {
+      const script = run.tree ? `${run.tree}/bench/sim-perf.ts` : self;
+      const childArgs = [
+        `--max-old-space-size=${s.heapMb}`,
+        // A larger young generation: fewer scavenges and fewer short-lived events promoted (less CPU and
+        // a lower peak RSS on 10⁴ nodes).
+        '--max-semi-space-size=64',
+        '--import',
+        'tsx',
+        script,
+        '--child',
+        '--generate',
+        s.generate,
+        '--lookups',
+        String(Number(value('--lookups') ?? s.lookups)),
+        '--lookup-concurrency',
+        String(run.concurrency),
+        ...(flag('--real-crypto') ? ['--real-crypto'] : []),
+        ...(flag('--verbose') ? ['--verbose'] : []),
+        ...(value('--stop-at') ? ['--stop-at', value('--stop-at')!] : []),
+        ...(value('--cpu-budget') ? ['--cpu-budget', value('--cpu-budget')!] : []),
+      ];
+      const r = spawnSync(process.execPath, childArgs, {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        maxBuffer: 1 << 26,
+        ...(run.tree ? { cwd: run.tree } : {}),
+      });
+      const tree = run.tree || 'this';
+      const last = r.stdout.trim().split('\n').pop() ?? '';
+      if (r.status !== 0 || !last.startsWith('{')) {
+        console.log(
+          `| ${s.name} | ${tree} | ${run.concurrency} | failed: exit ${r.status} ${r.signal ?? ''} | | | | | | | | | | | | |`,
+        );
+        continue;
+      }
+      const out = JSON.parse(last) as ChildOut | Stopped;
+      if ('phase' in out) {
+        const n = Number(s.generate.split(':')[1]);
+        console.log(
+          `| ${s.name} (stopped in ${out.phase} at ${out.done}/${out.total}) | ${tree} | ${run.concurrency} | ${n} | | | | | | ${out.cpuSeconds.toFixed(1)} | | ${out.peakRssMb} (heap ${out.heapUsedMb}) | ${((out.peakRssMb * 1024) / n).toFixed(1)} (heap ${((out.heapUsedMb * 1024) / n).toFixed(1)}) | | | |`,
+        );
+        console.log(`|   CPU s by phase: ${JSON.stringify(out.phases)} | | | | | | | | | | | | | | | |`);
+        continue;
+      }
+      const { result: x, cpuSeconds } = out;
+      firstCpu ||= cpuSeconds;
       console.log(
-        `| ${s.name} (stopped in ${out.phase} at ${out.done}/${out.total}) | ${n} | | | | | ${out.cpuSeconds.toFixed(1)} | ${out.peakRssMb} (heap ${out.heapUsedMb}) | ${((out.peakRssMb * 1024) / n).toFixed(1)} (heap ${((out.heapUsedMb * 1024) / n).toFixed(1)}) | | |`,
+        `| ${s.name} | ${tree} | ${run.concurrency} | ${x.nodes} | ${x.edges} | ${x.lookups} | ${(x.successRate * 100).toFixed(1)} % (${x.successes}/${x.eligibleLookups}) | ${x.messagesPerRelocation} | ${x.wallSeconds} | ${cpuSeconds.toFixed(1)} | ${(cpuSeconds / firstCpu).toFixed(2)} | ${x.peakRssMb} | ${((x.peakRssMb * 1024) / x.nodes).toFixed(1)} | ${x.events} | ${Math.round(x.events / cpuSeconds)} | ${x.virtualSeconds} |`,
       );
-      console.log(`|   CPU s by phase: ${JSON.stringify(out.phases)} | | | | | | | | | | |`);
-      continue;
+      console.log(`|   CPU s by phase: ${JSON.stringify(out.phases)} | | | | | | | | | | | | | | | |`);
     }
-    const { result: x, cpuSeconds } = out;
-    console.log(
-      `| ${s.name} | ${x.nodes} | ${x.edges} | ${x.lookups} | ${(x.successRate * 100).toFixed(1)} % | ${x.wallSeconds} | ${cpuSeconds.toFixed(1)} | ${x.peakRssMb} | ${((x.peakRssMb * 1024) / x.nodes).toFixed(1)} | ${x.events} | ${Math.round(x.events / cpuSeconds)} |`,
-    );
-    console.log(`|   CPU s by phase: ${JSON.stringify(out.phases)} | | | | | | | | | | |`);
   }
 }

@@ -12,6 +12,7 @@ export { aeadOpen, aeadSeal } from './aead.ts';
 export { authPhrase } from './auth-phrase.ts';
 export { fromB64u, isB64uDecodable, toB64u, tryFromB64u } from './b64u.ts';
 export { concatBytes, hkdf, hmacSha256, sha256, utf8 } from './hash.ts';
+export { KeyedHmacSha256 } from './hmac-keyed.ts';
 export { decodeInvite, encodeInvite, type InviteCode, inviteId, inviteKey } from './invite.ts';
 export {
   generateKeyPairs,

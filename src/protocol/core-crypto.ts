@@ -25,6 +25,7 @@ import {
   responseSigningInput,
   sealTo,
 } from '../crypto/index.ts';
+import { digestTransportKey } from './digest.ts';
 
 /** Keyed primitives of the core (signatures as in src/crypto). */
 export interface CoreCrypto {
@@ -64,6 +65,8 @@ export interface CoreCrypto {
   aeadSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array;
   /** AEAD open, or null; never throws. */
   aeadOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array | null;
+  /** The key `from` seals its contact digests under on a link (digest.ts; 32 bytes). */
+  digestTransportKey(linkKey: Uint8Array, from: string): Uint8Array;
 }
 
 /** The real primitives (src/crypto): what every node runs. */
@@ -78,4 +81,5 @@ export const REAL_CRYPTO: CoreCrypto = Object.freeze({
   openSealed,
   aeadSeal,
   aeadOpen,
+  digestTransportKey,
 });

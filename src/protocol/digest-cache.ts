@@ -17,8 +17,9 @@ export interface OwnDigest {
 export class DigestCache {
   readonly #self: SelfRecord;
   #secret: Uint8Array | null = null;
-  #own: (OwnDigest & { key: string; at: number }) | null = null;
-  #theirs = new Map<string, { payload: Uint8Array; parsed: ContactDigest | null }>();
+  #own: (OwnDigest & { key: string; at: number; uuids: string[] }) | null = null;
+  /** Created on first use: most cores of a large simulation never test a digest. */
+  #theirs: Map<string, { payload: Uint8Array; parsed: ContactDigest | null }> | null = null;
 
   /** A cache for the node `self`. */
   constructor(self: SelfRecord) {
@@ -44,17 +45,23 @@ export class DigestCache {
     for (const c of contacts.values()) if (c.status !== 'pending') confirmed.push(c);
     if (confirmed.length > DIGEST_MAX_CONTACTS)
       confirmed.sort((a, b) => (b.lastSeen ?? 0) - (a.lastSeen ?? 0) || (a.uuid < b.uuid ? -1 : 1));
-    const payload = buildDigest(
-      this.secret(),
-      confirmed.slice(0, DIGEST_MAX_CONTACTS).map((c) => c.uuid),
-    );
-    this.#own = { key, at: now, payload, version: digestVersion(payload) };
+    const uuids = confirmed.slice(0, DIGEST_MAX_CONTACTS).map((c) => c.uuid);
+    // The same members (in the same order) give the same payload: reuse it (an hourly refresh of an
+    // unchanged contact set costs no HMAC per contact).
+    const prev = this.#own;
+    if (prev && sameList(prev.uuids, uuids)) {
+      this.#own = { ...prev, key, at: now };
+      return this.#own;
+    }
+    const payload = buildDigest(this.secret(), uuids);
+    this.#own = { key, at: now, payload, version: digestVersion(payload), uuids };
     return this.#own;
   }
 
   /** The digest contact `c` gave us, parsed (null when it gave none). */
   of(c: ContactRecord): ContactDigest | null {
     if (!c.digest) return null;
+    this.#theirs ??= new Map();
     const hit = this.#theirs.get(c.uuid);
     if (hit && hit.payload === c.digest) return hit.parsed;
     const parsed = parseDigest(c.digest);
@@ -70,6 +77,12 @@ export class DigestCache {
 
   /** Forgets what we derived from a contact (removed). */
   forget(uuid: string): void {
-    this.#theirs.delete(uuid);
+    this.#theirs?.delete(uuid);
   }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -4,12 +4,12 @@
  * then asks exactly the contacts whose digest names the target, one or two at a time.
  *
  * Keys: each node has one contact secret `cs`, derived from its private keys (nothing new stored)
- * and given to its contacts inside the digest. Filter elements are HMAC(memberKey(cs), uuid), so a
+ * and given to its contacts inside the digest. Filter elements are HMAC-SHA256(memberKey(cs), uuid), so a
  * holder of `cs` (a contact) can test UUIDs it knows; nobody else can test anything. The digest
  * travels AEAD-sealed under a key derived from the pair's link key, so relays and the transport see
  * only its length. Pure functions: no state, no clock (docs/PROTOCOL.md §14, vectors in §11).
  */
-import { aeadOpen, aeadSeal, concatBytes, fromB64u, hkdf, hmacSha256, toB64u, utf8 } from '../crypto/index.ts';
+import { aeadOpen, aeadSeal, concatBytes, fromB64u, hkdf, KeyedHmacSha256, toB64u, utf8 } from '../crypto/index.ts';
 import { DIGEST_BITS_PER_CONTACT, DIGEST_HASHES } from './constants.ts';
 import type { SelfRecord } from './types.ts';
 
@@ -43,6 +43,17 @@ export function filterBits(n: number): number {
   return Math.max(64, Math.ceil((n * DIGEST_BITS_PER_CONTACT) / 64) * 64);
 }
 
+/**
+ * The element MAC under a member key, its pad states computed once per key: a digest's key MACs
+ * every contact when built and every target tested against it (same bytes as `hmacSha256`).
+ */
+const keyed = new WeakMap<Uint8Array, KeyedHmacSha256>();
+function keyedHmac(key: Uint8Array): KeyedHmacSha256 {
+  let h = keyed.get(key);
+  if (!h) keyed.set(key, (h = new KeyedHmacSha256(key)));
+  return h;
+}
+
 function setPositions(
   key: Uint8Array,
   uuid: string,
@@ -50,7 +61,7 @@ function setPositions(
   hashes: number,
   visit: (bit: number) => boolean,
 ): boolean {
-  const e = hmacSha256(key, utf8(uuid));
+  const e = keyedHmac(key).mac(utf8(uuid));
   for (let i = 0; i < hashes; i++) {
     const x = ((e[4 * i] << 24) | (e[4 * i + 1] << 16) | (e[4 * i + 2] << 8) | e[4 * i + 3]) >>> 0;
     if (!visit(x % mBits)) return false;
@@ -75,11 +86,17 @@ export function buildDigest(cs: Uint8Array, uuids: readonly string[]): Uint8Arra
   return out;
 }
 
+/** Whether `payload` is a well-formed digest: what `parseDigest` accepts, without deriving its member key. */
+export function isDigestPayload(payload: Uint8Array): boolean {
+  if (payload.length < HEADER + 8 || payload[0] !== DIGEST_FORMAT) return false;
+  const hashes = payload[33];
+  return hashes >= 1 && hashes <= 8 && (payload.length - HEADER) % 8 === 0;
+}
+
 /** Parses a digest payload (null when malformed: unknown format, no filter, bad hash count). */
 export function parseDigest(payload: Uint8Array): ContactDigest | null {
-  if (payload.length < HEADER + 8 || payload[0] !== DIGEST_FORMAT) return null;
+  if (!isDigestPayload(payload)) return null;
   const hashes = payload[33];
-  if (hashes < 1 || hashes > 8 || (payload.length - HEADER) % 8 !== 0) return null;
   const secret = payload.slice(1, 33);
   return { secret, memberKey: memberKey(secret), hashes, bits: payload.subarray(HEADER) };
 }
@@ -95,7 +112,22 @@ export function digestVersion(payload: Uint8Array): string {
   return toB64u(hkdf(payload, EMPTY, utf8('mesh-v1-digest-version'), 8));
 }
 
-const transportKey = (linkKey: Uint8Array, from: string) => hkdf(linkKey, EMPTY, utf8(`mesh-v1-digest|${from}`));
+/** The key `from` seals its digests under on a link: HKDF(linkKey, ∅, "mesh-v1-digest|"+from). */
+export function digestTransportKey(linkKey: Uint8Array, from: string): Uint8Array {
+  return hkdf(linkKey, EMPTY, utf8(`mesh-v1-digest|${from}`));
+}
+
+/**
+ * The primitives of a digest's transport: the real ones by default; the core passes its crypto
+ * component (core-crypto.ts), so the simulator's stand-in seals digests at no cost too.
+ */
+export interface DigestTransportCrypto {
+  digestTransportKey(linkKey: Uint8Array, from: string): Uint8Array;
+  aeadSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array;
+  aeadOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array | null;
+}
+
+const REAL_TRANSPORT: DigestTransportCrypto = { digestTransportKey, aeadSeal, aeadOpen };
 const transportAad = (from: string, to: string) => utf8(`mesh-v1-digest|${from}|${to}`);
 
 /** The wire field: b64u(nonce(12) ‖ ChaCha20-Poly1305(HKDF(linkKey, ∅, "mesh-v1-digest|"+from), nonce, payload, aad)). */
@@ -105,12 +137,21 @@ export function sealDigest(
   to: string,
   payload: Uint8Array,
   nonce: Uint8Array,
+  c: DigestTransportCrypto = REAL_TRANSPORT,
 ): string {
-  return toB64u(concatBytes(nonce, aeadSeal(transportKey(linkKey, from), nonce, payload, transportAad(from, to))));
+  return toB64u(
+    concatBytes(nonce, c.aeadSeal(c.digestTransportKey(linkKey, from), nonce, payload, transportAad(from, to))),
+  );
 }
 
 /** Opens the wire field sent by `from` to `to`; null when it does not open. */
-export function openDigest(linkKey: Uint8Array, from: string, to: string, field: string): Uint8Array | null {
+export function openDigest(
+  linkKey: Uint8Array,
+  from: string,
+  to: string,
+  field: string,
+  c: DigestTransportCrypto = REAL_TRANSPORT,
+): Uint8Array | null {
   let raw: Uint8Array;
   try {
     raw = fromB64u(field);
@@ -118,5 +159,5 @@ export function openDigest(linkKey: Uint8Array, from: string, to: string, field:
     return null;
   }
   if (raw.length < 12 + 16) return null;
-  return aeadOpen(transportKey(linkKey, from), raw.subarray(0, 12), raw.subarray(12), transportAad(from, to));
+  return c.aeadOpen(c.digestTransportKey(linkKey, from), raw.subarray(0, 12), raw.subarray(12), transportAad(from, to));
 }

@@ -298,6 +298,56 @@ export function connectedAmong(g: Graph, mask: Uint8Array, a: number, b: number,
   return false;
 }
 
+/**
+ * Bridges of the subgraph induced by `mask`, in one iterative DFS (Tarjan's low-link), O(nodes +
+ * edges): `isBridge(a, b)` is true when the edge a–b is in that subgraph and removing it separates
+ * a from b — i.e. exactly when `connectedAmong(g, mask, a, b, true)` is false for an edge a–b with
+ * both ends in `mask`. The plan asks this for every lookup pair (a BFS per pair cost ~50 CPU s at
+ * 10⁶ nodes).
+ */
+export function bridgesAmong(g: Graph, mask: Uint8Array): { isBridge(a: number, b: number): boolean } {
+  const n = g.nodes;
+  const { offsets, neighbours } = g;
+  const disc = new Int32Array(n).fill(-1);
+  const low = new Int32Array(n);
+  const parent = new Int32Array(n).fill(-1);
+  const next = new Int32Array(n);
+  const stack = new Int32Array(n);
+  // bridgeUp[v] = 1: the tree edge parent[v]–v is a bridge (every bridge is a tree edge).
+  const bridgeUp = new Uint8Array(n);
+  let time = 0;
+  for (let r = 0; r < n; r++) {
+    if (!mask[r] || disc[r] >= 0) continue;
+    let top = 0;
+    stack[top++] = r;
+    disc[r] = low[r] = time++;
+    next[r] = offsets[r];
+    while (top > 0) {
+      const v = stack[top - 1];
+      if (next[v] < offsets[v + 1]) {
+        const w = neighbours[next[v]++];
+        if (!mask[w] || w === parent[v]) continue; // a simple graph: one edge back to the parent
+        if (disc[w] < 0) {
+          disc[w] = low[w] = time++;
+          parent[w] = v;
+          next[w] = offsets[w];
+          stack[top++] = w;
+        } else if (disc[w] < low[v]) low[v] = disc[w];
+      } else {
+        top--;
+        const p = parent[v];
+        if (p >= 0) {
+          if (low[v] < low[p]) low[p] = low[v];
+          if (low[v] > disc[p]) bridgeUp[v] = 1;
+        }
+      }
+    }
+  }
+  return {
+    isBridge: (a, b) => (parent[b] === a && bridgeUp[b] === 1) || (parent[a] === b && bridgeUp[a] === 1),
+  };
+}
+
 /** Hop distance from a to b in the graph (BFS over all nodes), or -1 if unreachable. */
 export function hopDistance(g: Graph, a: number, b: number, mask?: Uint8Array): number {
   if (a === b) return 0;

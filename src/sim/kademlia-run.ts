@@ -99,6 +99,7 @@ export function runKademlia(x: SimPlan): SimResult {
     ...x.extra,
     referralRadius: null,
     searchRadius: null,
+    digests: null,
     successes,
     searchMessagesPerLookup: round(perLookup(sMsgs)),
     searchBytesPerLookup: round(perLookup(sBytes)),

@@ -4,7 +4,7 @@
  * both face the same graph, churn and pairs.
  */
 import { HOUR } from '../protocol/constants.ts';
-import { connectedAmong, type Graph, generate, loadEdgeList } from './graph.ts';
+import { bridgesAmong, type Graph, generate, loadEdgeList } from './graph.ts';
 import { Rng } from './rng.ts';
 import type { SimOptions, SimProgress, Strategy } from './sim-types.ts';
 
@@ -20,6 +20,8 @@ export interface PlanEcho {
     movedNodes: number;
     eligibleLookups: number;
     domainPeers: number;
+    /** Lookups started together in one wave (1: one after another). */
+    lookupConcurrency: number;
   };
 }
 
@@ -39,6 +41,8 @@ export interface SimPlan extends PlanEcho {
   /** Per lookup: searcher and target share an online path besides their direct edge. */
   eligibleAt: boolean[];
   eligible: number;
+  /** Lookups started together in one wave (scenario.ts; 1: sequential). */
+  lookupConcurrency: number;
   /** PRNG streams, independent so that changing one phase does not shift the draws of another. */
   rng: { key: Rng; core: Rng; scenario: Rng; kad: Rng; engine: Rng };
   progress: (p: SimProgress) => void;
@@ -88,6 +92,7 @@ export function makePlan(options: SimOptions, wallStart: number): SimPlan {
   const movedFrac = options.moved ?? 0.1;
   const durationMs = options.durationMs ?? HOUR;
   const progress = options.onProgress ?? (() => {});
+  const lookupConcurrency = Math.max(1, Math.floor(options.lookupConcurrency ?? 1));
 
   const root = new Rng(seed);
   const graphRng = root.fork();
@@ -109,7 +114,10 @@ export function makePlan(options: SimOptions, wallStart: number): SimPlan {
   // cannot be found by anyone (a degree-1 node in ego-Facebook, say).
   // With peers with a domain (always online, every node bootstrapped to them) every lookup has a way.
   const domainPeers = options.domainPeers ?? 0;
-  const eligibleAt = pairs.map(([s, t]) => domainPeers > 0 || connectedAmong(g, online, s, t, true));
+  // Both ends are online and adjacent, so that path exists exactly when their edge is no bridge of
+  // the online subgraph: one pass over the graph instead of a BFS per pair.
+  const bridges = domainPeers > 0 || pairs.length === 0 ? undefined : bridgesAmong(g, online);
+  const eligibleAt = pairs.map(([s, t]) => bridges === undefined || !bridges.isBridge(s, t));
   const eligible = eligibleAt.filter(Boolean).length;
   return {
     seed,
@@ -122,6 +130,7 @@ export function makePlan(options: SimOptions, wallStart: number): SimPlan {
     pairs,
     eligibleAt,
     eligible,
+    lookupConcurrency,
     rng,
     progress,
     wallStart,
@@ -135,6 +144,7 @@ export function makePlan(options: SimOptions, wallStart: number): SimPlan {
       movedNodes: movedNodes.length,
       eligibleLookups: eligible,
       domainPeers,
+      lookupConcurrency,
     },
   };
 }

@@ -14,20 +14,25 @@
  *    address is then bound to nobody (a request there is refused after one RTT). Each gets the
  *    `address` command: it announces to its contacts, which update it and spread referrals. All the
  *    traffic this causes (causally tagged) is the move cost.
- * 5. lookups (sequential): the searcher must have missed the target's move: it restarts from its
+ * 5. lookups (sequential by default; in waves of up to N with `--lookup-concurrency N`): the searcher must have missed the target's move: it restarts from its
  *    stored snapshot in which its record of the target still holds the old address (as if it had
  *    been away during the move and restored that record), is asked to `send` to the target, and runs
  *    `start` as a restarted node does. The core tries the stale address (refused), searches through
  *    contacts, and emits `relocated`; the lookup ends when the message is delivered or after
  *    `timeoutMs`. Latency = command → `relocated` (or → delivered if the target reached the searcher
- *    first). Traffic causally descending from the `send` is the search cost.
+ *    first). Traffic causally descending from the `send` is the search cost. A wave (takeWave) starts
+ *    its lookups at the same instant, each with its own searcher and target, and ends when all have
+ *    delivered or after `timeoutMs`: failed lookups wait out their timeout together instead of one
+ *    after another (the background announces and sweeps of all nodes run on meanwhile), at the price
+ *    of concurrent searches sharing the network's caches and budgets. A pair that shares a node with
+ *    the wave waits for a later one (takeWave), so lookups may run out of their drawn order.
  * 6. drain: the last lookups' traffic (referral spread after relocation) finishes, for the totals.
  */
 import { MINUTE, SECOND } from '../protocol/constants.ts';
 import type { Accounting } from './accounting.ts';
 import { T_MAINT, T_MOVE, T_RELOC } from './accounting.ts';
 import type { Engine, EngineCore } from './engine.ts';
-import type { LookupWatch } from './lookup-watch.ts';
+import type { LookupWatch, WatchedLookup } from './lookup-watch.ts';
 import type { SimPlan } from './plan.ts';
 import { LOOKUP_TIMEOUT_MS, MOVE_PHASE_MAX_MS, movedAddress, SETTLE_MS, type SimProgress } from './sim-types.ts';
 
@@ -107,28 +112,68 @@ const moves: Runner<Extract<Phase, { phase: 'moves' }>> = (w, p) => {
   engine.runUntil(moveStart + p.maxMs, done, ticker(w, 'moves', moveStart, p.maxMs / 1000));
 };
 
+/**
+ * Takes the next wave of lookups out of `pending` (pair indexes, in order): up to `concurrency`
+ * pairs, in order, skipping — and leaving pending for a later wave — a pair that shares a node (as
+ * searcher or target) with one already in the wave: each searcher restarts and is watched for one
+ * lookup at a time, and no lookup's target is another's searcher or target. Concurrency 1 takes the
+ * pairs one by one in order (the sequential run).
+ */
+export function takeWave(
+  pairs: readonly (readonly [number, number])[],
+  pending: number[],
+  concurrency: number,
+): number[] {
+  const used = new Set<number>();
+  const wave: number[] = [];
+  const rest: number[] = [];
+  for (const k of pending) {
+    const [s, t] = pairs[k];
+    if (wave.length < concurrency && !used.has(s) && !used.has(t)) {
+      used.add(s);
+      used.add(t);
+      wave.push(k);
+    } else rest.push(k);
+  }
+  pending.length = 0;
+  for (const k of rest) pending.push(k);
+  return wave;
+}
+
 const lookups: Runner<Extract<Phase, { phase: 'lookups' }>> = (w, p) => {
   const { engine, plan, watch } = w;
   const pairs = plan.pairs;
-  let i = 0;
-  const tick = ticker(w, 'lookups', 0, pairs.length, () => i);
-  for (; i < pairs.length; i++) {
-    const [s, t] = pairs[i];
-    const target = w.uuidOf(t);
-    w.restartMissingMove(s, t, w.oldAddress.get(t) ?? engine.address(t));
-    watch.begin(s, target);
+  const pending = pairs.map((_, k) => k);
+  let done = 0;
+  const tick = ticker(w, 'lookups', 0, pairs.length, () => done);
+  while (pending.length > 0) {
+    // Sequential (concurrency 1, the default): each lookup starts after the last one ended. A wave
+    // starts its lookups together and ends when all have delivered or the timeout passed.
+    const wave = takeWave(pairs, pending, plan.lookupConcurrency);
     const t0 = engine.now + 1;
-    engine.scheduleCommand(t0, s, { kind: 'send', to: target, text: `lookup ${i}` }, T_RELOC);
-    // A restarted node runs `start` (announce to contacts, retry the outbox): queued after the send,
-    // so the search is the lookup's, and charged to periodic work.
-    engine.scheduleCommand(t0, s, { kind: 'start' }, T_MAINT);
-    engine.runUntil(t0 + p.timeoutMs, () => watch.deliveredAt >= 0, tick);
-    const at = watch.relocatedAt >= 0 ? watch.relocatedAt : watch.deliveredAt;
-    if (at >= 0 && plan.eligibleAt[i]) {
-      w.successes++;
-      w.latencies.push(at - t0);
+    const watched: WatchedLookup[] = [];
+    for (const k of wave) {
+      const [s, t] = pairs[k];
+      const target = w.uuidOf(t);
+      w.restartMissingMove(s, t, w.oldAddress.get(t) ?? engine.address(t));
+      watched.push(watch.begin(s, target));
+      engine.scheduleCommand(t0, s, { kind: 'send', to: target, text: `lookup ${k}` }, T_RELOC);
+      // A restarted node runs `start` (announce to contacts, retry the outbox): queued after the
+      // send, so the search is the lookup's, and charged to periodic work.
+      engine.scheduleCommand(t0, s, { kind: 'start' }, T_MAINT);
     }
+    const n = wave.length;
+    engine.runUntil(t0 + p.timeoutMs, () => watch.delivered >= n, tick);
+    wave.forEach((k, j) => {
+      const l = watched[j];
+      const at = l.relocatedAt >= 0 ? l.relocatedAt : l.deliveredAt;
+      if (at >= 0 && plan.eligibleAt[k]) {
+        w.successes++;
+        w.latencies.push(at - t0);
+      }
+    });
     watch.end();
+    done += n;
   }
 };
 

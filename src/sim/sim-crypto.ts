@@ -182,4 +182,12 @@ export const SIM_CRYPTO: CoreCrypto = Object.freeze({
     new Hash64().bytes(key).bytes(nonce).bytes(aad).bytes(plaintext).tag(want, 0);
     return tagEquals(sealed, n, want) ? plaintext : null;
   },
+  digestTransportKey(linkKey: Uint8Array, from: string): Uint8Array {
+    // Distinct per link and direction, like the real HKDF: a digest opens only where it would.
+    const out = new Uint8Array(32);
+    const h = new Hash64().bytes(linkKey).text(from);
+    h.tag(out, 0);
+    h.text('2').tag(out, 16);
+    return out;
+  },
 });

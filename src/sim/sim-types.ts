@@ -51,6 +51,12 @@ export interface SimOptions {
   coreInit?: CoreInit;
   /** Always-online peers with a domain that every node bootstrapped to (issue 11: the directory). @default 0 */
   domainPeers?: number;
+  /**
+   * Lookups started together, in waves of up to this many with distinct searchers and targets
+   * (scenario.ts). Other values than 1 change the results (concurrent searches share caches and
+   * budgets) and make long runs much faster. @default 1 (one after another)
+   */
+  lookupConcurrency?: number;
   /** Called now and then (every few thousand events). */
   onProgress?: (p: SimProgress) => void;
 }
@@ -93,6 +99,10 @@ export interface SimResult {
   durationMs: number;
   referralRadius: number | null;
   searchRadius: number | null;
+  /** Whether the cores exchanged and routed by contact digests (`--no-digests`: false); null for Kademlia. */
+  digests: boolean | null;
+  /** Lookups started together in one wave (`--lookup-concurrency`; 1: one after another). */
+  lookupConcurrency: number;
   onlineNodes: number;
   movedNodes: number;
   successes: number;

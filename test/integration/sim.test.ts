@@ -75,6 +75,23 @@ describe('simulator on small graphs with known answers', () => {
     assert.notDeepEqual(a, c);
   });
 
+  it('--lookup-concurrency: same plan and pairs, waves overlap in virtual time; inputs echoed', async () => {
+    const o: SimOptions = { graph: generate('hk:300:3:0.3', new Rng(2)), seed: 2, lookups: 30 };
+    const seq = await runSimulation(o);
+    const conc = await runSimulation({ ...o, lookupConcurrency: 8 });
+    assert.equal(seq.lookupConcurrency, 1);
+    assert.equal(conc.lookupConcurrency, 8);
+    assert.equal(seq.digests, true);
+    for (const k of ['lookups', 'eligibleLookups', 'movedNodes', 'onlineNodes', 'moveMessagesPerMove'] as const)
+      assert.equal(conc[k], seq[k], k);
+    assert.ok(conc.successes > 0, 'concurrent lookups still find targets');
+    // Failed lookups wait out their timeout together: less virtual time, fewer events.
+    assert.ok(conc.virtualSeconds < seq.virtualSeconds, `${conc.virtualSeconds} < ${seq.virtualSeconds}`);
+    assert.ok(conc.events < seq.events);
+    const noDigests = await runSimulation({ ...o, lookups: 2, coreInit: { digests: false } });
+    assert.equal(noDigests.digests, false);
+  });
+
   it('the output has every contract key', async () => {
     const r = await runSimulation({ graph: ring(6), seed: 1, offline: 0, moved: 0.2, lookups: 1 });
     for (const k of [

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { generateKeyPairs, utf8 } from '../../src/crypto/index.ts';
 import { type CoreCrypto, REAL_CRYPTO } from '../../src/protocol/core-crypto.ts';
+import { openDigest, sealDigest } from '../../src/protocol/digest.ts';
 import { Rng } from '../../src/sim/rng.ts';
 import { SIM_CRYPTO } from '../../src/sim/sim-crypto.ts';
 
@@ -96,6 +97,17 @@ for (const [name, cc] of [
       assert.equal(cc.aeadOpen(mk, random(12), ct, utf8('x')), null);
       assert.equal(cc.aeadOpen(mk, nonce, ct, utf8('y')), null);
       assert.equal(cc.aeadOpen(mk, nonce, ct.subarray(0, 10), utf8('x')), null);
+    });
+
+    it('digests: sealed under the link and the sender, opened only by the other end of that link', () => {
+      const payload = random(50);
+      const nonce = random(12);
+      const sealed = sealDigest(kAB, UA, UB, payload, nonce, cc);
+      assert.equal(sealed.length, sealDigest(kAB, UA, UB, payload, nonce).length, 'same length as the real one');
+      assert.equal(cc.digestTransportKey(kAB, UA).length, 32);
+      assert.deepEqual(openDigest(kBA, UA, UB, sealed, cc), payload);
+      assert.equal(openDigest(kBA, UB, UA, sealed, cc), null, 'not the reverse direction');
+      assert.equal(openDigest(kAC, UA, UB, sealed, cc), null);
     });
   });
 }

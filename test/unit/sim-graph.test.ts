@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MeshError } from '../../src/errors.ts';
 import {
+  bridgesAmong,
   componentsAmong,
   connectedAmong,
   degree,
@@ -152,6 +153,29 @@ describe('connectivity helpers', () => {
     assert.equal(c[0], c[1]);
     assert.notEqual(c[0], c[3]);
     assert.equal(c[4], c[5]);
+  });
+  it('bridgesAmong agrees with connectedAmong(…, avoidDirectEdge) on every online edge', () => {
+    // Sparse and clustered generated graphs, a third of the nodes masked out: every edge with both
+    // ends online is a bridge exactly when no other online path joins its ends.
+    let bridges = 0;
+    let edges = 0;
+    for (const spec of ['ba:300:1', 'hk:400:2:0.5', 'ws:300:4:0.2']) {
+      const h = generate(spec, new Rng(7));
+      const rng = new Rng(3);
+      const mask = new Uint8Array(h.nodes);
+      for (let v = 0; v < h.nodes; v++) mask[v] = rng.next() < 0.67 ? 1 : 0;
+      const b = bridgesAmong(h, mask);
+      for (let u = 0; u < h.nodes; u++)
+        for (let i = h.offsets[u]; i < h.offsets[u + 1]; i++) {
+          const v = h.neighbours[i];
+          if (!mask[u] || !mask[v]) continue;
+          edges++;
+          const bridge = b.isBridge(u, v);
+          if (bridge) bridges++;
+          assert.equal(bridge, !connectedAmong(h, mask, u, v, true), `${spec} ${u}-${v}`);
+        }
+    }
+    assert.ok(bridges > 10 && bridges < edges - 10, `both kinds of edge are checked (${bridges}/${edges})`);
   });
   it('hopDistance', () => {
     assert.equal(hopDistance(g, 0, 3), 3);

@@ -3,14 +3,15 @@
  * sealed to us; we keep the payload with the contact record (persisted), the search and relays read it.
  */
 import type { CoreContext } from '../context.ts';
-import { openDigest, parseDigest } from '../digest.ts';
+import { isDigestPayload, openDigest } from '../digest.ts';
 import { saveContact } from '../tables.ts';
 import type { ContactRecord } from '../types.ts';
 
 /** A contact's presence carried its digest: keep it (persisted with the contact) when it opens and parses. */
 export function digestReceived(ctx: CoreContext, c: ContactRecord, field: string): void {
-  const payload = openDigest(ctx.linkKey(c), c.uuid, ctx.self.uuid, field);
-  if (!payload || !parseDigest(payload)) return ctx.drop('BAD_SECRET', `digest from ${c.uuid} does not open`);
+  const payload = openDigest(ctx.linkKey(c), c.uuid, ctx.self.uuid, field, ctx.crypto);
+  // Checked for form only: the member key is derived when a search first tests the digest.
+  if (!payload || !isDigestPayload(payload)) return ctx.drop('BAD_SECRET', `digest from ${c.uuid} does not open`);
   if (c.digest && equalBytes(c.digest, payload)) return;
   c.digest = payload;
   saveContact(ctx, c);

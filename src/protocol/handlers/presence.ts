@@ -104,7 +104,7 @@ export function announceTo(ctx: CoreContext, c: ContactRecord, searchOnFailure: 
   if (ctx.cfg.digests && !ctx.cfg.isPublic && c.domain === null && c.status !== 'pending') {
     const own = ctx.digests.own(ctx.state.contacts, ctx.now);
     if (ctx.state.digestSent.get(c.uuid) !== own.version) {
-      body.digest = sealDigest(ctx.linkKey(c), ctx.self.uuid, c.uuid, own.payload, ctx.random(12));
+      body.digest = sealDigest(ctx.linkKey(c), ctx.self.uuid, c.uuid, own.payload, ctx.random(12), ctx.crypto);
       digest = own.version;
     }
   }
