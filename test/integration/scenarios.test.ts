@@ -675,4 +675,38 @@ describe('i. a move costs O(MOVE_ANCHORS), searches ask the anchors first (issue
       assert.equal(net.nodes[m].core.contact(t.uuid)?.status, 'active', `mutual contact ${m}`);
     }
   });
+
+  it('a mutual contact that was not told falls back once to its contacts that list T, anchors first', () => {
+    // T (0) has eight friends (1..8) and S (9). S's only other contact is X, T's lowest-ranked friend,
+    // which also knows A, T's highest-ranked friend (an anchor).
+    const net = createTestnet(10, { seed: 1105 });
+    const t = net.nodes[0];
+    const ranked = byAnchorRank(
+      t.uuid,
+      net.nodes.slice(1, 9).map((n, i) => ({ uuid: n.uuid, i: i + 1 })),
+    ).map((c) => c.i);
+    const a = ranked[0];
+    const x = ranked[ranked.length - 1];
+    for (let m = 1; m <= 9; m++) net.connect(0, m);
+    net.connect(9, x);
+    net.connect(x, a);
+    net.startAll();
+    net.run();
+    net.setOnline(9, false);
+    net.move(0, '10.77.0.7:7575');
+    net.run(2 * 60_000);
+    assert.notEqual(net.nodes[x].core.contact(t.uuid)?.address, '10.77.0.7:7575', 'X was not told');
+    net.setOnline(9, true);
+    const before = { ...net.sent };
+    const id = okValue<{ id: string }>(net, 9, net.command(9, { kind: 'send', to: t.uuid, text: 'hi' })).id;
+    net.run();
+    assert.deepEqual(
+      t.inbox.map((m) => m.id),
+      [id],
+    );
+    // S → X: IP; X → T's old address (refused); X → A (its only contact that lists T); A → T.
+    const d = delta(net, before);
+    assert.equal(d.ip, 1);
+    assert.equal(d['ip-relay'], 3);
+  });
 });
