@@ -669,7 +669,10 @@ describe('i. a move costs O(MOVE_ANCHORS), searches ask the anchors first (issue
     const sAnchor = sRank < MOVE_ANCHORS;
     assert.deepEqual(delta(net, before), { message: 2, ip: f, 'ip-relay': f, ...(sAnchor ? { announce: 1 } : {}) });
     // A mutual contact asked before being told would have tried T's old address and marked T inactive.
-    const mutual = byAnchorRank(t.uuid, [...t.core.contacts()].filter((c) => c.uuid !== net.nodes[1].uuid));
+    const mutual = byAnchorRank(
+      t.uuid,
+      [...t.core.contacts()].filter((c) => c.uuid !== net.nodes[1].uuid),
+    );
     for (const c of mutual) {
       const m = uuidOf.get(c.uuid) as number;
       assert.equal(net.nodes[m].core.contact(t.uuid)?.status, 'active', `mutual contact ${m}`);

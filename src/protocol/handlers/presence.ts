@@ -111,7 +111,11 @@ export function announceAll(ctx: CoreContext, searchOnFailure: boolean): void {
  */
 function moveAnchors(ctx: CoreContext): Set<string> {
   const active = [...ctx.state.contacts.values()].filter((c) => reachable(c) && c.domain === null);
-  const push = new Set(byAnchorRank(ctx.self.uuid, active).slice(0, MOVE_ANCHORS).map((c) => c.uuid));
+  const push = new Set(
+    byAnchorRank(ctx.self.uuid, active)
+      .slice(0, MOVE_ANCHORS)
+      .map((c) => c.uuid),
+  );
   for (const c of ctx.state.contacts.values())
     if (ctx.state.channels.has(c.uuid) || queuedCount(ctx.state, c.uuid) > 0) push.add(c.uuid);
   return push;

@@ -6,7 +6,13 @@
  */
 import type { FailureCode } from '../../errors.ts';
 import { MAX_WIRE_HOPS } from '../codec.ts';
-import { DIGEST_RELAY_FANOUT, RELAY_FANOUT_STRANGER, RELAY_MAX_IN_FLIGHT, RELAY_MAX_STRANGER } from '../constants.ts';
+import {
+  DIGEST_RELAY_FANOUT,
+  DIGEST_SEARCH_FANOUT,
+  RELAY_FANOUT_STRANGER,
+  RELAY_MAX_IN_FLIGHT,
+  RELAY_MAX_STRANGER,
+} from '../constants.ts';
 import type { CoreContext, InboundContext } from '../context.ts';
 import type { MessageType, OkResponse } from '../messages.ts';
 import { unreachableAfter } from '../reachability.ts';
@@ -99,13 +105,16 @@ function sendLegs(
   }
 }
 
-/** The direct leg failed: ask the contacts whose digest lists the target once (true when any was asked). */
+/**
+ * The direct leg failed: ask DIGEST_SEARCH_FANOUT of the contacts whose digest lists the target, in
+ * its anchor order, once (true when any was asked).
+ */
 function fallBack(core: CoreContext, rec: RelayRecord): boolean {
   const f = rec.fallback;
   rec.fallback = undefined;
   // A direct leg that timed out leaves too little of the budget: the upstream is about to give up.
   if (!f || rec.deadline - core.now < 1000) return false;
-  const hits = digestHits(core, rec.to, [f.from, rec.to], DIGEST_RELAY_FANOUT);
+  const hits = digestHits(core, rec.to, [f.from, rec.to], DIGEST_SEARCH_FANOUT);
   if (hits.length === 0) return false;
   sendLegs(core, rec, f.type, f.body, hits, false, f.meshId, Math.max(1, rec.deadline - core.now));
   return true;
