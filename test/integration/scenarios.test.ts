@@ -631,6 +631,18 @@ describe('i. a move costs O(MOVE_ANCHORS), searches ask the anchors first (issue
     for (let m = 1; m <= 9; m++) assert.equal(addressAt(net, m, 0), '10.77.0.4:7575', `contact ${m} after the hour`);
   });
 
+  it('without digests (the routing before issue 11) a move is told to every contact', () => {
+    // Searchers could not tell the anchors among the mutual contacts.
+    const net = createTestnet(10, { seed: 1104, core: { digests: false } });
+    for (let m = 1; m <= 9; m++) net.connect(0, m);
+    net.startAll();
+    net.run();
+    const before = { ...net.sent };
+    net.move(0, '10.77.0.8:7575');
+    net.run(2 * 60_000);
+    assert.deepEqual(delta(net, before), { announce: 9 });
+  });
+
   it('a contact with a message waiting is told at once, anchor or not', () => {
     const { net, uuidOf } = friendsOfBoth();
     const t = net.nodes[0];

@@ -79,7 +79,8 @@ export function announceAll(ctx: CoreContext, searchOnFailure: boolean): void {
   const moved = ctx.state.moved;
   const retrying = moved !== null && ctx.now - moved.at < MOVE_RETRY_WINDOW_MS;
   if (moved && !retrying) ctx.state.moved = null;
-  const push = moved !== null && moved.at === ctx.now && searchOnFailure ? moveAnchors(ctx) : null;
+  // Without digests a searcher cannot tell the anchors among the mutual contacts: everybody is told.
+  const push = moved !== null && moved.at === ctx.now && searchOnFailure && ctx.cfg.digests ? moveAnchors(ctx) : null;
   for (const c of [...ctx.state.contacts.values()]) {
     if (!usable(c)) continue;
     // The address change itself (issue 11: a move costs O(MOVE_ANCHORS), not O(degree)): active
