@@ -2,6 +2,7 @@
  * Pure next-hop decisions for IP and contact_req (onmessage chart: "for self / is referred to /
  * reached max hops / relay to connected peers"). No state is changed here.
  */
+import { byAnchorRank } from './anchors.ts';
 import { reachable, usable } from './reachability.ts';
 import type { ContactRecord, ReferralRecord } from './types.ts';
 
@@ -77,8 +78,9 @@ export function route(
 }
 
 /**
- * Reachable contacts (not peers with a domain, not in `exclude`) whose digest lists `target`, most
- * recently seen first; at most `max` (0 = all).
+ * Reachable contacts (not peers with a domain, not in `exclude`) whose digest lists `target`, in the
+ * target's anchor order (anchors.ts: the contacts it told first when it moved come first); at most
+ * `max` (0 = all).
  */
 export function digestHits(
   view: RoutingView,
@@ -90,8 +92,8 @@ export function digestHits(
   const out: ContactRecord[] = [];
   for (const c of view.contacts())
     if (reachable(c) && c.domain === null && !exclude.includes(c.uuid) && view.digestLists(c, target)) out.push(c);
-  out.sort((a, b) => (b.lastSeen ?? 0) - (a.lastSeen ?? 0) || (a.uuid < b.uuid ? -1 : 1));
-  return max > 0 ? out.slice(0, max) : out;
+  const ranked = byAnchorRank(target, out);
+  return max > 0 ? ranked.slice(0, max) : ranked;
 }
 
 /** Unexpired referrals, fewest hops first, most recently refreshed first on ties. */

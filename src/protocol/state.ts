@@ -189,6 +189,11 @@ export interface RelayRecord {
   /** Downstream request ids still unanswered. */
   pending: number[];
   deadline: number;
+  /**
+   * Set while a failed direct leg may still fall back to the contacts whose digest lists `to`
+   * (issue 11: they may be its move anchors); cleared once used.
+   */
+  fallback?: { type: MessageType; body: Record<string, unknown>; meshId: string; from: string | null };
 }
 
 /** Counters of what happened: drops by reason, sends by kind, relocations. */

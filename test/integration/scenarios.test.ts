@@ -4,6 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { byAnchorRank } from '../../src/protocol/anchors.ts';
+import { ANNOUNCE_INTERVAL_MS, DIGEST_SEARCH_FANOUT, MOVE_ANCHORS } from '../../src/protocol/constants.ts';
 import type { AppEvent } from '../../src/protocol/events.ts';
 import { createTestnet, type Testnet } from '../../src/testing/testnet.ts';
 
@@ -574,8 +576,9 @@ describe('h. contact digests, bounded referrals, the domain-peer directory (issu
     const moved = { ...net.sent };
     net.move(1, '10.77.0.3:7575');
     net.run(2 * 60_000);
-    // T announces to S (refused) and D, and puts its new record at D.
-    assert.deepEqual(delta(net, moved), { announce: 2, directory: 1 });
+    // T announces to S (refused; its one move anchor) and puts its new record at D. D, a peer with a
+    // domain, is no anchor: it hears the move with T's next periodic announce (MOVE_ANCHORS).
+    assert.deepEqual(delta(net, moved), { announce: 1, directory: 1 });
     net.setOnline(0, true);
     const before = { ...net.sent };
     const id = okValue<{ id: string }>(net, 0, net.command(0, { kind: 'send', to: net.nodes[1].uuid, text: 'hi' })).id;
@@ -597,5 +600,128 @@ describe('h. contact digests, bounded referrals, the domain-peer directory (issu
       assert.equal(list.length, 1);
       assert.ok(key.length === 43 && !key.includes(net.nodes[0].uuid) && !key.includes(net.nodes[1].uuid));
     }
+  });
+});
+
+describe('i. a move costs O(MOVE_ANCHORS), searches ask the anchors first (issue 11)', () => {
+  // T (0) has S (1) and eight friends M1..M8 (2..9), each of whom also knows S.
+  function friendsOfBoth(): { net: Testnet; uuidOf: Map<string, number> } {
+    const net = createTestnet(10, { seed: 1104 });
+    for (let m = 1; m <= 9; m++) net.connect(0, m);
+    for (let m = 2; m <= 9; m++) net.connect(1, m);
+    net.startAll();
+    net.run();
+    return { net, uuidOf: new Map(net.nodes.map((n, i) => [n.uuid, i])) };
+  }
+  const addressAt = (net: Testnet, i: number, of: number) => net.nodes[i].core.contact(net.nodes[of].uuid)?.address;
+
+  it('T tells its MOVE_ANCHORS anchors at once, the others with its next periodic announce', () => {
+    const { net, uuidOf } = friendsOfBoth();
+    const t = net.nodes[0];
+    const anchors = byAnchorRank(t.uuid, [...t.core.contacts()])
+      .slice(0, MOVE_ANCHORS)
+      .map((c) => uuidOf.get(c.uuid) as number);
+    const before = { ...net.sent };
+    net.move(0, '10.77.0.4:7575');
+    net.run(2 * 60_000);
+    assert.deepEqual(delta(net, before), { announce: MOVE_ANCHORS }, 'one announce per anchor, not per contact');
+    for (let m = 1; m <= 9; m++)
+      assert.equal(addressAt(net, m, 0) === '10.77.0.4:7575', anchors.includes(m), `contact ${m} (anchors ${anchors})`);
+    net.run(ANNOUNCE_INTERVAL_MS);
+    for (let m = 1; m <= 9; m++) assert.equal(addressAt(net, m, 0), '10.77.0.4:7575', `contact ${m} after the hour`);
+  });
+
+  it('without digests (the routing before issue 11) a move is told to every contact', () => {
+    // Searchers could not tell the anchors among the mutual contacts.
+    const net = createTestnet(10, { seed: 1104, core: { digests: false } });
+    for (let m = 1; m <= 9; m++) net.connect(0, m);
+    net.startAll();
+    net.run();
+    const before = { ...net.sent };
+    net.move(0, '10.77.0.8:7575');
+    net.run(2 * 60_000);
+    assert.deepEqual(delta(net, before), { announce: 9 });
+  });
+
+  it('a contact with a message waiting is told at once, anchor or not', () => {
+    const { net, uuidOf } = friendsOfBoth();
+    const t = net.nodes[0];
+    const ranked = byAnchorRank(t.uuid, [...t.core.contacts()]).map((c) => uuidOf.get(c.uuid) as number);
+    const last = ranked[ranked.length - 1];
+    net.setOnline(last, false);
+    okValue(net, 0, net.command(0, { kind: 'send', to: net.nodes[last].uuid, text: 'waiting' }));
+    net.run();
+    const before = { ...net.sent };
+    net.move(0, '10.77.0.5:7575');
+    net.run(2 * 60_000);
+    // The anchors and the offline contact with a queued message (refused; it stays in the outbox).
+    assert.equal(delta(net, before).announce, MOVE_ANCHORS + 1);
+  });
+
+  it('S, which missed the move, asks the mutual contacts in T’s anchor order: only anchors are asked', () => {
+    const { net, uuidOf } = friendsOfBoth();
+    const t = net.nodes[0];
+    const sRank = byAnchorRank(t.uuid, [...t.core.contacts()]).findIndex((c) => c.uuid === net.nodes[1].uuid);
+    net.setOnline(1, false);
+    net.move(0, '10.77.0.6:7575');
+    net.run(2 * 60_000);
+    net.setOnline(1, true);
+    const before = { ...net.sent };
+    const id = okValue<{ id: string }>(net, 1, net.command(1, { kind: 'send', to: t.uuid, text: 'hi' })).id;
+    net.run();
+    assert.deepEqual(
+      t.inbox.map((m) => m.id),
+      [id],
+    );
+    // S → T old address (refused), DIGEST_SEARCH_FANOUT IP messages to the first mutual contacts in
+    // T's anchor order, each forwarded to T's new address (they are anchors: they know it), T's
+    // "send connect" to S when S was an anchor too (T's announce to it was refused: S is inactive at
+    // T), S → T: the message.
+    const f = DIGEST_SEARCH_FANOUT;
+    const sAnchor = sRank < MOVE_ANCHORS;
+    assert.deepEqual(delta(net, before), { message: 2, ip: f, 'ip-relay': f, ...(sAnchor ? { announce: 1 } : {}) });
+    // A mutual contact asked before being told would have tried T's old address and marked T inactive.
+    const mutual = byAnchorRank(
+      t.uuid,
+      [...t.core.contacts()].filter((c) => c.uuid !== net.nodes[1].uuid),
+    );
+    for (const c of mutual) {
+      const m = uuidOf.get(c.uuid) as number;
+      assert.equal(net.nodes[m].core.contact(t.uuid)?.status, 'active', `mutual contact ${m}`);
+    }
+  });
+
+  it('a mutual contact that was not told falls back once to its contacts that list T, anchors first', () => {
+    // T (0) has eight friends (1..8) and S (9). S's only other contact is X, T's lowest-ranked friend,
+    // which also knows A, T's highest-ranked friend (an anchor).
+    const net = createTestnet(10, { seed: 1105 });
+    const t = net.nodes[0];
+    const ranked = byAnchorRank(
+      t.uuid,
+      net.nodes.slice(1, 9).map((n, i) => ({ uuid: n.uuid, i: i + 1 })),
+    ).map((c) => c.i);
+    const a = ranked[0];
+    const x = ranked[ranked.length - 1];
+    for (let m = 1; m <= 9; m++) net.connect(0, m);
+    net.connect(9, x);
+    net.connect(x, a);
+    net.startAll();
+    net.run();
+    net.setOnline(9, false);
+    net.move(0, '10.77.0.7:7575');
+    net.run(2 * 60_000);
+    assert.notEqual(net.nodes[x].core.contact(t.uuid)?.address, '10.77.0.7:7575', 'X was not told');
+    net.setOnline(9, true);
+    const before = { ...net.sent };
+    const id = okValue<{ id: string }>(net, 9, net.command(9, { kind: 'send', to: t.uuid, text: 'hi' })).id;
+    net.run();
+    assert.deepEqual(
+      t.inbox.map((m) => m.id),
+      [id],
+    );
+    // S → X: IP; X → T's old address (refused); X → A (its only contact that lists T); A → T.
+    const d = delta(net, before);
+    assert.equal(d.ip, 1);
+    assert.equal(d['ip-relay'], 3);
   });
 });

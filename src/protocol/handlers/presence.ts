@@ -5,12 +5,13 @@
  */
 import type { FailureCode } from '../../errors.ts';
 import { formatAddress, hostOf, tryParseAddress } from '../../util/address.ts';
-import { LAST_SEEN_PERSIST_MS, MOVE_RETRY_WINDOW_MS } from '../constants.ts';
+import { byAnchorRank } from '../anchors.ts';
+import { LAST_SEEN_PERSIST_MS, MOVE_ANCHORS, MOVE_RETRY_WINDOW_MS } from '../constants.ts';
 import type { CoreContext, InboundContext } from '../context.ts';
 import { sealDigest } from '../digest.ts';
 import type { ReferralBody } from '../messages.ts';
 import { announceInfo } from '../observed.ts';
-import { unreachableAfter, usable } from '../reachability.ts';
+import { reachable, unreachableAfter, usable } from '../reachability.ts';
 import { queuedCount } from '../state.ts';
 import { endSearch, relocated, saveContact } from '../tables.ts';
 import type { ContactRecord } from '../types.ts';
@@ -78,8 +79,17 @@ export function announceAll(ctx: CoreContext, searchOnFailure: boolean): void {
   const moved = ctx.state.moved;
   const retrying = moved !== null && ctx.now - moved.at < MOVE_RETRY_WINDOW_MS;
   if (moved && !retrying) ctx.state.moved = null;
+  // Without digests a searcher cannot tell the anchors among the mutual contacts: everybody is told.
+  const push = moved !== null && moved.at === ctx.now && searchOnFailure && ctx.cfg.digests ? moveAnchors(ctx) : null;
   for (const c of [...ctx.state.contacts.values()]) {
     if (!usable(c)) continue;
+    // The address change itself (issue 11: a move costs O(MOVE_ANCHORS), not O(degree)): active
+    // contacts other than the anchors hear it with the next periodic announce; until they answer
+    // one they count as having missed it (so they are tried even if they go inactive meanwhile).
+    if (push && c.status === 'active' && !push.has(c.uuid)) {
+      moved?.missed.add(c.uuid);
+      continue;
+    }
     // A contact we already failed to reach is tried again only when a message waits for it, or
     // when it missed our last address change (issue 11: it holds our old address, so it cannot
     // find us when it comes back; one announce per hour each, for MOVE_RETRY_WINDOW_MS).
@@ -93,6 +103,23 @@ export function announceAll(ctx: CoreContext, searchOnFailure: boolean): void {
   }
   // The same moments (start, address change, hourly) refresh our record at peers with a domain.
   publishAddress(ctx);
+}
+
+/**
+ * Whom a move is announced to at once: the first MOVE_ANCHORS active contacts in our anchor order
+ * (peers with a domain excluded: the directory carries moves to them), plus every contact with an
+ * open channel or messages waiting (a conversation going on).
+ */
+function moveAnchors(ctx: CoreContext): Set<string> {
+  const active = [...ctx.state.contacts.values()].filter((c) => reachable(c) && c.domain === null);
+  const push = new Set(
+    byAnchorRank(ctx.self.uuid, active)
+      .slice(0, MOVE_ANCHORS)
+      .map((c) => c.uuid),
+  );
+  for (const c of ctx.state.contacts.values())
+    if (ctx.state.channels.has(c.uuid) || queuedCount(ctx.state, c.uuid) > 0) push.add(c.uuid);
+  return push;
 }
 
 /** Sends our presence to one contact ("send connect"), with our digest when it lacks the current one. */

@@ -6,11 +6,17 @@
  */
 import type { FailureCode } from '../../errors.ts';
 import { MAX_WIRE_HOPS } from '../codec.ts';
-import { DIGEST_RELAY_FANOUT, RELAY_FANOUT_STRANGER, RELAY_MAX_IN_FLIGHT, RELAY_MAX_STRANGER } from '../constants.ts';
+import {
+  DIGEST_RELAY_FANOUT,
+  DIGEST_SEARCH_FANOUT,
+  RELAY_FANOUT_STRANGER,
+  RELAY_MAX_IN_FLIGHT,
+  RELAY_MAX_STRANGER,
+} from '../constants.ts';
 import type { CoreContext, InboundContext } from '../context.ts';
 import type { MessageType, OkResponse } from '../messages.ts';
 import { unreachableAfter } from '../reachability.ts';
-import { route } from '../routing.ts';
+import { digestHits, route } from '../routing.ts';
 import { seenAdd, seenHas } from '../seen-cache.ts';
 import type { RelayRecord } from '../state.ts';
 import type { ContactRecord } from '../types.ts';
@@ -69,17 +75,49 @@ export function relay(
       if (r.cut > 0) core.drop('LIMIT_FANOUT', `relay flood to ${to}: ${r.cut} contacts not asked`);
       break;
   }
-  const kind = type === 'IP' ? 'ip-relay' : 'contact_req-relay';
   // Deeper relays give up sooner so their UNREACHABLE reaches the searcher before its own timeout.
   const budget = Math.max(1000, cfg.relayTimeoutMs - hops * 1000);
   const rec: RelayRecord = { id: state.nextRelayId++, upstream: ctx.upstream, to, pending: [], deadline: now + budget };
   state.relays.set(rec.id, rec);
   const next = { ...body, hops: hops + 1 };
-  for (const c of targets) {
-    const then = { kind: 'relay', relayId: rec.id, contact: c.uuid, direct: r.kind === 'direct' } as const;
-    rec.pending.push(core.send({ contact: c }, type, next, kind, then, ctx.headers.id, budget));
-  }
+  // Issue 11: the target may have moved and told only its anchors; when our direct try fails, the
+  // contacts whose digest lists it (anchors first) get one more try, within the search radius.
+  if (r.kind === 'direct' && cfg.digests && hops < cfg.searchRadius)
+    rec.fallback = { type, body: next, meshId: ctx.headers.id, from: ctx.sender?.uuid ?? null };
+  sendLegs(core, rec, type, next, targets, r.kind === 'direct', ctx.headers.id, budget);
   core.setTimer({ kind: 'relay', id: rec.id }, rec.deadline);
+}
+
+function sendLegs(
+  core: CoreContext,
+  rec: RelayRecord,
+  type: MessageType,
+  body: Record<string, unknown>,
+  targets: ContactRecord[],
+  direct: boolean,
+  meshId: string,
+  budget: number,
+): void {
+  const kind = type === 'IP' ? 'ip-relay' : 'contact_req-relay';
+  for (const c of targets) {
+    const then = { kind: 'relay', relayId: rec.id, contact: c.uuid, direct } as const;
+    rec.pending.push(core.send({ contact: c }, type, body, kind, then, meshId, budget));
+  }
+}
+
+/**
+ * The direct leg failed: ask DIGEST_SEARCH_FANOUT of the contacts whose digest lists the target, in
+ * its anchor order, once (true when any was asked).
+ */
+function fallBack(core: CoreContext, rec: RelayRecord): boolean {
+  const f = rec.fallback;
+  rec.fallback = undefined;
+  // A direct leg that timed out leaves too little of the budget: the upstream is about to give up.
+  if (!f || rec.deadline - core.now < 1000) return false;
+  const hits = digestHits(core, rec.to, [f.from, rec.to], DIGEST_SEARCH_FANOUT);
+  if (hits.length === 0) return false;
+  sendLegs(core, rec, f.type, f.body, hits, false, f.meshId, Math.max(1, rec.deadline - core.now));
+  return true;
 }
 
 /** Answers upstream and forgets the relay: with the downstream data, or UNREACHABLE. */
@@ -107,7 +145,7 @@ export function relayAnswered(
   if (!rec) return;
   rec.pending = rec.pending.filter((id) => id !== requestId);
   if (resp?.data) finishRelay(core, rec, resp);
-  else if (rec.pending.length === 0) finishRelay(core, rec);
+  else if (rec.pending.length === 0 && !(then.direct && fallBack(core, rec))) finishRelay(core, rec);
 }
 
 /** The relay's timer: no good answer in time. */
