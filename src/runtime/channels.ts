@@ -108,7 +108,7 @@ export class ChannelKeeper {
       if (!MESSAGE_OPS.has(op.op)) other = true;
     }
     // Message traffic never changes introducers: a batch of messages alone looks at most once a
-    // second (for expiries), not after every commit (bench/transport: a few % of the channel's CPU).
+    // second (for expiries), not after every commit (it showed in CPU profiles of bench/transport).
     const now = Date.now();
     if (other || (ops.length > 0 && now >= this.#introCheckAt)) {
       this.#introCheckAt = now + INTRODUCER_CHECK_MS;
