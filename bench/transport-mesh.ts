@@ -32,11 +32,22 @@ function makeIds(): BenchIds {
   return { selves, secret: rand(32) };
 }
 
+/** SQLite commits made by each node's store (the bench's count of durable writes). */
+export const commits = new WeakMap<MeshNode, () => number>();
+
 /** Starts node `index` (0 = A, 1 = B) with the other as its contact. */
 export async function startMeshNode(dir: string, index: number, ids: BenchIds, channel: boolean): Promise<MeshNode> {
   const self = ids.selves[index];
   const other = ids.selves[1 - index];
   const store = SqliteStore.open(join(dir, `${self.name}.db`));
+  // Counts transactions: the cost that group commit and deferred writes are about, and a number
+  // that, unlike msgs/s, does not swing with the load other processes put on the machine.
+  let n = 0;
+  const apply = store.apply.bind(store);
+  store.apply = (ops) => {
+    n++;
+    apply(ops);
+  };
   const contact: ContactRecord = {
     uuid: other.uuid,
     name: other.name,
@@ -62,6 +73,7 @@ export async function startMeshNode(dir: string, index: number, ids: BenchIds, c
     ...(channel ? { boxPub: self.boxPub } : {}),
   });
   const node = new MeshNode({ store, transport });
+  commits.set(node, () => n);
   await node.start();
   return node;
 }
@@ -78,6 +90,8 @@ export interface MeshRunResult {
   messages: number;
   /** Process CPU time (both nodes, all threads) per delivered message, µs. */
   cpuUsPerMsg: number;
+  /** SQLite commits per delivered message on the sender and the receiver (whole run, warm-up included). */
+  commitsPerMsg: { sender: number; receiver: number };
 }
 
 /** Runs one Mesh case for `seconds` after a 0.5 s warm-up. */
@@ -88,6 +102,7 @@ export async function meshRun(seconds: number, channel: boolean, inFlight: numbe
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
   let done = 0;
+  let all = 0;
   let stopAt = 0;
   let pending = 0;
   let finish: () => void = () => {};
@@ -101,10 +116,11 @@ export async function meshRun(seconds: number, channel: boolean, inFlight: numbe
       sentAt.delete(id);
     } else early.set(id, at);
     done++;
+    all++;
     pending--;
   };
   // B first (in a worker when split), then A; A's channel opens once both listen.
-  let stopB: () => Promise<void>;
+  let stopB: () => Promise<number>;
   let b: MeshNode | null = null;
   let pump: () => void = () => {};
   if (split) {
@@ -115,7 +131,7 @@ export async function meshRun(seconds: number, channel: boolean, inFlight: numbe
       for (let i = 0; i < got.length; i++) delivered(got[i], at[i]);
       pump();
     };
-    stopB = () => peer.stop();
+    stopB = () => peer.stop().then(() => peer.commits);
   } else {
     b = await startMeshNode(dir, 1, ids, channel);
     b.on('message', (m: InboxRecord) => {
@@ -123,7 +139,7 @@ export async function meshRun(seconds: number, channel: boolean, inFlight: numbe
       pump();
     });
     const node = b;
-    stopB = () => node.stop();
+    stopB = () => node.stop().then(() => commits.get(node)?.() ?? 0);
   }
   const a = await startMeshNode(dir, 0, ids, channel);
   if (channel) {
@@ -165,7 +181,8 @@ export async function meshRun(seconds: number, channel: boolean, inFlight: numbe
   await phase(seconds * 1000);
   const elapsed = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  await Promise.all([a.stop(), stopB()]);
+  const [, receiverCommits] = await Promise.all([a.stop(), stopB()]);
+  const senderCommits = commits.get(a)?.() ?? 0;
   rmSync(dir, { recursive: true, force: true });
   latencies.sort((x, y) => x - y);
   return {
@@ -174,5 +191,9 @@ export async function meshRun(seconds: number, channel: boolean, inFlight: numbe
     p99Ms: percentile(latencies, 99),
     messages: done,
     cpuUsPerMsg: Math.round((cpu.user + cpu.system) / Math.max(1, done)),
+    commitsPerMsg: {
+      sender: Math.round((100 * senderCommits) / Math.max(1, all)) / 100,
+      receiver: Math.round((100 * receiverCommits) / Math.max(1, all)) / 100,
+    },
   } satisfies MeshRunResult;
 }

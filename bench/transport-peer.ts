@@ -16,13 +16,15 @@ export type PeerSpec =
 type PeerMsg =
   | { type: 'ready'; port: number }
   | { type: 'delivered'; ids: string[]; at: number[] }
-  | { type: 'stopped' };
+  | { type: 'stopped'; commits: number };
 
 /** A running worker peer. */
 export interface Peer {
   port: number;
   /** Called with batches of delivered message ids and their wall-clock times (`performance.timeOrigin + now`). */
   onDelivered: (ids: string[], at: number[]) => void;
+  /** SQLite commits of the peer's Mesh node (known after `stop`). */
+  commits: number;
   stop(): Promise<void>;
 }
 
@@ -34,6 +36,7 @@ export async function startPeer(spec: PeerSpec): Promise<Peer> {
   let stopped: () => void = () => {};
   const peer: Peer = {
     port: 0,
+    commits: 0,
     onDelivered: () => {},
     stop: () =>
       new Promise<void>((r) => {
@@ -49,13 +52,16 @@ export async function startPeer(spec: PeerSpec): Promise<Peer> {
         peer.port = m.port;
         resolve();
       } else if (m.type === 'delivered') peer.onDelivered(m.ids, m.at);
-      else if (m.type === 'stopped') stopped();
+      else if (m.type === 'stopped') {
+        peer.commits = m.commits;
+        stopped();
+      }
     });
   });
   return peer;
 }
 
-async function serve(spec: PeerSpec): Promise<{ port: number; stop: () => Promise<void> }> {
+async function serve(spec: PeerSpec): Promise<{ port: number; stop: () => Promise<void>; commits?: () => number }> {
   if (spec.kind === 'baseline') {
     const { startBaselineServer } = await import('./transport-baseline.ts');
     return startBaselineServer();
@@ -64,7 +70,7 @@ async function serve(spec: PeerSpec): Promise<{ port: number; stop: () => Promis
     const { startEchoServer } = await import('./transport-raw.ts');
     return startEchoServer();
   }
-  const { startMeshNode } = await import('./transport-mesh.ts');
+  const { commits, startMeshNode } = await import('./transport-mesh.ts');
   const node = await startMeshNode(spec.dir, spec.index, spec.ids, spec.channel);
   // Deliveries leave in one batch per group commit (a microtask after the flush that emitted them):
   // one postMessage per message would cost both threads more than the message itself.
@@ -80,7 +86,7 @@ async function serve(spec: PeerSpec): Promise<{ port: number; stop: () => Promis
     ids.push(m.id);
     at.push(performance.timeOrigin + performance.now());
   });
-  return { port: 17575, stop: () => node.stop() };
+  return { port: 17575, stop: () => node.stop(), commits: () => commits.get(node)?.() ?? 0 };
 }
 
 if (!isMainThread && parentPort) {
@@ -89,7 +95,7 @@ if (!isMainThread && parentPort) {
   port.on('message', async (m) => {
     if (m === 'stop') {
       await s.stop();
-      port.postMessage({ type: 'stopped' });
+      port.postMessage({ type: 'stopped', commits: s.commits?.() ?? 0 });
     }
   });
   port.postMessage({ type: 'ready', port: s.port });

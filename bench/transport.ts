@@ -136,8 +136,10 @@ const result = {
   threads: SPLIT ? 2 : 1,
   loadavg: { before: loadBefore.map(r2), after: loadavg().map(r2) },
   baseline: trim(baseline),
-  post: trim(post),
-  channel: trim(channel),
+  // Beside the rates: SQLite commits per message at each end, and process CPU per message (both
+  // steadier than msgs/s when other processes load the machine).
+  post: { ...trim(post), commitsPerMsg: post.commitsPerMsg, cpuUsPerMsg: post.cpuUsPerMsg },
+  channel: { ...trim(channel), commitsPerMsg: channel.commitsPerMsg, cpuUsPerMsg: channel.cpuUsPerMsg },
   rawTls: trim(rawTls),
   ratio: {
     post: r2(post.msgsPerSec / baseline.msgsPerSec),
@@ -170,5 +172,12 @@ if (JSON_OUT) {
   console.log(
     `daemon: start-up ${daemon.startupMs} ms (${daemon.startupRangeMs}; bin/mesh start → running), idle RSS ${daemon.idleRssMb} MB (${daemon.idleRssRangeMb}), median of ${daemon.runs}`,
   );
+  for (const [name, r] of [
+    ['POST', post],
+    ['channel', channel],
+  ] as const)
+    console.log(
+      `mesh ${name}: SQLite commits per message: sender ${r.commitsPerMsg.sender}, receiver ${r.commitsPerMsg.receiver}; process CPU ${r.cpuUsPerMsg} µs per message`,
+    );
   console.log(`load average before ${result.loadavg.before.join(' ')}, after ${result.loadavg.after.join(' ')}`);
 }

@@ -10,6 +10,16 @@ import { CLOSE } from '../transport/channel/constants.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
+/** Writes of message traffic: they touch no contact and no introducer. */
+const MESSAGE_OPS: ReadonlySet<PersistOp['op']> = new Set([
+  'outbox:put',
+  'outbox:delete',
+  'inbox:put',
+  'delivered:prune',
+]);
+/** How often batches of message writes alone re-check introducer expiries, ms. */
+const INTRODUCER_CHECK_MS = 1000;
+
 /**
  * Whether a contact should have a channel: active or pending (a requester keeps the channel to the
  * inviter it asked, so the accept can come back over it from behind a NAT: docs/PROTOCOL.md §16.1),
@@ -90,12 +100,24 @@ export class ChannelKeeper {
 
   /** Keeps or releases channels of the contacts a batch of writes touched (and of introducers). */
   syncOps(ops: readonly PersistOp[]): void {
-    for (const op of ops) {
+    let other = false;
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i];
       if (op.op === 'contact:put') this.sync(op.contact.uuid);
       else if (op.op === 'contact:delete') this.sync(op.uuid);
+      if (!MESSAGE_OPS.has(op.op)) other = true;
     }
-    if (ops.length > 0) this.syncIntroducers();
+    // Message traffic never changes introducers: a batch of messages alone looks at most once a
+    // second (for expiries), not after every commit (it showed in CPU profiles of bench/transport).
+    const now = Date.now();
+    if (other || (ops.length > 0 && now >= this.#introCheckAt)) {
+      this.#introCheckAt = now + INTRODUCER_CHECK_MS;
+      this.syncIntroducers(now);
+    }
   }
+
+  /** When a batch of message writes alone next looks at introducers. */
+  #introCheckAt = 0;
 
   /** Introducer uuid → its key, for the channels kept to introducers (not contacts). */
   readonly #introKept = new Map<string, Uint8Array>();

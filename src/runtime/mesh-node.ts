@@ -34,6 +34,7 @@ import {
 export { advertisedAddress, type ContactView, type ConversationItem, type NodeStatus };
 
 import { GroupCommit } from './group-commit.ts';
+import { InboundAnswers } from './inbound-answers.ts';
 
 /** Options of a MeshNode. */
 export interface MeshNodeInit {
@@ -68,9 +69,6 @@ const silentLogger: Logger = {
   },
 };
 
-/** How long an inbound request may wait for the core's answer before the runtime answers 504. */
-const INBOUND_ANSWER_TIMEOUT_MS = 30_000;
-
 /**
  * A Mesh node. Emits 'message' (InboxRecord) and the core's AppEvents by name
  * ('contact:request', 'contact:added', 'contact:online', 'contact:offline', 'contact:address',
@@ -85,9 +83,8 @@ export class MeshNode extends EventEmitter {
   #random: Random;
   #init: MeshNodeInit;
   #timers = new Map<string, NodeJS.Timeout>();
-  #inbound = new Map<number, { resolve: (r: { status: number; body: Uint8Array }) => void; timer: NodeJS.Timeout }>();
+  #inbound = new InboundAnswers((id) => this.#answerError(id, 'UNREACHABLE', 'no answer in time'));
   #commands = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  #nextInbound = 1;
   #nextCommand = 1;
   #listen: string[] = [];
   #observed = new Map<string, number>();
@@ -191,11 +188,10 @@ export class MeshNode extends EventEmitter {
     await this.#nat?.stop().catch(() => {});
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
-    for (const [id, p] of this.#inbound) {
-      clearTimeout(p.timer);
-      p.resolve({ status: WIRE_ERRORS.UNAVAILABLE, body: errorBody('UNAVAILABLE', 'node is stopping') });
-      this.#inbound.delete(id);
-    }
+    this.#inbound.answerAll(() => ({
+      status: WIRE_ERRORS.UNAVAILABLE,
+      body: errorBody('UNAVAILABLE', 'node is stopping'),
+    }));
     await this.transport.close();
     for (const c of this.#commands.values()) c.reject(new MeshError('STOPPED', 'the node stopped'));
     this.#commands.clear();
@@ -227,11 +223,7 @@ export class MeshNode extends EventEmitter {
 
   /** Answers an inbound request with a wire error when the core could not (it threw, or took too long). */
   #answerError(requestId: number, code: WireErrorCode, message: string): void {
-    const p = this.#inbound.get(requestId);
-    if (!p) return;
-    clearTimeout(p.timer);
-    this.#inbound.delete(requestId);
-    p.resolve({ status: WIRE_ERRORS[code], body: errorBody(code, message) });
+    this.#inbound.answer(requestId, { status: WIRE_ERRORS[code], body: errorBody(code, message) });
   }
 
   #onInbound(
@@ -240,16 +232,9 @@ export class MeshNode extends EventEmitter {
     body: Uint8Array,
     channel: string | null,
   ): Promise<{ status: number; body: Uint8Array }> {
-    const requestId = this.#nextInbound++;
-    return new Promise((resolve) => {
-      const timer = setTimeout(
-        () => this.#answerError(requestId, 'UNREACHABLE', 'no answer in time'),
-        INBOUND_ANSWER_TIMEOUT_MS,
-      );
-      timer.unref();
-      this.#inbound.set(requestId, { resolve, timer });
-      this.#dispatch({ type: 'request', requestId, remote, headers, body, channel });
-    });
+    return this.#inbound.open((requestId) =>
+      this.#dispatch({ type: 'request', requestId, remote, headers, body, channel }),
+    );
   }
 
   #carryOut(e: Effect): void {
@@ -280,14 +265,9 @@ export class MeshNode extends EventEmitter {
             },
           );
         break;
-      case 'respond': {
-        const p = this.#inbound.get(e.requestId);
-        if (!p) break;
-        clearTimeout(p.timer);
-        this.#inbound.delete(e.requestId);
-        p.resolve({ status: e.status, body: e.body });
+      case 'respond':
+        this.#inbound.answer(e.requestId, { status: e.status, body: e.body });
         break;
-      }
       case 'set-timer': {
         const key = timerKey(e.timer);
         const old = this.#timers.get(key);

@@ -94,10 +94,16 @@ const INBOX_SHAPE: Record<keyof InboxRecord, Checker> = {
   receivedAt: num,
 };
 
+/** Each shape's [field, check] pairs, made once: every write of every message is checked (hot path). */
+const ENTRIES = new WeakMap<Record<string, Checker>, [string, Checker][]>();
+
 function checkShape(what: string, value: unknown, shape: Record<string, Checker>, index: number): void {
   if (typeof value !== 'object' || value === null) throw storeError(`op #${index}: ${what} is missing`);
   const rec = value as Record<string, unknown>;
-  for (const [field, check] of Object.entries(shape)) {
+  let entries = ENTRIES.get(shape);
+  if (!entries) ENTRIES.set(shape, (entries = Object.entries(shape)));
+  for (let i = 0; i < entries.length; i++) {
+    const [field, check] = entries[i];
     if (!check(rec[field])) throw storeError(`op #${index}: ${what}.${field} has an invalid value`);
   }
 }
@@ -142,7 +148,7 @@ export function validateOp(op: PersistOp, index: number): void {
 /** Throws MeshError('STORE') if any op in the batch is malformed (nothing is applied then). */
 export function validateOps(ops: PersistOp[]): void {
   if (!Array.isArray(ops)) throw storeError('apply() expects an array of ops');
-  ops.forEach(validateOp);
+  for (let i = 0; i < ops.length; i++) validateOp(ops[i], i);
 }
 
 /** Normalised listInbox options: `since` (exclusive) or null, `limit` (newest N) or null for all. */

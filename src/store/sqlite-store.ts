@@ -307,18 +307,17 @@ export class SqliteStore implements Store {
       // An upsert, not INSERT OR REPLACE: a state change (sent → delivered) updates the row in place
       // instead of deleting it and inserting a new one (new rowid, both indexes rewritten) — about a
       // fifth less store CPU per sent message (bench/transport).
+      // Positional parameters on the two per-message statements: binding an array of values skips
+      // the named-parameter lookup of every field (about a tenth less store CPU per message, measured).
       putOutbox: p(
         `INSERT INTO outbox (id, to_uuid, text, created_at, attempts, next_attempt_at, state, delivered_at)
-         VALUES (@id, @to, @text, @createdAt, @attempts, @nextAttemptAt, @state, @deliveredAt)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET to_uuid = excluded.to_uuid, text = excluded.text,
            created_at = excluded.created_at, attempts = excluded.attempts,
            next_attempt_at = excluded.next_attempt_at, state = excluded.state, delivered_at = excluded.delivered_at`,
       ),
       deleteOutbox: p('DELETE FROM outbox WHERE id = ?'),
-      putInbox: p(
-        `INSERT OR REPLACE INTO inbox (id, from_uuid, text, sent_at, received_at)
-         VALUES (@id, @from, @text, @sentAt, @receivedAt)`,
-      ),
+      putInbox: p(`INSERT OR REPLACE INTO inbox (id, from_uuid, text, sent_at, received_at) VALUES (?, ?, ?, ?, ?)`),
       pruneDelivered: p('DELETE FROM delivered WHERE received_at < ?'),
       keepDelivered: p(
         `INSERT OR REPLACE INTO delivered (from_uuid, id, received_at)
@@ -404,16 +403,7 @@ export class SqliteStore implements Store {
         return;
       case 'outbox:put': {
         const m = op.message;
-        w.putOutbox.run({
-          id: m.id,
-          to: m.to,
-          text: m.text,
-          createdAt: m.createdAt,
-          attempts: m.attempts,
-          nextAttemptAt: m.nextAttemptAt,
-          state: m.state,
-          deliveredAt: m.deliveredAt,
-        });
+        w.putOutbox.run(m.id, m.to, m.text, m.createdAt, m.attempts, m.nextAttemptAt, m.state, m.deliveredAt);
         return;
       }
       case 'outbox:delete':
@@ -421,7 +411,7 @@ export class SqliteStore implements Store {
         return;
       case 'inbox:put': {
         const m = op.message;
-        w.putInbox.run({ id: m.id, from: m.from, text: m.text, sentAt: m.sentAt, receivedAt: m.receivedAt });
+        w.putInbox.run(m.id, m.from, m.text, m.sentAt, m.receivedAt);
         return;
       }
       case 'delivered:prune':

@@ -161,6 +161,34 @@ export function channelConformance(name: string, makeFactory: () => ChannelFacto
       );
     });
 
+    it('a request not answered in time fails with TIMEOUT; the others in flight, earlier and later, are answered', async () => {
+      // The channel watches its requests' deadlines with one timer (not one per request): a late
+      // answer must still time out exactly its own request, in time, and nothing else.
+      const hang: RequestHandler = async (req) => {
+        const text = dec.decode(req.body);
+        if (text.startsWith('hang')) await sleep(Number(text.split(':')[1]));
+        return mirror(req);
+      };
+      const { a, b } = await pair(hang);
+      await connect(a, b);
+      const t0 = Date.now();
+      const slow = call(a, b, 'hang:1500', 300).then(
+        () => 'answered',
+        (e: unknown) => (e instanceof TransportError ? e.code : String(e)),
+      );
+      const later = call(a, b, 'hang:100', 3000);
+      const quick = await Promise.all(Array.from({ length: 5 }, (_, i) => call(a, b, `q${i}`, 3000)));
+      assert.deepEqual(
+        quick.map((r) => r.body),
+        ['q0', 'q1', 'q2', 'q3', 'q4'],
+      );
+      assert.equal(await slow, 'TIMEOUT');
+      const took = Date.now() - t0;
+      assert.ok(took >= 250 && took < 1400, `timed out after ${took} ms (timeout 300 ms)`);
+      assert.equal((await later).body, 'hang:100', 'a request with a later deadline is still answered');
+      assert.equal((await call(a, b, 'after', 300)).via, a.uuid, 'the channel still serves');
+    });
+
     it('refuses forged HELLOs with 4001 AUTH_FAILED and keeps serving', async () => {
       let calls = 0;
       const counting: RequestHandler = async (req) => {

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import type { Logger, Store } from '../../src/ports.ts';
 import type { Effect } from '../../src/protocol/events.ts';
 import type { OutboxRecord, PersistOp } from '../../src/protocol/types.ts';
-import { coalesce, GroupCommit } from '../../src/runtime/group-commit.ts';
+import { coalesce, GroupCommit, isDeferrable, LAZY_FLUSH_MS } from '../../src/runtime/group-commit.ts';
 import { MemoryStore } from '../../src/store/index.ts';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
@@ -87,5 +87,72 @@ describe('group commit', () => {
     s1.apply(ops);
     s2.apply(c);
     assert.deepEqual(s1.listOutbox(), s2.listOutbox(), 'same end state');
+  });
+});
+
+describe('group commit: deferred delivered writes', () => {
+  const counting = () => {
+    const store = new MemoryStore();
+    const applied: number[] = [];
+    const apply = store.apply.bind(store);
+    (store as Store).apply = (ops) => {
+      applied.push(ops.length);
+      apply(ops);
+    };
+    return { store, applied };
+  };
+
+  it('a turn whose only writes are `delivered` rows commits nothing; its effects still go out at once', async () => {
+    const { store, applied } = counting();
+    const out: string[] = [];
+    const gc = new GroupCommit(
+      store,
+      (e) => out.push(e.type),
+      () => {},
+      () => {},
+      quiet,
+    );
+    gc.add([
+      { type: 'persist', ops: [put('m', 'delivered')] },
+      { type: 'emit', data: { event: 'message:state', id: 'm', to: 'x', state: 'delivered' } },
+    ]);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(out, ['emit']);
+    assert.deepEqual(applied, [], 'no commit of its own');
+    // The next turn with a write that must be durable takes the deferred row along, in order.
+    gc.add([
+      { type: 'persist', ops: [put('n', 'sent')] },
+      { type: 'respond', requestId: 1, status: 200, body: new Uint8Array() },
+    ]);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(applied, [2], 'one commit for both');
+    assert.deepEqual(
+      store.listOutbox().map((m) => `${m.id}:${m.state}`),
+      ['m:delivered', 'n:sent'],
+    );
+  });
+
+  it('deferred rows alone are committed by the idle flush, and by flush() (stop)', async () => {
+    const { store, applied } = counting();
+    const gc = new GroupCommit(
+      store,
+      () => {},
+      () => {},
+      () => {},
+      quiet,
+    );
+    gc.add([{ type: 'persist', ops: [put('a', 'delivered')] }]);
+    await new Promise((r) => setTimeout(r, LAZY_FLUSH_MS + 30));
+    assert.deepEqual(applied, [1], 'committed after LAZY_FLUSH_MS without another commit to ride');
+    gc.add([{ type: 'persist', ops: [put('b', 'delivered')] }]);
+    gc.flush();
+    assert.deepEqual(applied, [1, 1], 'flush() (stop, clearInbox) commits what is deferred');
+    assert.equal(store.listOutbox().length, 2);
+  });
+
+  it('only `delivered` outbox rows are deferrable', () => {
+    assert.equal(isDeferrable(put('a', 'delivered')), true);
+    for (const s of ['queued', 'sent', 'failed'] as const) assert.equal(isDeferrable(put('a', s)), false, s);
+    assert.equal(isDeferrable({ op: 'outbox:delete', id: 'a' }), false);
   });
 });

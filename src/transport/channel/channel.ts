@@ -53,7 +53,9 @@ export interface ChannelHooks {
 interface Pending {
   resolve: (r: InboundResponse) => void;
   reject: (e: TransportError) => void;
-  timer: NodeJS.Timeout;
+  /** When it times out (`Date.now()` ms); one channel timer watches the earliest (see `armDeadline`). */
+  deadline: number;
+  timeoutMs: number;
 }
 
 /** A request of ours waiting for a free slot (the peer has CHANNEL_MAX_INFLIGHT of ours unanswered). */
@@ -107,6 +109,9 @@ export class Channel {
   /** The peer's requests not yet served: held while its budget is spent (receiver-side backpressure). */
   private readonly held: RequestFrame[] = [];
   private holdTimer: NodeJS.Timeout | undefined;
+  /** Fires at the earliest deadline of our requests: one timer per channel, not one per request. */
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private deadlineAt = Number.POSITIVE_INFINITY;
   private budget: Budget | null = null;
   private inbound = 0;
   private nextId = 1;
@@ -153,17 +158,54 @@ export class Channel {
     // Too big for one frame: POST (whose edge judges the size).
     if (body.byteLength + 16 * 1024 > this.maxFrame) return null;
     return new Promise<InboundResponse>((resolve, reject) => {
-      const w: Waiting = { resolve, reject, headers, body, timer: undefined as unknown as NodeJS.Timeout };
-      w.timer = setTimeout(() => {
-        const i = this.waiting.indexOf(w);
-        if (i >= 0) this.waiting.splice(i, 1);
-        for (const [id, p] of this.pending) if (p === w) this.pending.delete(id);
-        reject(new TransportError('TIMEOUT', `No answer from ${this.remote} within ${timeoutMs} ms (channel)`));
-        this.drain();
-      }, timeoutMs);
-      this.waiting.push(w);
+      const deadline = Date.now() + timeoutMs;
+      this.waiting.push({ resolve, reject, headers, body, deadline, timeoutMs });
+      if (deadline < this.deadlineAt) this.armDeadline(deadline);
       this.drain();
     });
+  }
+
+  /**
+   * Arms the channel's one request timer for `at`. A timer per request (set and cleared for every
+   * message) was a measurable share of the send path; requests mostly share one timeout, so the
+   * earliest deadline moves on only when its timer fires.
+   */
+  private armDeadline(at: number): void {
+    clearTimeout(this.deadlineTimer);
+    this.deadlineAt = at;
+    this.deadlineTimer = setTimeout(() => this.expire(), Math.max(0, at - Date.now()));
+    // It may outlive the last answer by up to a timeout: not a reason to keep a process alive (the
+    // open socket under a request in flight is one already, and a closed channel clears this timer).
+    this.deadlineTimer.unref?.();
+  }
+
+  /** Times out the requests whose deadline passed; re-arms for the next one. */
+  private expire(): void {
+    this.deadlineTimer = undefined;
+    this.deadlineAt = Number.POSITIVE_INFINITY;
+    const now = Date.now();
+    let next = Number.POSITIVE_INFINITY;
+    const late: Pending[] = [];
+    for (let i = 0; i < this.waiting.length; ) {
+      const w = this.waiting[i];
+      if (w.deadline <= now) {
+        this.waiting.splice(i, 1);
+        late.push(w);
+      } else {
+        next = Math.min(next, w.deadline);
+        i++;
+      }
+    }
+    for (const [id, p] of this.pending) {
+      if (p.deadline <= now) {
+        this.pending.delete(id);
+        late.push(p);
+      } else next = Math.min(next, p.deadline);
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.armDeadline(next);
+    for (const p of late)
+      p.reject(new TransportError('TIMEOUT', `No answer from ${this.remote} within ${p.timeoutMs} ms (channel)`));
+    if (late.length > 0) this.drain();
   }
 
   /** Sends waiting requests while the in-flight window has room. */
@@ -175,7 +217,6 @@ export class Channel {
       this.nextId = (id + 1) >>> 0;
       const enc = encodeFrame({ kind: 'request', id, headers: w.headers, body: w.body }, this.maxFrame);
       if (!enc.ok) {
-        clearTimeout(w.timer);
         w.reject(new TransportError('CONNECT_FAILED', `Frame cannot be encoded: ${enc.reason}`));
         continue;
       }
@@ -277,7 +318,6 @@ export class Channel {
       const p = this.pending.get(f.id);
       if (!p) return; // answered after our timeout: nobody waits for it any more
       this.pending.delete(f.id);
-      clearTimeout(p.timer);
       p.resolve({ status: f.status, body: f.body, channel: this.peer });
       this.drain();
       return;
@@ -347,15 +387,15 @@ export class Channel {
     clearTimeout(this.helloTimer);
     clearInterval(this.pingTimer);
     clearTimeout(this.holdTimer);
+    clearTimeout(this.deadlineTimer);
+    this.deadlineAt = Number.POSITIVE_INFINITY;
     this.held.length = 0;
     for (const w of this.waiting.splice(0)) {
-      clearTimeout(w.timer);
       // Never sent: the caller may safely resend it (by POST until the channel is back).
       w.reject(new ChannelLost(`Channel to ${this.remote} closed (${code} ${reason})`));
     }
     for (const [id, p] of this.pending) {
       this.pending.delete(id);
-      clearTimeout(p.timer);
       // The request may or may not have been processed; like a reset POST connection, the caller decides.
       p.reject(new ChannelLost(`Channel to ${this.remote} closed (${code} ${reason})`));
     }
