@@ -9,13 +9,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { deriveUuid, generateKeyPairs } from '../../src/crypto/index.ts';
-import type { ContactRecord, InboxRecord, SelfRecord } from '../../src/protocol/types.ts';
+import type { InboxRecord, SelfRecord } from '../../src/protocol/types.ts';
 import { MeshNode } from '../../src/runtime/mesh-node.ts';
 import { SqliteStore } from '../../src/store/index.ts';
 import { HttpsTransport } from '../../src/transport/https/index.ts';
+import { pairIdentities, seedContact } from '../helpers/seeded-pair.ts';
 
-const rand = (n: number) => new Uint8Array(randomBytes(n));
+const _rand = (n: number) => new Uint8Array(randomBytes(n));
 const dirs: string[] = [];
 after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -40,33 +40,13 @@ async function pair(
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'mesh-chan-'));
   dirs.push(dir);
-  const ids = ['a', 'b'].map((name) => {
-    const k = generateKeyPairs(rand);
-    return { uuid: deriveUuid(k.signPub, k.boxPub), name, ...k, createdAt: Date.now() } as SelfRecord;
-  });
-  const secret = rand(32);
+  const { ids, secret } = pairIdentities();
   const stores: SqliteStore[] = [];
   const make = (i: number) => {
-    const self = ids[i];
-    const other = ids[1 - i];
+    const self = ids[i] as SelfRecord;
     const store = SqliteStore.open(join(dir, `${self.name}-${Date.now()}.db`));
     stores.push(store);
-    const contact: ContactRecord = {
-      uuid: other.uuid,
-      name: other.name,
-      signPub: other.signPub,
-      boxPub: other.boxPub,
-      secret,
-      address: `${hosts[1 - i]}:${port}`,
-      status: 'active',
-      lastSeen: Date.now(),
-      addedAt: Date.now(),
-      domain: null,
-    };
-    store.apply([
-      { op: 'self:put', self },
-      { op: 'contact:put', contact },
-    ]);
+    seedContact(store, self, ids[1 - i] as SelfRecord, secret, `${hosts[1 - i]}:${port}`);
     const channels = i === 0 || o.bChannels !== false;
     const transport = new HttpsTransport({
       host: hosts[i],

@@ -12,13 +12,13 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { deriveUuid, generateKeyPairs } from '../../src/crypto/index.ts';
-import type { ContactRecord, SelfRecord } from '../../src/protocol/types.ts';
+import type { SelfRecord } from '../../src/protocol/types.ts';
 import { MeshNode } from '../../src/runtime/mesh-node.ts';
 import { SqliteStore } from '../../src/store/index.ts';
 import { HttpsTransport } from '../../src/transport/https/index.ts';
+import { pairIdentities, seedContact } from '../helpers/seeded-pair.ts';
 
-const rand = (n: number) => new Uint8Array(randomBytes(n));
+const _rand = (n: number) => new Uint8Array(randomBytes(n));
 const HOSTS = ['127.0.0.88', '127.0.0.89'] as const;
 const PORT = 27593;
 const N = 5;
@@ -40,33 +40,11 @@ async function waitFor(cond: () => boolean, ms: number, what: string): Promise<v
 
 describe('deferred delivered writes across a crash', () => {
   it('a sender killed between the acknowledgement and its commit resends; the receiver keeps each message once', async () => {
-    const ids = ['a', 'b'].map((name) => {
-      const k = generateKeyPairs(rand);
-      return { uuid: deriveUuid(k.signPub, k.boxPub), name, ...k, createdAt: Date.now() } as SelfRecord;
-    });
-    const secret = rand(32);
+    const { ids, secret } = pairIdentities();
     const open = (i: number, file: string, seed: boolean) => {
-      const self = ids[i];
-      const other = ids[1 - i];
+      const self = ids[i] as SelfRecord;
       const store = SqliteStore.open(file);
-      if (seed) {
-        const contact: ContactRecord = {
-          uuid: other.uuid,
-          name: other.name,
-          signPub: other.signPub,
-          boxPub: other.boxPub,
-          secret,
-          address: `${HOSTS[1 - i]}:${PORT}`,
-          status: 'active',
-          lastSeen: Date.now(),
-          addedAt: Date.now(),
-          domain: null,
-        };
-        store.apply([
-          { op: 'self:put', self },
-          { op: 'contact:put', contact },
-        ]);
-      }
+      if (seed) seedContact(store, self, ids[1 - i] as SelfRecord, secret, `${HOSTS[1 - i]}:${PORT}`);
       const transport = new HttpsTransport({
         host: HOSTS[i],
         port: PORT,

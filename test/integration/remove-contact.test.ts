@@ -9,13 +9,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { deriveUuid, generateKeyPairs } from '../../src/crypto/index.ts';
-import type { ContactRecord, InboxRecord, SelfRecord } from '../../src/protocol/types.ts';
+import type { InboxRecord, SelfRecord } from '../../src/protocol/types.ts';
 import { MeshNode } from '../../src/runtime/mesh-node.ts';
 import { SqliteStore } from '../../src/store/index.ts';
 import { HttpsTransport } from '../../src/transport/https/index.ts';
+import { pairIdentities, seedContact } from '../helpers/seeded-pair.ts';
 
-const rand = (n: number) => new Uint8Array(randomBytes(n));
+const _rand = (n: number) => new Uint8Array(randomBytes(n));
 const HOSTS = ['127.0.0.86', '127.0.0.87'] as const;
 const PORT = 27591;
 const dir = mkdtempSync(join(tmpdir(), 'mesh-remove-'));
@@ -31,34 +31,12 @@ async function waitFor(cond: () => boolean, ms: number, what: string): Promise<v
 
 describe('removing a contact and clearing the inbox on real nodes', () => {
   it('removal closes the channel, refuses the removed node’s messages, and persists; a cleared message is not redelivered', async () => {
-    const ids = ['a', 'b'].map((name) => {
-      const k = generateKeyPairs(rand);
-      return { uuid: deriveUuid(k.signPub, k.boxPub), name, ...k, createdAt: Date.now() } as SelfRecord;
-    });
-    const secret = rand(32);
+    const { ids, secret } = pairIdentities();
     const files = ids.map((self) => join(dir, `${self.name}.db`));
     const make = (i: number, seed: boolean) => {
-      const self = ids[i];
-      const other = ids[1 - i];
-      const store = SqliteStore.open(files[i]);
-      if (seed) {
-        const contact: ContactRecord = {
-          uuid: other.uuid,
-          name: other.name,
-          signPub: other.signPub,
-          boxPub: other.boxPub,
-          secret,
-          address: `${HOSTS[1 - i]}:${PORT}`,
-          status: 'active',
-          lastSeen: Date.now(),
-          addedAt: Date.now(),
-          domain: null,
-        };
-        store.apply([
-          { op: 'self:put', self },
-          { op: 'contact:put', contact },
-        ]);
-      }
+      const self = ids[i] as SelfRecord;
+      const store = SqliteStore.open(files[i] as string);
+      if (seed) seedContact(store, self, ids[1 - i] as SelfRecord, secret, `${HOSTS[1 - i]}:${PORT}`);
       const transport = new HttpsTransport({
         host: HOSTS[i],
         port: PORT,
