@@ -1,7 +1,7 @@
 /**
  * Two identities that are already each other's contacts, for tests that start real nodes on
  * stores seeded directly (no invite round): `pairIdentities` makes them, `seedContact` writes one
- * side's self record and its active contact for the other.
+ * side's self record and its active contact for the other; `waitFor` polls for what they do.
  */
 import { randomBytes } from 'node:crypto';
 import { deriveUuid, generateKeyPairs } from '../../src/crypto/index.ts';
@@ -46,4 +46,13 @@ export function seedContact(
     { op: 'self:put', self },
     { op: 'contact:put', contact },
   ]);
+}
+
+/** Polls `cond` every 10 ms until it holds; throws after `ms` naming `what`. */
+export async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

@@ -4,7 +4,6 @@
  * wall, a burst of 2,000 all arrive (none 429-stalled), and losing the channel falls back to POST.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,21 +12,12 @@ import type { InboxRecord, SelfRecord } from '../../src/protocol/types.ts';
 import { MeshNode } from '../../src/runtime/mesh-node.ts';
 import { SqliteStore } from '../../src/store/index.ts';
 import { HttpsTransport } from '../../src/transport/https/index.ts';
-import { pairIdentities, seedContact } from '../helpers/seeded-pair.ts';
+import { pairIdentities, seedContact, waitFor } from '../helpers/seeded-pair.ts';
 
-const _rand = (n: number) => new Uint8Array(randomBytes(n));
 const dirs: string[] = [];
 after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /**
  * Two contacts on `hosts` at `port`; `channels: false` makes b a POST-only (v1) node; `bRateLimit`

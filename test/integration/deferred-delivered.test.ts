@@ -7,7 +7,6 @@
  * de-duplicates, so every message is in its inbox exactly once and the sender ends all delivered.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,9 +15,8 @@ import type { SelfRecord } from '../../src/protocol/types.ts';
 import { MeshNode } from '../../src/runtime/mesh-node.ts';
 import { SqliteStore } from '../../src/store/index.ts';
 import { HttpsTransport } from '../../src/transport/https/index.ts';
-import { pairIdentities, seedContact } from '../helpers/seeded-pair.ts';
+import { pairIdentities, seedContact, waitFor } from '../helpers/seeded-pair.ts';
 
-const _rand = (n: number) => new Uint8Array(randomBytes(n));
 const HOSTS = ['127.0.0.88', '127.0.0.89'] as const;
 const PORT = 27593;
 const N = 5;
@@ -29,14 +27,6 @@ after(async () => {
   for (const n of nodes) await n.stop().catch(() => {});
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('deferred delivered writes across a crash', () => {
   it('a sender killed between the acknowledgement and its commit resends; the receiver keeps each message once', async () => {

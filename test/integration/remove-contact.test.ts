@@ -4,7 +4,6 @@
  * messages are no longer delivered, and a cleared inbox still remembers what it delivered.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,21 +12,12 @@ import type { InboxRecord, SelfRecord } from '../../src/protocol/types.ts';
 import { MeshNode } from '../../src/runtime/mesh-node.ts';
 import { SqliteStore } from '../../src/store/index.ts';
 import { HttpsTransport } from '../../src/transport/https/index.ts';
-import { pairIdentities, seedContact } from '../helpers/seeded-pair.ts';
+import { pairIdentities, seedContact, waitFor } from '../helpers/seeded-pair.ts';
 
-const _rand = (n: number) => new Uint8Array(randomBytes(n));
 const HOSTS = ['127.0.0.86', '127.0.0.87'] as const;
 const PORT = 27591;
 const dir = mkdtempSync(join(tmpdir(), 'mesh-remove-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('removing a contact and clearing the inbox on real nodes', () => {
   it('removal closes the channel, refuses the removed node’s messages, and persists; a cleared message is not redelivered', async () => {
