@@ -11,22 +11,23 @@
  * 1009, an answer with a documented status and never 500, or nothing for a stray RESPONSE), and at
  * the end the node still serves a valid request.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import type { SelfRecord } from '../../src/protocol/types.ts';
-import { MeshNode } from '../../src/runtime/mesh-node.ts';
-import { SqliteStore } from '../../src/store/index.ts';
 import { buildHello } from '../../src/transport/channel/channel.ts';
 import type { ChannelLink } from '../../src/transport/channel/link.ts';
 import { decodeFrame, encodeFrame } from '../../src/transport/channel-frames.ts';
 import { dialWs } from '../../src/transport/https/channel-ws.ts';
-import { HttpsTransport } from '../../src/transport/https/index.ts';
-import { buildRig, reprove, type Seed } from './corpus.ts';
 import { type Expected, expectedOutcome, type FuzzFrame, nextFrame } from './frames.ts';
-import { disallowedChanges, storeSnapshot } from './https.ts';
-import { checkAnswer, documentedErrors, Findings, type FuzzSummary, isAuthentic } from './invariants.ts';
+import { disallowedChanges, refresh, startRigNode, storeSnapshot } from './https.ts';
+import {
+  checkAnswer,
+  documentedErrors,
+  Findings,
+  type FuzzSummary,
+  finishSummary,
+  isAuthentic,
+  summaryBase,
+} from './invariants.ts';
 import { Rng } from './rng.ts';
 
 /** Options of an HTTPS channel run. */
@@ -57,17 +58,6 @@ export interface ChannelHttpsSummary extends FuzzSummary {
 const CLOSING_SHARE = 0.2;
 const WAIT_MS = 20_000;
 
-async function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** One open channel as the fuzzer (the dialer) sees it: answers by id, and how it closed. */
 interface Open {
   link: ChannelLink;
@@ -86,29 +76,11 @@ export async function runChannelHttps(init: ChannelHttpsInit): Promise<ChannelHt
   const rng = new Rng(init.seed ^ 0xc4a77);
   const documented = documentedErrors();
   const findings = new Findings();
-  const host = '127.0.0.1';
-  const port = await freePort(host);
-  const dead = (p: number) => `127.0.0.1:${p}`;
-  const rig = buildRig(rng, Date.now(), { A: `${host}:${port}`, B: dead(2), C: dead(3), S: dead(4), D: dead(5) });
-  const dir = mkdtempSync(join(tmpdir(), 'mesh-chfuzz-'));
-  const store = SqliteStore.open(join(dir, 'a.db'));
-  store.apply([
-    { op: 'self:put', self: rig.A.self },
-    ...rig.aContacts.map((contact) => ({ op: 'contact:put' as const, contact })),
-    ...rig.aInvite,
-  ]);
+  const { host, port, rig, dir, store, node } = await startRigNode(rng, 'mesh-chfuzz-', true);
   const a = rig.A.self;
-  const node = new MeshNode({
-    store,
-    transport: new HttpsTransport({ host, port, signPriv: a.signPriv, signPub: a.signPub, boxPub: a.boxPub }),
-  });
-  await node.start();
   const s: ChannelHttpsSummary = {
+    ...summaryBase(init.seed, findings),
     mode: 'channel-https',
-    seed: init.seed,
-    requests: 0,
-    statuses: {},
-    codes: {},
     channels: 0,
     closes: {},
     ignored: 0,
@@ -116,12 +88,6 @@ export async function runChannelHttps(init: ChannelHttpsInit): Promise<ChannelHt
     storeChangesOnlyAllowedAfterMixedPhase: false,
     servingAtEnd: false,
     nodeDrops: {},
-    violations: 0,
-    unknownFindings: 0,
-    groups: findings.groups,
-    examples: findings.examples,
-    seconds: 0,
-    perSecond: 0,
   };
   const started = performance.now();
   const every = init.progressEvery ?? 2_000;
@@ -251,7 +217,8 @@ export async function runChannelHttps(init: ChannelHttpsInit): Promise<ChannelHt
         const exp = expectedOutcome(fr.bytes, 'open', ch.link.exporter, a.signPub);
         done++;
         if (!(await sendFrame(ch, fr, exp))) ch = null;
-        if (init.onProgress && s.requests % every === 0) init.onProgress(s.requests, finish(s, findings, started));
+        if (init.onProgress && s.requests % every === 0)
+          init.onProgress(s.requests, finishSummary(s, findings, started));
       } catch (e) {
         findings.add(`harness: ${(e as Error).message.slice(0, 80)}`, emptyMutant, String((e as Error).stack));
         ch = null;
@@ -299,29 +266,8 @@ export async function runChannelHttps(init: ChannelHttpsInit): Promise<ChannelHt
     store.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  return finish(s, findings, started);
+  return finishSummary(s, findings, started);
 }
 
 const emptyMutant = { seed: '-', ops: [] as string[], reproved: false, headers: {}, body: new Uint8Array() };
 const asMutant = (f: FuzzFrame) => ({ ...(f.mutant ?? emptyMutant), ops: f.ops, body: f.bytes.slice(0, 2048) });
-
-function finish(s: ChannelHttpsSummary, f: Findings, started: number): ChannelHttpsSummary {
-  s.seconds = (performance.now() - started) / 1000;
-  s.perSecond = Math.round(s.requests / Math.max(s.seconds, 1e-9));
-  s.violations = f.total;
-  s.unknownFindings = f.total;
-  return s;
-}
-
-/** The seeds with a fresh Mesh-Id and clock, proved by their real senders (the replay window is 5 min). */
-function refresh(seeds: Seed[], rng: Rng): Seed[] {
-  return seeds.map((x) => {
-    const headers = {
-      ...x.headers,
-      'mesh-id': Buffer.from(rng.bytes(16)).toString('base64url'),
-      'mesh-ts': String(Date.now()),
-    };
-    reprove(headers, x.body, x.signer);
-    return { ...x, headers };
-  });
-}

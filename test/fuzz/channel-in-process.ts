@@ -19,7 +19,16 @@ import { decodeFrame } from '../../src/transport/channel-frames.ts';
 import { Edge } from '../../src/transport/edge.ts';
 import { buildRig } from './corpus.ts';
 import { type Expected, expectedOutcome, type FuzzFrame, nextFrame, roundTrip } from './frames.ts';
-import { checkAnswer, crashGroup, documentedErrors, Findings, type FuzzSummary, isAuthentic } from './invariants.ts';
+import {
+  checkAnswer,
+  crashGroup,
+  documentedErrors,
+  Findings,
+  type FuzzSummary,
+  finishSummary,
+  isAuthentic,
+  summaryBase,
+} from './invariants.ts';
 import { Rng } from './rng.ts';
 
 /** Options of an in-process channel run. */
@@ -80,11 +89,8 @@ export async function runChannelInProcess(init: ChannelInProcessInit): Promise<C
   const documented = documentedErrors();
   const findings = new Findings();
   const s: ChannelInProcessSummary = {
+    ...summaryBase(init.seed, findings),
     mode: 'channel-in-process',
-    seed: init.seed,
-    requests: 0,
-    statuses: {},
-    codes: {},
     closes: {},
     opened: 0,
     ignored: 0,
@@ -92,12 +98,6 @@ export async function runChannelInProcess(init: ChannelInProcessInit): Promise<C
     relaysTimedOut: 0,
     delivered: 0,
     crashes: 0,
-    violations: 0,
-    unknownFindings: 0,
-    groups: findings.groups,
-    examples: findings.examples,
-    seconds: 0,
-    perSecond: 0,
   };
   const started = performance.now();
   const epoch = init.epoch ?? 20_000;
@@ -106,18 +106,11 @@ export async function runChannelInProcess(init: ChannelInProcessInit): Promise<C
   while (s.requests < init.n) {
     now += 3_600_000;
     await runEpoch(rng, now, Math.min(epoch, init.n - s.requests), s, findings, documented, () => {
-      if (init.onProgress && s.requests % every === 0) init.onProgress(s.requests, finish(s, findings, started));
+      if (init.onProgress && s.requests % every === 0)
+        init.onProgress(s.requests, finishSummary(s, findings, started, s.crashes));
     });
   }
-  return finish(s, findings, started);
-}
-
-function finish(s: ChannelInProcessSummary, f: Findings, started: number): ChannelInProcessSummary {
-  s.seconds = (performance.now() - started) / 1000;
-  s.perSecond = Math.round(s.requests / Math.max(s.seconds, 1e-9));
-  s.violations = f.total - s.crashes;
-  s.unknownFindings = f.total;
-  return s;
+  return finishSummary(s, findings, started, s.crashes);
 }
 
 const emptyMutant = { seed: '-', ops: [] as string[], reproved: false, headers: {}, body: new Uint8Array() };

@@ -20,7 +20,15 @@ import { MeshNode } from '../../src/runtime/mesh-node.ts';
 import { SqliteStore } from '../../src/store/index.ts';
 import { HttpsTransport } from '../../src/transport/https/index.ts';
 import { buildRig, reprove, type Seed } from './corpus.ts';
-import { checkAnswer, documentedErrors, Findings, type FuzzSummary, isAuthentic } from './invariants.ts';
+import {
+  checkAnswer,
+  documentedErrors,
+  Findings,
+  type FuzzSummary,
+  finishSummary,
+  isAuthentic,
+  summaryBase,
+} from './invariants.ts';
 import { type Mutant, mutate } from './mutate.ts';
 import { Rng } from './rng.ts';
 
@@ -50,7 +58,8 @@ export interface HttpsSummary extends FuzzSummary {
 
 const PER_SOURCE = 500;
 
-async function freePort(host: string): Promise<number> {
+/** A port nobody listens on at `host` now. */
+export async function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
@@ -76,34 +85,39 @@ export function storeSnapshot(store: Store) {
   };
 }
 
-/** Runs `m` mutated requests against a real HTTPS node. */
-export async function runHttps(init: HttpsInit): Promise<HttpsSummary> {
-  const rng = new Rng(init.seed ^ 0x5eed);
-  const documented = documentedErrors();
-  const findings = new Findings();
+/**
+ * Node A of a fresh rig on a free loopback port (its contacts B, C, S, D at addresses where nothing
+ * listens: refused at once), its SQLite store seeded with A's contacts and invite; `channels` gives
+ * it the channel binding (the box key), else it speaks POST only.
+ */
+export async function startRigNode(rng: Rng, tmpPrefix: string, channels: boolean) {
   const host = '127.0.0.1';
   const port = await freePort(host);
-  const dead = (p: number) => `127.0.0.1:${p}`; // nothing listens there: connection refused at once
+  const dead = (p: number) => `127.0.0.1:${p}`;
   const rig = buildRig(rng, Date.now(), { A: `${host}:${port}`, B: dead(2), C: dead(3), S: dead(4), D: dead(5) });
-  const dir = mkdtempSync(join(tmpdir(), 'mesh-fuzz-'));
+  const dir = mkdtempSync(join(tmpdir(), tmpPrefix));
   const store = SqliteStore.open(join(dir, 'a.db'));
   store.apply([
     { op: 'self:put', self: rig.A.self },
     ...rig.aContacts.map((contact) => ({ op: 'contact:put' as const, contact })),
     ...rig.aInvite,
   ]);
-  const self = rig.A.self;
-  const node = new MeshNode({
-    store,
-    transport: new HttpsTransport({ host, port, signPriv: self.signPriv, signPub: self.signPub }),
-  });
+  const a = rig.A.self;
+  const keys = { signPriv: a.signPriv, signPub: a.signPub, ...(channels ? { boxPub: a.boxPub } : {}) };
+  const node = new MeshNode({ store, transport: new HttpsTransport({ host, port, ...keys }) });
   await node.start();
+  return { host, port, rig, dir, store, node };
+}
+
+/** Runs `m` mutated requests against a real HTTPS node. */
+export async function runHttps(init: HttpsInit): Promise<HttpsSummary> {
+  const rng = new Rng(init.seed ^ 0x5eed);
+  const documented = documentedErrors();
+  const findings = new Findings();
+  const { host, port, rig, dir, store, node } = await startRigNode(rng, 'mesh-fuzz-', false);
   const s: HttpsSummary = {
+    ...summaryBase(init.seed, findings),
     mode: 'https',
-    seed: init.seed,
-    requests: 0,
-    statuses: {},
-    codes: {},
     serverErrors: {},
     noAnswer: {},
     sourceAddresses: 0,
@@ -111,12 +125,6 @@ export async function runHttps(init: HttpsInit): Promise<HttpsSummary> {
     storeChangesOnlyAllowedAfterMixedPhase: false,
     servingAtEnd: false,
     nodeDrops: {},
-    violations: 0,
-    unknownFindings: 0,
-    groups: findings.groups,
-    examples: findings.examples,
-    seconds: 0,
-    perSecond: 0,
   };
   const started = performance.now();
   const url = `https://${host}:${port}`;
@@ -196,7 +204,8 @@ export async function runHttps(init: HttpsInit): Promise<HttpsSummary> {
           }
           await send(agent, m);
           s.requests++;
-          if (init.onProgress && s.requests % every === 0) init.onProgress(s.requests, finish(s, findings, started));
+          if (init.onProgress && s.requests % every === 0)
+            init.onProgress(s.requests, finishSummary(s, findings, started));
         }
         await agent.close();
       }),
@@ -238,21 +247,13 @@ export async function runHttps(init: HttpsInit): Promise<HttpsSummary> {
     store.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  return finish(s, findings, started);
+  return finishSummary(s, findings, started);
 }
 
 const emptyMutant = { seed: '-', ops: [] as string[], reproved: false, headers: {}, body: new Uint8Array() };
 
-function finish(s: HttpsSummary, f: Findings, started: number): HttpsSummary {
-  s.seconds = (performance.now() - started) / 1000;
-  s.perSecond = Math.round(s.requests / Math.max(s.seconds, 1e-9));
-  s.violations = f.total;
-  s.unknownFindings = f.total;
-  return s;
-}
-
 /** The seeds again with a fresh Mesh-Id and clock, proved by their real senders (the replay window is 5 min). */
-function refresh(seeds: Seed[], rng: Rng): Seed[] {
+export function refresh(seeds: Seed[], rng: Rng): Seed[] {
   return seeds.map((x) => {
     const headers = {
       ...x.headers,

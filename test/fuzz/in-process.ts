@@ -13,7 +13,16 @@ import type { CoreEvent, Effect } from '../../src/protocol/events.ts';
 import type { MeshCore } from '../../src/protocol/node.ts';
 import type { PersistOp } from '../../src/protocol/types.ts';
 import { buildRig, type RequestEvent, type Rig, type SendEffect } from './corpus.ts';
-import { checkAnswer, crashGroup, documentedErrors, Findings, type FuzzSummary, isAuthentic } from './invariants.ts';
+import {
+  checkAnswer,
+  crashGroup,
+  documentedErrors,
+  Findings,
+  type FuzzSummary,
+  finishSummary,
+  isAuthentic,
+  summaryBase,
+} from './invariants.ts';
 import { type Mutant, mutate } from './mutate.ts';
 import { Rng } from './rng.ts';
 
@@ -50,22 +59,13 @@ export function runInProcess(init: InProcessInit): InProcessSummary {
   const documented = documentedErrors();
   const findings = new Findings();
   const s: InProcessSummary = {
+    ...summaryBase(init.seed, findings),
     mode: 'in-process',
-    seed: init.seed,
-    requests: 0,
-    statuses: {},
-    codes: {},
     reproved: 0,
     responsesFed: 0,
     timersFired: 0,
     delivered: 0,
     crashes: 0,
-    violations: 0,
-    unknownFindings: 0,
-    groups: findings.groups,
-    examples: findings.examples,
-    seconds: 0,
-    perSecond: 0,
   };
   const started = performance.now();
   const epoch = init.epoch ?? 20_000;
@@ -74,18 +74,11 @@ export function runInProcess(init: InProcessInit): InProcessSummary {
   while (s.requests < init.n) {
     now += 3_600_000; // a new rig an hour later: old seen-ids and timers are irrelevant
     runEpoch(rng, now, Math.min(epoch, init.n - s.requests), s, findings, documented, () => {
-      if (init.onProgress && s.requests % every === 0) init.onProgress(s.requests, finish(s, findings, started));
+      if (init.onProgress && s.requests % every === 0)
+        init.onProgress(s.requests, finishSummary(s, findings, started, s.crashes));
     });
   }
-  return finish(s, findings, started);
-}
-
-function finish(s: InProcessSummary, f: Findings, started: number): InProcessSummary {
-  s.seconds = (performance.now() - started) / 1000;
-  s.perSecond = Math.round(s.requests / Math.max(s.seconds, 1e-9));
-  s.violations = f.total - s.crashes;
-  s.unknownFindings = f.total;
-  return s;
+  return finishSummary(s, findings, started, s.crashes);
 }
 
 function runEpoch(

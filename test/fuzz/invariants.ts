@@ -82,6 +82,31 @@ export interface FuzzSummary {
   perSecond: number;
 }
 
+/** The counters every run starts with (each run adds its own). */
+export function summaryBase(seed: number, f: Findings): FuzzSummary {
+  return {
+    seed,
+    requests: 0,
+    statuses: {},
+    codes: {},
+    violations: 0,
+    unknownFindings: 0,
+    groups: f.groups,
+    examples: f.examples,
+    seconds: 0,
+    perSecond: 0,
+  };
+}
+
+/** Closes a run's counts: time, rate, findings; `crashes` (in-process runs) are findings but not violations. */
+export function finishSummary<S extends FuzzSummary>(s: S, f: Findings, started: number, crashes = 0): S {
+  s.seconds = (performance.now() - started) / 1000;
+  s.perSecond = Math.round(s.requests / Math.max(s.seconds, 1e-9));
+  s.violations = f.total - crashes;
+  s.unknownFindings = f.total;
+  return s;
+}
+
 /** A short stable name for a thrown error: its message and the first src/ frame. */
 export function crashGroup(e: unknown): string {
   const err = e instanceof Error ? e : new Error(String(e));
