@@ -3,10 +3,11 @@
  * on 127.0.0.x:7575, and clean every one of them up by PID.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { createTestCa, issueCert } from '../../src/transport/https/test-ca.ts';
 
 const run = promisify(execFile);
 /** Absolute path of bin/mesh. */
@@ -186,4 +187,22 @@ export async function befriend(a: RunningNode, b: RunningNode): Promise<{ added:
     'the contact to become active',
   );
   return { added: add.authPhrase, requested: req.authPhrase };
+}
+
+/**
+ * A test CA and a certificate for "localhost" in a temp dir, for a public peer with a domain:
+ * `files` for its `--tls-*` options, `env` that makes every node trust the CA.
+ */
+export async function localhostPki(): Promise<{
+  files: { ca: string; cert: string; key: string };
+  env: { NODE_EXTRA_CA_CERTS: string };
+}> {
+  const ca = await createTestCa('Mesh e2e CA');
+  const cert = await issueCert(ca, 'localhost');
+  const pki = tempDir('mesh-pki-');
+  const files = { ca: join(pki, 'ca.pem'), cert: join(pki, 'cert.pem'), key: join(pki, 'key.pem') };
+  writeFileSync(files.ca, ca.certPem);
+  writeFileSync(files.cert, cert.certPem);
+  writeFileSync(files.key, cert.keyPem, { mode: 0o600 });
+  return { files, env: { NODE_EXTRA_CA_CERTS: files.ca } };
 }

@@ -5,11 +5,8 @@
  * the peer under its blinded key (the peer relays no IP message, so it never sees whom she seeks).
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { createTestCa, issueCert } from '../../src/transport/https/test-ca.ts';
-import { cleanup, initNode, meshJson, startNodeWithEnv, tempDir, waitFor } from './cli-helpers.ts';
+import { cleanup, initNode, localhostPki, meshJson, startNodeWithEnv, waitFor } from './cli-helpers.ts';
 
 type Contact = { uuid: string; name: string; address: string | null; status: string };
 
@@ -17,14 +14,7 @@ after(cleanup);
 
 describe('domain-peer directory', { timeout: 300_000 }, () => {
   test('a moved contact is found through its sealed record at the peer with a domain', async () => {
-    const ca = await createTestCa('Mesh e2e CA');
-    const cert = await issueCert(ca, 'localhost');
-    const pki = tempDir('mesh-pki-');
-    const files = { ca: join(pki, 'ca.pem'), cert: join(pki, 'cert.pem'), key: join(pki, 'key.pem') };
-    writeFileSync(files.ca, ca.certPem);
-    writeFileSync(files.cert, cert.certPem);
-    writeFileSync(files.key, cert.keyPem, { mode: 0o600 });
-    const env = { NODE_EXTRA_CA_CERTS: files.ca };
+    const { files, env } = await localhostPki();
     const publicArgs = [
       '--public',
       '--accept-all',

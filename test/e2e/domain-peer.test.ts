@@ -5,11 +5,8 @@
  * request … to peers with domain").
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { createTestCa, issueCert } from '../../src/transport/https/test-ca.ts';
-import { cleanup, initNode, meshJson, startNodeWithEnv, tempDir, waitFor } from './cli-helpers.ts';
+import { cleanup, initNode, localhostPki, meshJson, startNodeWithEnv, waitFor } from './cli-helpers.ts';
 
 type Contact = { uuid: string; name: string; address: string | null; status: string; domain?: string | null };
 
@@ -17,14 +14,7 @@ after(cleanup);
 
 describe('peer with a domain', { timeout: 300_000 }, () => {
   test('--bootstrap adds the public peer; a UUID-only invite travels through it', async () => {
-    const ca = await createTestCa('Mesh e2e CA');
-    const cert = await issueCert(ca, 'localhost');
-    const pki = tempDir('mesh-pki-');
-    const files = { ca: join(pki, 'ca.pem'), cert: join(pki, 'cert.pem'), key: join(pki, 'key.pem') };
-    writeFileSync(files.ca, ca.certPem);
-    writeFileSync(files.cert, cert.certPem);
-    writeFileSync(files.key, cert.keyPem, { mode: 0o600 });
-    const env = { NODE_EXTRA_CA_CERTS: files.ca };
+    const { files, env } = await localhostPki();
 
     const p = await initNode('peer');
     const r = await initNode('rita');
@@ -80,11 +70,8 @@ describe('peer with a domain', { timeout: 300_000 }, () => {
   });
 
   test('a node that does not trust the CA refuses the peer', async () => {
-    const ca = await createTestCa('Untrusted CA');
-    const cert = await issueCert(ca, 'localhost');
-    const pki = tempDir('mesh-pki-');
-    writeFileSync(join(pki, 'cert.pem'), cert.certPem);
-    writeFileSync(join(pki, 'key.pem'), cert.keyPem, { mode: 0o600 });
+    // A CA nobody is told to trust: the nodes start without its env.
+    const { files } = await localhostPki();
     const p = await initNode('peer');
     const n = await initNode('nina');
     const P = await startNodeWithEnv(
@@ -97,9 +84,9 @@ describe('peer with a domain', { timeout: 300_000 }, () => {
       '--domain',
       'localhost',
       '--tls-cert',
-      join(pki, 'cert.pem'),
+      files.cert,
       '--tls-key',
-      join(pki, 'key.pem'),
+      files.key,
     );
     const N = await startNodeWithEnv({}, n.dir, '127.0.0.34', 17684, '--bootstrap', 'https://localhost:7575');
     try {
